@@ -1,11 +1,22 @@
-// Package wsdl holds the crmsoap contract: the WSDL 1.1 document, the Go types and
-// CrmPortType interface generated from it by gowsdl, and the table that binds each
-// operation to its port-type method.
-//
-// crmsoap.gen.go is generated; never edit it by hand. Regenerate with `make generate`.
+// Package wsdl holds the crmsoap contract: the WSDL 1.1 document (crmsoap.wsdl),
+// the Go types and CrmPortType interface generated from it by gowsdl
+// (crmsoap.gen.go: never edit it; regenerate with `make generate`), and, in this
+// one hand-written file, the table that binds each operation to its port-type
+// method. It imports package soap only here, for that binding.
 package wsdl
 
-import _ "embed"
+import (
+	"context"
+	_ "embed"
+	"encoding/xml"
+	"fmt"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/crmsoap/crmsoap/soap"
+	xsd "github.com/hooklift/gowsdl/soap"
+)
 
 //go:generate go tool gowsdl -p wsdl -o crmsoap.gen.go -d .. crmsoap.wsdl
 
@@ -17,3 +28,64 @@ const Namespace = "urn:crmsoap:v1"
 //
 //go:embed crmsoap.wsdl
 var Document []byte
+
+// ActionPrefix starts every operation's SOAPAction: the action of X is ActionPrefix + X.
+const ActionPrefix = Namespace + "#"
+
+// Operations binds each operation of the contract (body element and SOAPAction)
+// to its CrmPortType method.
+func Operations(p CrmPortType) []soap.Operation {
+	return []soap.Operation{
+		soap.Op(name("AddCustomer"), ActionPrefix+"AddCustomer", p.AddCustomerContext),
+		soap.Op(name("GetCustomer"), ActionPrefix+"GetCustomer", p.GetCustomerContext),
+		soap.Op(name("UpdateCustomer"), ActionPrefix+"UpdateCustomer", p.UpdateCustomerContext),
+		soap.Op(name("DeleteCustomer"), ActionPrefix+"DeleteCustomer", p.DeleteCustomerContext),
+	}
+}
+
+func name(local string) xml.Name { return xml.Name{Space: Namespace, Local: local} }
+
+// FaultDetail builds the CrmFault detail for faults raised by the SOAP layer itself
+// (malformed envelopes, unknown operations, security failures, ...).
+func FaultDetail(code, message, field string) any {
+	c := FaultCode(code)
+	return &CrmFault{Code: &c, Message: message, Field: field}
+}
+
+// Scalars decodes the XML Schema date types strictly: gowsdl's own decoders
+// ignore parse errors, and an invalid date must be a VALIDATION_FAILED fault.
+var Scalars = map[reflect.Type]soap.ScalarDecoder{
+	reflect.TypeFor[xsd.XSDDate]():     decodeDate,
+	reflect.TypeFor[xsd.XSDDateTime](): decodeDateTime,
+}
+
+// decodeDate accepts xs:date: YYYY-MM-DD with an optional time zone (Z or ±hh:mm).
+func decodeDate(text string, dst reflect.Value) error {
+	s := strings.TrimSpace(text)
+	layout, hasTZ := time.DateOnly, false
+	switch {
+	case strings.HasSuffix(s, "Z"):
+		layout, hasTZ = "2006-01-02Z", true
+	case len(s) > 10 && (s[10] == '+' || s[10] == '-'):
+		layout, hasTZ = "2006-01-02-07:00", true
+	}
+	t, err := time.Parse(layout, s)
+	if err != nil {
+		return fmt.Errorf("%q is not a valid xs:date (YYYY-MM-DD)", text)
+	}
+	dst.Set(reflect.ValueOf(xsd.CreateXsdDate(t, hasTZ)))
+	return nil
+}
+
+// decodeDateTime accepts xs:dateTime with a time zone (RFC 3339).
+func decodeDateTime(text string, dst reflect.Value) error {
+	t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(text))
+	if err != nil {
+		return fmt.Errorf("%q is not a valid xs:dateTime with a time zone", text)
+	}
+	dst.Set(reflect.ValueOf(xsd.CreateXsdDateTime(t, true)))
+	return nil
+}
+
+// Caller is the authenticated client of the request in ctx, "" when there is none.
+func Caller(ctx context.Context) string { return soap.PrincipalFrom(ctx) }

@@ -1,0 +1,51 @@
+# crmsoap: the two commands a newcomer needs are `make run` and `make test`.
+
+GO        ?= go
+BIN       ?= bin/crmsoap
+RUN_FLAGS ?= --insecure-no-auth
+FUZZTIME  ?= 10s
+
+.PHONY: run test build generate check-generate lint interop bench fuzz ci
+
+## run: start the server on 127.0.0.1:8080 with ./crm.db (development mode: no signature checks)
+run:
+	$(GO) run ./cmd/crmsoap serve $(RUN_FLAGS)
+
+## test: every Go test, with the race detector
+test:
+	$(GO) test -race -count=1 ./...
+
+## build: the binary in bin/
+build:
+	$(GO) build -o $(BIN) ./cmd/crmsoap
+
+## generate: regenerate the Go types from wsdl/crmsoap.wsdl (gowsdl, pinned in go.mod)
+generate:
+	$(GO) generate ./wsdl
+
+## check-generate: fail when the committed generated code differs from a fresh generation
+check-generate: generate
+	git diff --exit-code -- wsdl/
+
+## lint: gofmt, go vet, and the dependency rules (soap and store never import the CRM packages)
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
+	$(GO) vet ./...
+	@! $(GO) list -deps ./soap/... | grep -E 'crmsoap/(service|store|wsdl)$$' || { echo "soap must not import service, store or wsdl"; exit 1; }
+	@! $(GO) list -deps ./store/... | grep -E 'crmsoap/(service|soap|wsdl)' || { echo "store must not import service, soap or wsdl"; exit 1; }
+
+## interop: third-party clients (zeep, PHP SoapClient, node-soap, xmlsec1) against a real server
+interop:
+	bash interop/run.sh
+
+## bench: Go benchmarks of the hot path
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## fuzz: each fuzz target for FUZZTIME
+fuzz:
+	bash .ci/fuzz.sh $(FUZZTIME)
+
+## ci: what CI runs
+ci:
+	bash .ci/run

@@ -1,0 +1,67 @@
+// Command crmsoap is the crmsoap binary: the SOAP server (serve) and its admin
+// and client subcommands. It only wires the packages together; nothing imports it.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	m := &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
+	err := m.Run(ctx, os.Args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "crmsoap:", err)
+		os.Exit(1)
+	}
+}
+
+// Main runs one subcommand with the given standard streams and environment.
+type Main struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+}
+
+const usage = `crmsoap: customer records over SOAP
+
+Usage:
+  crmsoap serve   [flags]   run the SOAP server
+  crmsoap version           print the version
+
+Run 'crmsoap COMMAND -h' for the flags of a command.
+`
+
+// Run executes the subcommand named by args[0].
+func (m *Main) Run(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(m.Stderr, usage)
+		return flag.ErrHelp
+	}
+	switch args[0] {
+	case "serve":
+		return m.serve(ctx, args[1:])
+	case "version":
+		fmt.Fprintln(m.Stdout, "crmsoap", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(m.Stdout, usage)
+		return nil
+	}
+	fmt.Fprint(m.Stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
