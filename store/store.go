@@ -156,17 +156,27 @@ func (db *DB) Close() error {
 		db.mu.Unlock()
 		<-db.writerDone
 
-		errs := []error{db.read.Close()}
-		// TRUNCATE leaves an empty WAL behind, so a copy of the main file alone is complete.
-		if _, err := db.wconn.ExecContext(context.Background(), "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
-			errs = append(errs, fmt.Errorf("checkpoint: %w", err))
-		}
+		errs := []error{db.read.Close(), db.checkpoint(context.Background())}
 		errs = append(errs, db.wconn.Close(), db.wdb.Close())
 		if err := errors.Join(errs...); err != nil {
 			db.closeErr = fmt.Errorf("store: close: %w", err)
 		}
 	})
 	return db.closeErr
+}
+
+// checkpoint copies the WAL into the main file and truncates it, so that the main file alone is
+// complete. If another process is using the database it does what it can without waiting: that
+// process's own last close checkpoints the rest.
+func (db *DB) checkpoint(ctx context.Context) error {
+	if _, err := db.wconn.ExecContext(ctx, "PRAGMA busy_timeout = 0"); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	var busy, walPages, moved int
+	if err := db.wconn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &walPages, &moved); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	return nil
 }
 
 // Ping checks that the database file can be read.
