@@ -1,0 +1,292 @@
+package soap
+
+import (
+	"encoding"
+	"encoding/xml"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+
+	"github.com/beevik/etree"
+)
+
+// xsiNS is the XML Schema instance namespace (xsi:nil, xsi:type).
+const xsiNS = "http://www.w3.org/2001/XMLSchema-instance"
+
+// leafFunc sets dst from the text of a leaf element. Its error text follows the
+// field path in a VALIDATION_FAILED message.
+type leafFunc func(text string, dst reflect.Value) error
+
+// structPlan decodes the child elements of one element into a struct type. Plans
+// are compiled once, when the Handler is built, never per request.
+type structPlan struct {
+	typ    reflect.Type
+	fields []*fieldPlan
+	byName map[string]int // local name -> index in fields
+}
+
+// fieldPlan decodes one child element (or each of a repeated one) into a field.
+type fieldPlan struct {
+	local    string
+	space    string // from the tag; "" means the namespace of the enclosing element
+	index    []int  // path through embedded structs
+	repeated bool   // a slice: one value per occurrence
+	ptr      bool   // the (slice element) type is a pointer
+	elemType reflect.Type
+	leaf     leafFunc    // non-nil for text-only elements
+	sub      *structPlan // non-nil for struct elements
+}
+
+type compiler struct {
+	scalars map[reflect.Type]ScalarDecoder
+	plans   map[reflect.Type]*structPlan
+}
+
+func newCompiler(scalars map[reflect.Type]ScalarDecoder) *compiler {
+	return &compiler{scalars: scalars, plans: make(map[reflect.Type]*structPlan)}
+}
+
+// compile returns the plan of struct type t (shared by every use of t, which
+// also makes recursive types terminate).
+func (c *compiler) compile(t reflect.Type) (*structPlan, error) {
+	if t.Kind() != reflect.Struct {
+		return nil, fmt.Errorf("request type %s is not a struct", t)
+	}
+	if p, ok := c.plans[t]; ok {
+		return p, nil
+	}
+	p := &structPlan{typ: t, byName: make(map[string]int)}
+	c.plans[t] = p
+	if err := c.addFields(p, t, nil); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func (c *compiler) addFields(p *structPlan, t reflect.Type, index []int) error {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag := f.Tag.Get("xml")
+		if f.Name == "XMLName" || tag == "-" {
+			continue
+		}
+		if f.Anonymous && tag == "" {
+			ft := f.Type
+			if ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct && c.leafOf(ft) == nil {
+				if err := c.addFields(p, ft, append(slices.Clone(index), i)); err != nil {
+					return err
+				}
+				continue
+			}
+		}
+		if !f.IsExported() {
+			continue
+		}
+		fp, err := c.field(t, f, tag)
+		if err != nil {
+			return err
+		}
+		fp.index = append(slices.Clone(index), i)
+		if _, dup := p.byName[fp.local]; dup {
+			return fmt.Errorf("%s: two fields named %q", t, fp.local)
+		}
+		p.byName[fp.local] = len(p.fields)
+		p.fields = append(p.fields, fp)
+	}
+	return nil
+}
+
+func (c *compiler) field(t reflect.Type, f reflect.StructField, tag string) (*fieldPlan, error) {
+	name, opts, _ := strings.Cut(tag, ",")
+	for opt := range strings.SplitSeq(opts, ",") {
+		if opt != "" && opt != "omitempty" {
+			return nil, fmt.Errorf("%s.%s: xml option %q is not supported", t, f.Name, opt)
+		}
+	}
+	fp := &fieldPlan{local: name}
+	if space, local, ok := strings.Cut(name, " "); ok {
+		fp.space, fp.local = space, local
+	}
+	if fp.local == "" {
+		fp.local = f.Name
+	}
+	if strings.Contains(fp.local, ">") {
+		return nil, fmt.Errorf("%s.%s: xml paths (a>b) are not supported", t, f.Name)
+	}
+	ft := f.Type
+	if ft.Kind() == reflect.Slice && ft.Elem().Kind() != reflect.Uint8 && c.leafOf(ft) == nil {
+		fp.repeated, ft = true, ft.Elem()
+	}
+	if ft.Kind() == reflect.Pointer && c.leafOf(ft) == nil {
+		fp.ptr, ft = true, ft.Elem()
+	}
+	fp.elemType = ft
+	if fp.leaf = c.leafOf(ft); fp.leaf != nil {
+		return fp, nil
+	}
+	if ft.Kind() == reflect.Struct && !reflect.PointerTo(ft).Implements(unmarshalerType) {
+		sub, err := c.compile(ft)
+		fp.sub = sub
+		return fp, err
+	}
+	return nil, fmt.Errorf("%s.%s: type %s is not supported (register a ScalarDecoder for it)", t, f.Name, f.Type)
+}
+
+// decode fills v (a struct of p's type) from the children of el. ns is the
+// namespace every child must be in unless its field's tag names another; path is
+// el's path below the body element, for messages ("" for the body element).
+func (p *structPlan) decode(el *etree.Element, v reflect.Value, ns, path string) *Error {
+	var seenBits uint64
+	var seen []bool
+	if len(p.fields) > 64 {
+		seen = make([]bool, len(p.fields))
+	}
+	for _, tok := range el.Child {
+		switch t := tok.(type) {
+		case *etree.CharData:
+			if !isBlank(t.Data) {
+				where := path
+				if where == "" {
+					where = el.Tag
+				}
+				return invalid(path, "unexpected text in %q", where)
+			}
+		case *etree.Element:
+			childPath := joinPath(path, t.Tag)
+			i, ok := p.byName[t.Tag]
+			if !ok {
+				return invalid(childPath, "unexpected element %q", childPath)
+			}
+			fp := p.fields[i]
+			want := fp.space
+			if want == "" {
+				want = ns
+			}
+			if got := t.NamespaceURI(); got != want {
+				return invalid(childPath, "unexpected element %q in namespace %q (want %q)", childPath, got, want)
+			}
+			if !fp.repeated {
+				if seen != nil && seen[i] || seen == nil && seenBits&(1<<i) != 0 {
+					return invalid(childPath, "duplicate element %q", childPath)
+				}
+				if seen != nil {
+					seen[i] = true
+				} else {
+					seenBits |= 1 << i
+				}
+			}
+			if err := fp.decode(t, v, want, childPath); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (fp *fieldPlan) decode(el *etree.Element, parent reflect.Value, ns, path string) *Error {
+	isNil, err := nilled(el, path)
+	if err != nil || isNil {
+		return err
+	}
+	dst := fieldAlloc(parent, fp.index)
+	if fp.repeated {
+		n := dst.Len()
+		dst.Set(reflect.Append(dst, reflect.Zero(dst.Type().Elem())))
+		dst = dst.Index(n)
+	}
+	if fp.ptr {
+		nv := reflect.New(fp.elemType)
+		dst.Set(nv)
+		dst = nv.Elem()
+	}
+	if fp.sub != nil {
+		return fp.sub.decode(el, dst, ns, path)
+	}
+	text, err := leafText(el, path)
+	if err != nil {
+		return err
+	}
+	if perr := fp.leaf(text, dst); perr != nil {
+		return invalid(path, "%s: %v", path, perr)
+	}
+	return nil
+}
+
+// nilled reports whether el carries xsi:nil="true"; such an element leaves its
+// field at the zero value and must be empty.
+func nilled(el *etree.Element, path string) (bool, *Error) {
+	for i := range el.Attr {
+		a := &el.Attr[i]
+		if a.Key != "nil" || a.Space == "" || a.NamespaceURI() != xsiNS {
+			continue
+		}
+		if v := strings.TrimSpace(a.Value); v != "true" && v != "1" {
+			return false, nil
+		}
+		for _, tok := range el.Child {
+			if cd, ok := tok.(*etree.CharData); ok && isBlank(cd.Data) {
+				continue
+			}
+			if _, ok := tok.(*etree.Comment); ok {
+				continue
+			}
+			return false, invalid(path, "%s: an element with xsi:nil=\"true\" must be empty", path)
+		}
+		return true, nil
+	}
+	return false, nil
+}
+
+// leafText is the character data of a text-only element.
+func leafText(el *etree.Element, path string) (string, *Error) {
+	if len(el.Child) == 1 {
+		if cd, ok := el.Child[0].(*etree.CharData); ok {
+			return cd.Data, nil
+		}
+	}
+	var b strings.Builder
+	for _, tok := range el.Child {
+		switch t := tok.(type) {
+		case *etree.CharData:
+			b.WriteString(t.Data)
+		case *etree.Element:
+			p := joinPath(path, t.Tag)
+			return "", invalid(p, "unexpected element %q", p)
+		}
+	}
+	return b.String(), nil
+}
+
+// fieldAlloc is v.FieldByIndex that allocates nil embedded pointers on the way.
+func fieldAlloc(v reflect.Value, index []int) reflect.Value {
+	for i, x := range index {
+		if i > 0 && v.Kind() == reflect.Pointer {
+			if v.IsNil() {
+				v.Set(reflect.New(v.Type().Elem()))
+			}
+			v = v.Elem()
+		}
+		v = v.Field(x)
+	}
+	return v
+}
+
+func joinPath(path, local string) string {
+	if path == "" {
+		return local
+	}
+	return path + "/" + local
+}
+
+func invalid(field, format string, args ...any) *Error {
+	return errorf(CodeValidationFailed, field, format, args...)
+}
+
+var (
+	unmarshalerType     = reflect.TypeFor[xml.Unmarshaler]()
+	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
+)

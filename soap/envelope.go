@@ -1,0 +1,254 @@
+package soap
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/beevik/etree"
+)
+
+// Roles a header block may target that mean this node (the ultimate receiver).
+const (
+	actorNext11          = "http://schemas.xmlsoap.org/soap/actor/next"
+	roleNext12           = "http://www.w3.org/2003/05/soap-envelope/role/next"
+	roleUltimateReceiver = "http://www.w3.org/2003/05/soap-envelope/role/ultimateReceiver"
+)
+
+// versionMismatchError is an envelope in a namespace this node does not speak
+// for the transport it came on.
+type versionMismatchError struct{ found string }
+
+func (e *versionMismatchError) Error() string {
+	return "envelope namespace " + e.found + " does not match the SOAP version of the content type"
+}
+
+// mustUnderstandError names the mustUnderstand header blocks nobody understands.
+type mustUnderstandError struct{ blocks []xml.Name }
+
+func (e *mustUnderstandError) Error() string {
+	names := make([]string, len(e.blocks))
+	for i, n := range e.blocks {
+		names[i] = "{" + n.Space + "}" + n.Local
+	}
+	return "header block " + strings.Join(names, ", ") + " marked mustUnderstand is not understood"
+}
+
+// scan is the single token pass over unverified bytes that runs before any tree
+// is built: it refuses any DOCTYPE (and so every entity trick) and processing
+// instructions other than the XML declaration, bounds depth and element count,
+// and insists on exactly one root element.
+func scan(unverified []byte, maxDepth, maxElements int) error {
+	d := xml.NewDecoder(bytes.NewReader(unverified))
+	d.Strict = true // unknown entities are errors; no CharsetReader: only UTF-8
+	depth, elements, roots, tokens := 0, 0, 0, 0
+	for ; ; tokens++ {
+		tok, err := d.RawToken()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return malformed("XML is not well-formed: %v", trimXMLError(err))
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			depth++
+			elements++
+			if depth == 1 {
+				roots++
+			}
+			switch {
+			case roots > 1:
+				return malformed("XML has more than one root element")
+			case depth > maxDepth:
+				return malformed("XML nesting exceeds %d levels", maxDepth)
+			case elements > maxElements:
+				return malformed("XML has more than %d elements", maxElements)
+			}
+		case xml.EndElement:
+			depth--
+		case xml.Directive:
+			if bytes.HasPrefix(bytes.TrimSpace(t), []byte("DOCTYPE")) {
+				return malformed("DOCTYPE is not allowed")
+			}
+			return malformed("XML directives are not allowed")
+		case xml.ProcInst:
+			if t.Target != "xml" || tokens != 0 {
+				return malformed("processing instructions are not allowed")
+			}
+		case xml.CharData:
+			if depth == 0 && len(bytes.TrimSpace(t)) != 0 {
+				return malformed("text outside the root element")
+			}
+		}
+	}
+	if roots == 0 {
+		return malformed("XML has no root element")
+	}
+	if depth != 0 {
+		return malformed("XML is not well-formed: unexpected end of input")
+	}
+	return nil
+}
+
+// trimXMLError drops the "XML syntax error on line N: " decoration to keep fault
+// text short but keeps the line.
+func trimXMLError(err error) string {
+	var se *xml.SyntaxError
+	if errors.As(err, &se) {
+		return se.Msg + " (line " + strconv.Itoa(se.Line) + ")"
+	}
+	return err.Error()
+}
+
+// parseEnvelope scans, parses and checks the structure of an envelope that
+// arrived on the transport of version want.
+func parseEnvelope(unverified []byte, want Version, maxDepth, maxElements int) (*Envelope, error) {
+	if err := scan(unverified, maxDepth, maxElements); err != nil {
+		return nil, err
+	}
+	doc := etree.NewDocument()
+	doc.ReadSettings.MaxDepth = maxDepth + 1
+	doc.ReadSettings.CharsetReader = refuseCharset
+	if err := doc.ReadFromBytes(unverified); err != nil {
+		return nil, malformed("XML is not well-formed: %v", trimXMLError(err))
+	}
+	root := doc.Root()
+	if root == nil || root.Tag != "Envelope" {
+		return nil, malformed("the root element is not a SOAP Envelope")
+	}
+	ns := root.NamespaceURI()
+	v := versionOf(ns)
+	if v != want {
+		return nil, &versionMismatchError{found: ns}
+	}
+	env := &Envelope{Doc: doc, Version: v, Raw: unverified}
+	if err := envelopeChildren(root, ns, env); err != nil {
+		return nil, err
+	}
+	if err := checkBody(env.Body); err != nil {
+		return nil, err
+	}
+	return env, nil
+}
+
+func refuseCharset(charset string, _ io.Reader) (io.Reader, error) {
+	return nil, errors.New("charset " + charset + " is not supported: send UTF-8")
+}
+
+func versionOf(ns string) Version {
+	switch ns {
+	case NS11:
+		return V11
+	case NS12:
+		return V12
+	}
+	return 0
+}
+
+// envelopeChildren accepts an optional Header then exactly one Body and nothing else.
+func envelopeChildren(root *etree.Element, ns string, env *Envelope) error {
+	for _, tok := range root.Child {
+		switch t := tok.(type) {
+		case *etree.CharData:
+			if !isBlank(t.Data) {
+				return malformed("text is not allowed in Envelope")
+			}
+		case *etree.Element:
+			local, tns := t.Tag, t.NamespaceURI()
+			switch {
+			case tns == ns && local == "Header" && env.Header == nil && env.Body == nil:
+				env.Header = t
+			case tns == ns && local == "Body" && env.Body == nil:
+				env.Body = t
+			default:
+				return malformed("unexpected element %s in Envelope: want an optional Header, then one Body", local)
+			}
+		}
+	}
+	if env.Body == nil {
+		return malformed("the Envelope has no Body")
+	}
+	return nil
+}
+
+// checkBody insists on exactly one child element and no text.
+func checkBody(body *etree.Element) error {
+	n := 0
+	for _, tok := range body.Child {
+		switch t := tok.(type) {
+		case *etree.CharData:
+			if !isBlank(t.Data) {
+				return malformed("text is not allowed in Body")
+			}
+		case *etree.Element:
+			n++
+		}
+	}
+	switch {
+	case n == 0:
+		return malformed("the Body is empty")
+	case n > 1:
+		return malformed("the Body has %d child elements: want exactly one", n)
+	}
+	return nil
+}
+
+// notUnderstood lists the header blocks targeted at this node, marked
+// mustUnderstand, that understands does not know.
+func notUnderstood(env *Envelope, understands func(xml.Name) bool) error {
+	if env.Header == nil {
+		return nil
+	}
+	ns := NS11
+	if env.Version == V12 {
+		ns = NS12
+	}
+	var missing []xml.Name
+	for _, block := range env.Header.ChildElements() {
+		if !targetsUs(block, ns, env.Version) || !mustUnderstand(block, ns) {
+			continue
+		}
+		name := xml.Name{Space: block.NamespaceURI(), Local: block.Tag}
+		if understands == nil || !understands(name) {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		return &mustUnderstandError{blocks: missing}
+	}
+	return nil
+}
+
+func envAttr(e *etree.Element, ns, local string) (string, bool) {
+	for i := range e.Attr {
+		a := &e.Attr[i]
+		if a.Key == local && a.Space != "" && a.NamespaceURI() == ns {
+			return strings.TrimSpace(a.Value), true
+		}
+	}
+	return "", false
+}
+
+func mustUnderstand(block *etree.Element, ns string) bool {
+	v, _ := envAttr(block, ns, "mustUnderstand")
+	return v == "1" || v == "true"
+}
+
+func targetsUs(block *etree.Element, ns string, v Version) bool {
+	if v == V11 {
+		actor, ok := envAttr(block, ns, "actor")
+		return !ok || actor == "" || actor == actorNext11
+	}
+	role, ok := envAttr(block, ns, "role")
+	return !ok || role == "" || role == roleNext12 || role == roleUltimateReceiver
+}
+
+func isBlank(s string) bool { return strings.TrimSpace(s) == "" }
+
+func malformed(format string, args ...any) *Error {
+	return errorf(CodeMalformedRequest, "", format, args...)
+}

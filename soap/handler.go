@@ -1,0 +1,180 @@
+package soap
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/xml"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/beevik/etree"
+)
+
+// The limits applied when the corresponding Config field is zero.
+const (
+	DefaultMaxBodyBytes = 4 << 20
+	DefaultMaxDepth     = 64
+	DefaultMaxElements  = 100000
+)
+
+// ScalarDecoder decodes the text of a leaf element (whitespace already trimmed)
+// into dst, which is addressable and of the type the decoder is registered for.
+// Its error text follows the field path in a VALIDATION_FAILED message, e.g.
+// `"x" is not a valid xs:date`.
+type ScalarDecoder func(text string, dst reflect.Value) error
+
+// Security processes header blocks by name (it takes part in mustUnderstand
+// checks) and verifies the envelope before dispatch. Check returns the context to
+// use (carrying the principal, see WithPrincipal) and the body child element to
+// dispatch, which MUST be the element it verified. Its errors should be *Error
+// with Code CodeUnauthorized and a WS-Security Subcode.
+type Security interface {
+	Understands(name xml.Name) bool
+	Check(ctx context.Context, env *Envelope) (context.Context, *etree.Element, error)
+}
+
+// Envelope is a parsed request as handed to Security: the document, its SOAP
+// version, its Header (nil when absent) and Body elements, and the raw bytes as
+// received. Nothing in it is verified yet.
+type Envelope struct {
+	Doc          *etree.Document
+	Version      Version
+	Header, Body *etree.Element
+	Raw          []byte
+}
+
+// Config configures a Handler. Only Operations is required.
+type Config struct {
+	WSDL         []byte                                // served at ?wsdl, soap:address locations rewritten
+	Operations   []Operation                           // one per body element
+	Detail       func(code, message, field string) any // detail element of this package's own faults; nil: none
+	Scalars      map[reflect.Type]ScalarDecoder        // strict decoders for leaf types (dates)
+	Security     Security                              // nil: no message security
+	MaxBodyBytes int64                                 // default DefaultMaxBodyBytes
+	MaxDepth     int                                   // default DefaultMaxDepth
+	MaxElements  int                                   // default DefaultMaxElements
+	TrustProxy   bool                                  // honour X-Forwarded-Proto and X-Forwarded-Host
+	Logger       *slog.Logger                          // default slog.Default()
+}
+
+// Handler is the http.Handler of one SOAP endpoint: GET ?wsdl serves the WSDL,
+// POST takes SOAP 1.1 and SOAP 1.2 envelopes.
+type Handler struct {
+	cfg    Config
+	routes map[xml.Name]*route
+	wsdl   *wsdlTemplate
+	log    *slog.Logger
+	newID  func() string
+}
+
+type route struct {
+	op   Operation
+	plan *structPlan
+}
+
+// NewHandler checks cfg and compiles the decode plan of every operation's
+// request type. It fails on a duplicate operation, a request type the decoder
+// does not support, or a WSDL that does not parse.
+func NewHandler(cfg Config) (*Handler, error) {
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.MaxDepth <= 0 {
+		cfg.MaxDepth = DefaultMaxDepth
+	}
+	if cfg.MaxElements <= 0 {
+		cfg.MaxElements = DefaultMaxElements
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	h := &Handler{cfg: cfg, routes: make(map[xml.Name]*route), log: cfg.Logger, newID: randomID}
+	c := newCompiler(cfg.Scalars)
+	for _, op := range cfg.Operations {
+		if op.call == nil {
+			return nil, fmt.Errorf("soap: operation %s was not built with Op", op.name.Local)
+		}
+		if _, dup := h.routes[op.name]; dup {
+			return nil, fmt.Errorf("soap: duplicate operation {%s}%s", op.name.Space, op.name.Local)
+		}
+		plan, err := c.compile(op.reqType)
+		if err != nil {
+			return nil, fmt.Errorf("soap: operation %s: %w", op.name.Local, err)
+		}
+		h.routes[op.name] = &route{op: op, plan: plan}
+	}
+	if cfg.WSDL != nil {
+		t, err := newWSDLTemplate(cfg.WSDL)
+		if err != nil {
+			return nil, fmt.Errorf("soap: WSDL: %w", err)
+		}
+		h.wsdl = t
+	}
+	return h, nil
+}
+
+// ServeHTTP serves GET ?wsdl and POSTed envelopes; any other method is 405.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	x := &exchange{start: time.Now(), id: requestID(r.Header.Get("X-Request-Id"), h.newID), version: V11}
+	w.Header().Set("X-Request-Id", x.id)
+	cw := &countingWriter{ResponseWriter: w}
+	defer func() { h.logRequest(r, x, cw) }()
+	ctx := withRequestID(r.Context(), x.id)
+	switch {
+	case r.Method == http.MethodPost:
+		h.servePost(ctx, cw, r, x)
+	case r.Method == http.MethodGet && isWSDLQuery(r):
+		h.serveWSDL(cw, r, x)
+	case r.Method == http.MethodGet:
+		h.serveInfo(cw, r, x)
+	default:
+		cw.Header().Set("Allow", "GET, POST")
+		h.fail(ctx, cw, x, &Error{Code: CodeMalformedRequest, Status: http.StatusMethodNotAllowed,
+			Message: "method " + r.Method + " is not allowed: POST a SOAP envelope, or GET ?wsdl"})
+	}
+}
+
+// isWSDLQuery reports whether the query asks for the WSDL: ?wsdl or ?WSDL.
+func isWSDLQuery(r *http.Request) bool {
+	for k := range r.URL.Query() {
+		if strings.EqualFold(k, "wsdl") {
+			return true
+		}
+	}
+	return false
+}
+
+func (h *Handler) serveInfo(w http.ResponseWriter, r *http.Request, x *exchange) {
+	x.outcome = "info"
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	fmt.Fprintf(w, "SOAP endpoint: POST SOAP 1.1 (text/xml) or SOAP 1.2 (application/soap+xml) envelopes here.\n"+
+		"The WSDL is at %s?wsdl\n", r.URL.EscapedPath())
+}
+
+// requestID returns the client's X-Request-Id when it is sane, else a new one.
+func requestID(client string, newID func() string) string {
+	if len(client) < 1 || len(client) > 64 {
+		return newID()
+	}
+	for i := 0; i < len(client); i++ {
+		c := client[i]
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.'
+		if !ok {
+			return newID()
+		}
+	}
+	return client
+}
+
+// randomID is 16 random hex characters.
+func randomID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	return hex.EncodeToString(b[:])
+}

@@ -1,0 +1,218 @@
+package soap
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"reflect"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/beevik/etree"
+)
+
+// servePost handles one POSTed envelope from transport checks to response.
+func (h *Handler) servePost(ctx context.Context, w http.ResponseWriter, r *http.Request, x *exchange) {
+	v, action, err := transport(r.Header)
+	x.version = v
+	if err != nil {
+		h.fail(ctx, w, x, err)
+		return
+	}
+	buf := getBuffer()
+	defer putBuffer(buf)
+	_, err = buf.ReadFrom(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))
+	x.bytesIn = buf.Len()
+	if err != nil {
+		h.fail(ctx, w, x, h.readError(err))
+		return
+	}
+	resp, err := h.process(ctx, x, v, action, buf.Bytes())
+	if err != nil {
+		h.fail(ctx, w, x, err)
+		return
+	}
+	h.respond(ctx, w, x, resp)
+}
+
+func (h *Handler) readError(err error) *Error {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return &Error{Code: CodeMalformedRequest, Status: http.StatusRequestEntityTooLarge,
+			Message: "request body exceeds " + strconv.FormatInt(h.cfg.MaxBodyBytes, 10) + " bytes"}
+	}
+	return &Error{Code: CodeMalformedRequest, Message: "cannot read the request body", Err: err}
+}
+
+// transport reads the SOAP version and action from the request headers: text/xml
+// is SOAP 1.1 with the SOAPAction header, application/soap+xml is SOAP 1.2 with
+// the action parameter. Anything else, or a charset other than UTF-8, is 415.
+func transport(hdr http.Header) (Version, string, error) {
+	ct := hdr.Get("Content-Type")
+	media, params, err := mime.ParseMediaType(ct)
+	v := V11
+	switch {
+	case err != nil:
+	case media == "text/xml":
+		action := strings.TrimSpace(hdr.Get("SOAPAction"))
+		if len(action) >= 2 && action[0] == '"' && action[len(action)-1] == '"' {
+			action = action[1 : len(action)-1]
+		}
+		return v, action, checkCharset(params["charset"], v)
+	case media == "application/soap+xml":
+		v = V12
+		return v, params["action"], checkCharset(params["charset"], v)
+	}
+	return v, "", &Error{Code: CodeMalformedRequest, Status: http.StatusUnsupportedMediaType,
+		Message: fmt.Sprintf("content type %q is not supported: send text/xml (SOAP 1.1) or "+
+			"application/soap+xml (SOAP 1.2) with charset=utf-8", ct)}
+}
+
+func checkCharset(charset string, v Version) error {
+	if strings.EqualFold(charset, "utf-8") || strings.EqualFold(charset, "utf8") {
+		return nil
+	}
+	media := "text/xml"
+	if v == V12 {
+		media = "application/soap+xml"
+	}
+	msg := fmt.Sprintf("charset %q is not supported: send %s; charset=utf-8", charset, media)
+	if charset == "" {
+		msg = "the content type has no charset: send " + media + "; charset=utf-8"
+	}
+	return &Error{Code: CodeMalformedRequest, Status: http.StatusUnsupportedMediaType, Message: msg}
+}
+
+// process runs an envelope through parsing, mustUnderstand, security, routing,
+// strict decoding and the operation, and returns the response value.
+func (h *Handler) process(ctx context.Context, x *exchange, v Version, action string, unverified []byte) (any, error) {
+	env, err := parseEnvelope(unverified, v, h.cfg.MaxDepth, h.cfg.MaxElements)
+	if err != nil {
+		return nil, err
+	}
+	ctx = withVersion(ctx, v)
+	var understands func(xml.Name) bool
+	if h.cfg.Security != nil {
+		understands = h.cfg.Security.Understands
+	}
+	if err := notUnderstood(env, understands); err != nil {
+		return nil, err
+	}
+	body := env.Body.ChildElements()[0]
+	if h.cfg.Security != nil {
+		ctx, body, err = h.cfg.Security.Check(ctx, env)
+		if err != nil {
+			return nil, err
+		}
+		if body == nil || ctx == nil {
+			return nil, errors.New("soap: Security.Check returned no context or body element")
+		}
+		x.principal = PrincipalFrom(ctx)
+	}
+	rt, err := h.route(body, action, v)
+	if err != nil {
+		return nil, err
+	}
+	x.op = rt.op.name.Local
+	req := reflect.New(rt.op.reqType)
+	if err := rt.plan.decode(body, req.Elem(), rt.op.name.Space, ""); err != nil {
+		return nil, err
+	}
+	return h.call(ctx, rt, req.Interface())
+}
+
+// route picks the operation of the body element and checks the action against it.
+func (h *Handler) route(body *etree.Element, action string, v Version) (*route, error) {
+	name := xml.Name{Space: body.NamespaceURI(), Local: body.Tag}
+	rt, ok := h.routes[name]
+	if !ok {
+		return nil, errorf(CodeUnknownOperation, "", "unknown operation {%s}%s", name.Space, name.Local)
+	}
+	if action != "" && action != rt.op.action {
+		header := "SOAPAction"
+		if v == V12 {
+			header = "action"
+		}
+		return nil, malformed("%s %s does not match body element %s (expected %s)", header, action, name.Local, rt.op.action)
+	}
+	return rt, nil
+}
+
+// call runs the operation, turning a panic into an internal error.
+func (h *Handler) call(ctx context.Context, rt *route, req any) (resp any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = &panicError{value: p, stack: debug.Stack()}
+		}
+	}()
+	return rt.op.call(ctx, req)
+}
+
+type panicError struct {
+	value any
+	stack []byte
+}
+
+func (e *panicError) Error() string { return fmt.Sprintf("panic: %v\n%s", e.value, e.stack) }
+
+// respond writes the response envelope of resp, or an internal fault when resp
+// does not marshal.
+func (h *Handler) respond(ctx context.Context, w http.ResponseWriter, x *exchange, resp any) {
+	buf := getBuffer()
+	defer putBuffer(buf)
+	openEnvelope(buf, x.version)
+	p := envPrefix(x.version)
+	buf.WriteString("<" + p + ":Body>")
+	if err := xml.NewEncoder(buf).Encode(resp); err != nil {
+		h.fail(ctx, w, x, fmt.Errorf("marshal %T: %w", resp, err))
+		return
+	}
+	buf.WriteString("</" + p + ":Body></" + p + ":Envelope>")
+	x.outcome = "ok"
+	write(w, x.version, http.StatusOK, buf)
+}
+
+// fail writes err as a fault in the exchange's version, logging internal errors.
+func (h *Handler) fail(ctx context.Context, w http.ResponseWriter, x *exchange, err error) {
+	f, internal := h.faultFor(err)
+	if internal {
+		h.log.ErrorContext(ctx, "request failed", "request_id", x.id, "op", x.op, "err", err)
+	}
+	x.outcome = f.outcome
+	buf := getBuffer()
+	defer putBuffer(buf)
+	if derr := writeFaultEnvelope(buf, x.version, &f); derr != nil {
+		h.log.ErrorContext(ctx, "fault detail does not marshal", "request_id", x.id, "err", derr)
+		buf.Reset()
+		f.detail = nil
+		_ = writeFaultEnvelope(buf, x.version, &f)
+	}
+	write(w, x.version, statusOf(x.version, &f), buf)
+}
+
+func write(w http.ResponseWriter, v Version, status int, buf *bytes.Buffer) {
+	w.Header().Set("Content-Type", contentTypeOf(v))
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func getBuffer() *bytes.Buffer { return bufPool.Get().(*bytes.Buffer) }
+
+// putBuffer returns buf to the pool unless it grew large (one huge request must
+// not pin memory for ever).
+func putBuffer(buf *bytes.Buffer) {
+	if buf.Cap() > 1<<20 {
+		return
+	}
+	buf.Reset()
+	bufPool.Put(buf)
+}

@@ -1,0 +1,317 @@
+package wssec
+
+import (
+	"bufio"
+	"cmp"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/beevik/etree"
+)
+
+// This file is an exclusive XML canonicalization 1.0 (without comments) of an element subtree, written over
+// etree without mutating the tree: http://www.w3.org/TR/xml-exc-c14n/. The node set is always "the element,
+// its attributes and namespace nodes, and all its descendants", which is what a same-document "#id" reference
+// and SignedInfo both denote.
+
+const nsXML = "http://www.w3.org/XML/1998/namespace"
+
+var (
+	errCommentInSigned = invalid("comments are not allowed in signed content")
+	errPIInSigned      = invalid("processing instructions are not allowed in signed content")
+	errDirective       = invalid("directives are not allowed in signed content")
+)
+
+// nsBinding is one prefix -> namespace URI pair; "" is the default namespace.
+type nsBinding struct{ prefix, uri string }
+
+// nsStack is a scope stack searched from the end; it replaces per-element maps so that a Body with thousands
+// of children canonicalizes without allocating a namespace context per element.
+type nsStack []nsBinding
+
+func (s nsStack) lookup(prefix string) (string, bool) {
+	for i := len(s) - 1; i >= 0; i-- {
+		if s[i].prefix == prefix {
+			return s[i].uri, true
+		}
+	}
+	return "", false
+}
+
+// inScopeNamespaces returns the namespace declarations in scope at el's parent (nearest declaration wins).
+func inScopeNamespaces(el *etree.Element) nsStack {
+	var s nsStack
+	var chain []*etree.Element
+	for p := el.Parent(); p != nil; p = p.Parent() {
+		chain = append(chain, p)
+	}
+	for i := len(chain) - 1; i >= 0; i-- {
+		s = pushDecls(s, chain[i])
+	}
+	return s
+}
+
+// pushDecls appends el's own namespace declarations to s.
+func pushDecls(s nsStack, el *etree.Element) nsStack {
+	for _, a := range el.Attr {
+		switch {
+		case a.Space == "xmlns":
+			s = append(s, nsBinding{a.Key, a.Value})
+		case a.Space == "" && a.Key == "xmlns":
+			s = append(s, nsBinding{"", a.Value})
+		}
+	}
+	return s
+}
+
+func isNSDecl(a etree.Attr) bool {
+	return a.Space == "xmlns" || (a.Space == "" && a.Key == "xmlns")
+}
+
+// c14nOptions selects what a canonicalization accepts.
+type c14nOptions struct {
+	// inclusive is the InclusiveNamespaces PrefixList; "#default" stands for the default namespace.
+	inclusive []string
+	// exclude is an element left out of the output (the enveloped-signature transform).
+	exclude *etree.Element
+	// strict refuses comments and processing instructions instead of dropping them; signed content must
+	// not carry them because a consumer reading the tree would see text the signature does not cover.
+	strict bool
+}
+
+type canonicalizer struct {
+	w         *bufio.Writer
+	opt       c14nOptions
+	inclusive []string // PrefixList with "#default" mapped to ""
+	scope     nsStack
+	rendered  nsStack
+}
+
+// canonicalize writes the exclusive canonical form of el (in its place in the document) to w.
+func canonicalize(w io.Writer, el *etree.Element, opt c14nOptions) error {
+	bw := bufio.NewWriterSize(w, 4096)
+	c := &canonicalizer{w: bw, opt: opt, scope: inScopeNamespaces(el)}
+	for _, p := range opt.inclusive {
+		if p == "#default" {
+			p = ""
+		}
+		c.inclusive = append(c.inclusive, p)
+	}
+	if err := c.element(el); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// canonicalBytes is canonicalize into a byte slice.
+func canonicalBytes(el *etree.Element, opt c14nOptions) ([]byte, error) {
+	var b strings.Builder
+	if err := canonicalize(&b, el, opt); err != nil {
+		return nil, err
+	}
+	return []byte(b.String()), nil
+}
+
+type c14nAttr struct {
+	uri, local, qname, value string
+}
+
+func (c *canonicalizer) element(el *etree.Element) error {
+	scopeMark, renderedMark := len(c.scope), len(c.rendered)
+	defer func() { c.scope, c.rendered = c.scope[:scopeMark], c.rendered[:renderedMark] }()
+	c.scope = pushDecls(c.scope, el)
+
+	var decls []nsBinding
+	var attrs []c14nAttr
+	if err := c.render(el.Space, true, &decls); err != nil {
+		return err
+	}
+	for _, a := range el.Attr {
+		if isNSDecl(a) {
+			continue
+		}
+		uri := ""
+		switch a.Space {
+		case "":
+		case "xml":
+			uri = nsXML
+		default:
+			u, ok := c.scope.lookup(a.Space)
+			if !ok || u == "" {
+				return invalid("undeclared namespace prefix in signed content")
+			}
+			uri = u
+			if err := c.render(a.Space, true, &decls); err != nil {
+				return err
+			}
+		}
+		attrs = append(attrs, c14nAttr{uri: uri, local: a.Key, qname: qualified(a.Space, a.Key), value: a.Value})
+	}
+	for _, p := range c.inclusive {
+		if err := c.render(p, false, &decls); err != nil {
+			return err
+		}
+	}
+
+	slices.SortFunc(decls, func(a, b nsBinding) int { return cmp.Compare(a.prefix, b.prefix) })
+	slices.SortFunc(attrs, func(a, b c14nAttr) int {
+		if r := cmp.Compare(a.uri, b.uri); r != 0 {
+			return r
+		}
+		return cmp.Compare(a.local, b.local)
+	})
+	for i := 1; i < len(attrs); i++ {
+		if attrs[i].uri == attrs[i-1].uri && attrs[i].local == attrs[i-1].local {
+			return invalid("duplicate attribute in signed content")
+		}
+	}
+
+	name := qualified(el.Space, el.Tag)
+	c.w.WriteByte('<')
+	c.w.WriteString(name)
+	for _, d := range decls {
+		if d.prefix == "" {
+			c.w.WriteString(` xmlns="`)
+		} else {
+			c.w.WriteString(" xmlns:")
+			c.w.WriteString(d.prefix)
+			c.w.WriteString(`="`)
+		}
+		escapeAttr(c.w, d.uri)
+		c.w.WriteByte('"')
+	}
+	for _, a := range attrs {
+		c.w.WriteByte(' ')
+		c.w.WriteString(a.qname)
+		c.w.WriteString(`="`)
+		escapeAttr(c.w, a.value)
+		c.w.WriteByte('"')
+	}
+	c.w.WriteByte('>')
+	if err := c.children(el); err != nil {
+		return err
+	}
+	c.w.WriteString("</")
+	c.w.WriteString(name)
+	c.w.WriteByte('>')
+	return nil
+}
+
+func (c *canonicalizer) children(el *etree.Element) error {
+	for _, t := range el.Child {
+		switch t := t.(type) {
+		case *etree.Element:
+			if t == c.opt.exclude {
+				continue
+			}
+			if err := c.element(t); err != nil {
+				return err
+			}
+		case *etree.CharData:
+			escapeText(c.w, t.Data)
+		case *etree.Comment:
+			if c.opt.strict {
+				return errCommentInSigned
+			}
+		case *etree.ProcInst:
+			if c.opt.strict {
+				return errPIInSigned
+			}
+			c.w.WriteString("<?")
+			c.w.WriteString(t.Target)
+			if t.Inst != "" {
+				c.w.WriteByte(' ')
+				c.w.WriteString(t.Inst)
+			}
+			c.w.WriteString("?>")
+		case *etree.Directive:
+			return errDirective
+		}
+	}
+	return nil
+}
+
+// render decides whether the namespace node for prefix is output on the current element: it is when its
+// value differs from what the nearest output ancestor rendered (an unrendered default namespace counts as
+// ""). utilized prefixes must be declared; PrefixList prefixes that are not in scope are skipped.
+func (c *canonicalizer) render(prefix string, utilized bool, decls *[]nsBinding) error {
+	if prefix == "xml" {
+		return nil
+	}
+	uri, ok := c.scope.lookup(prefix)
+	if !ok && prefix != "" {
+		if utilized {
+			return invalid("undeclared namespace prefix in signed content")
+		}
+		return nil
+	}
+	for _, d := range *decls {
+		if d.prefix == prefix {
+			return nil
+		}
+	}
+	if done, ok := c.rendered.lookup(prefix); (ok && done == uri) || (!ok && prefix == "" && uri == "") {
+		return nil
+	}
+	*decls = append(*decls, nsBinding{prefix, uri})
+	c.rendered = append(c.rendered, nsBinding{prefix, uri})
+	return nil
+}
+
+func qualified(prefix, local string) string {
+	if prefix == "" {
+		return local
+	}
+	return prefix + ":" + local
+}
+
+func escapeText(w *bufio.Writer, s string) {
+	last := 0
+	for i := 0; i < len(s); i++ {
+		var rep string
+		switch s[i] {
+		case '&':
+			rep = "&amp;"
+		case '<':
+			rep = "&lt;"
+		case '>':
+			rep = "&gt;"
+		case '\r':
+			rep = "&#xD;"
+		default:
+			continue
+		}
+		w.WriteString(s[last:i])
+		w.WriteString(rep)
+		last = i + 1
+	}
+	w.WriteString(s[last:])
+}
+
+func escapeAttr(w *bufio.Writer, s string) {
+	last := 0
+	for i := 0; i < len(s); i++ {
+		var rep string
+		switch s[i] {
+		case '&':
+			rep = "&amp;"
+		case '<':
+			rep = "&lt;"
+		case '"':
+			rep = "&quot;"
+		case '\t':
+			rep = "&#x9;"
+		case '\n':
+			rep = "&#xA;"
+		case '\r':
+			rep = "&#xD;"
+		default:
+			continue
+		}
+		w.WriteString(s[last:i])
+		w.WriteString(rep)
+		last = i + 1
+	}
+	w.WriteString(s[last:])
+}

@@ -1,0 +1,167 @@
+package wssec
+
+import (
+	"github.com/beevik/etree"
+)
+
+// SOAP envelope namespaces and the roles that address the ultimate receiver.
+const (
+	nsSOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
+	nsSOAP12 = "http://www.w3.org/2003/05/soap-envelope"
+
+	actorNext11          = "http://schemas.xmlsoap.org/soap/actor/next"
+	roleNext12           = "http://www.w3.org/2003/05/soap-envelope/role/next"
+	roleUltimateReceiver = "http://www.w3.org/2003/05/soap-envelope/role/ultimateReceiver"
+)
+
+// envelope is the verified skeleton of a SOAP message.
+type envelope struct {
+	ns       string // SOAP 1.1 or 1.2 envelope namespace
+	root     *etree.Element
+	header   *etree.Element // nil when absent
+	body     *etree.Element
+	security *etree.Element // the one wsse:Security header for us (nil until selected)
+}
+
+// is reports whether el is {ns}local.
+func is(el *etree.Element, ns, local string) bool {
+	return el != nil && el.Tag == local && el.NamespaceURI() == ns
+}
+
+// parseEnvelope checks the Envelope/Header/Body skeleton: one Body, at most one Header before it, both direct
+// children of the root Envelope.
+func parseEnvelope(doc *etree.Document) (*envelope, error) {
+	root := doc.Root()
+	if root == nil || root.Tag != "Envelope" {
+		return nil, invalid("not a SOAP envelope")
+	}
+	env := &envelope{root: root, ns: root.NamespaceURI()}
+	if env.ns != nsSOAP11 && env.ns != nsSOAP12 {
+		return nil, invalid("not a SOAP envelope")
+	}
+	for _, c := range root.ChildElements() {
+		switch {
+		case is(c, env.ns, "Header"):
+			if env.header != nil || env.body != nil {
+				return nil, invalid("envelope must have at most one Header before the Body")
+			}
+			env.header = c
+		case is(c, env.ns, "Body"):
+			if env.body != nil {
+				return nil, invalid("envelope must have exactly one Body")
+			}
+			env.body = c
+		}
+	}
+	if env.body == nil {
+		return nil, invalid("envelope must have exactly one Body")
+	}
+	return env, nil
+}
+
+// forUs reports whether a header block is addressed to the ultimate receiver: no actor (SOAP 1.1) or role
+// (SOAP 1.2), or the "next" / "ultimateReceiver" roles.
+func (env *envelope) forUs(h *etree.Element) bool {
+	for _, a := range h.Attr {
+		if (a.Key != "actor" && a.Key != "role") || a.Space == "" {
+			continue
+		}
+		if ns := a.NamespaceURI(); ns != nsSOAP11 && ns != nsSOAP12 {
+			continue
+		}
+		switch a.Value {
+		case "", actorNext11, roleNext12, roleUltimateReceiver:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// selectSecurity finds the single wsse:Security header addressed to us.
+func (env *envelope) selectSecurity() error {
+	if env.header == nil {
+		return invalid("missing wsse:Security header")
+	}
+	for _, h := range env.header.ChildElements() {
+		if !is(h, NamespaceWSSE, "Security") || !env.forUs(h) {
+			continue
+		}
+		if env.security != nil {
+			return invalid("more than one wsse:Security header")
+		}
+		env.security = h
+	}
+	if env.security == nil {
+		return invalid("missing wsse:Security header")
+	}
+	return nil
+}
+
+// idIndex maps every ID in the document (wsu:Id, unqualified Id, xml:id) to its element.
+type idIndex map[string]*etree.Element
+
+// indexIDs walks the whole document; an ID value carried by two elements is refused, wherever they are, so
+// that a reference can never be bound to an element other than the one its signer meant.
+func indexIDs(root *etree.Element) (idIndex, error) {
+	ids := idIndex{}
+	var walk func(el *etree.Element, scope nsStack) error
+	walk = func(el *etree.Element, scope nsStack) error {
+		scope = pushDecls(scope, el)
+		for _, a := range el.Attr {
+			if !isIDAttr(a, scope) {
+				continue
+			}
+			if prev, ok := ids[a.Value]; ok && prev != el {
+				return invalid("duplicate id " + quoteID(a.Value))
+			}
+			ids[a.Value] = el
+		}
+		for _, c := range el.Child {
+			if ce, ok := c.(*etree.Element); ok {
+				if err := walk(ce, scope); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	if err := walk(root, nil); err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
+func isIDAttr(a etree.Attr, scope nsStack) bool {
+	switch {
+	case a.Space == "" && a.Key == "Id":
+		return true
+	case a.Space == "xml" && a.Key == "id":
+		return true
+	case a.Space != "" && a.Space != "xmlns" && a.Key == "Id":
+		uri, _ := scope.lookup(a.Space)
+		return uri == NamespaceWSU
+	}
+	return false
+}
+
+// wsuID returns el's wsu:Id value, or "".
+func wsuID(el *etree.Element) string {
+	for _, a := range el.Attr {
+		if a.Key == "Id" && a.Space != "" && a.NamespaceURI() == NamespaceWSU {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+// childElements returns el's element children that are {ns}local.
+func childElements(el *etree.Element, ns, local string) []*etree.Element {
+	var out []*etree.Element
+	for _, c := range el.ChildElements() {
+		if is(c, ns, local) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
