@@ -131,6 +131,8 @@ func dsn(path string, opts Options, readOnly bool) string {
 	q.Set("_busy_timeout", strconv.FormatInt(opts.BusyTimeout.Milliseconds(), 10))
 	q.Set("_foreign_keys", "1")
 	q.Set("_txlock", "immediate")
+	// Reuse prepared statements per connection: the store runs a small fixed set of queries.
+	q.Set("_stmt_cache_size", "32")
 	if readOnly {
 		q.Set("_query_only", "1")
 	}
