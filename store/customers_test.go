@@ -391,6 +391,11 @@ func TestCustomer_ConcurrentCreatesAndUpdates(t *testing.T) {
 					t.Errorf("update %d: %v", i, err)
 					return
 				}
+				// Reads run beside the writer, and an acknowledged write is visible at once.
+				if got, err := db.GetCustomer(ctx, c.ID); err != nil || got.Version != 2 {
+					t.Errorf("read after update %d: version %d, %v", i, got.Version, err)
+					return
+				}
 				mu.Lock()
 				final[c.ID] = name
 				mu.Unlock()

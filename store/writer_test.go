@@ -172,6 +172,12 @@ func TestClose_QueuedJobsFinish(t *testing.T) {
 	if err := <-closed; err != nil {
 		t.Fatalf("Close: %v", err)
 	}
+	if err := db.Ping(ctx); err == nil {
+		t.Error("Ping after Close succeeded")
+	}
+	if err := db.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
 	for i, err := range errs {
 		if err != nil {
 			t.Errorf("queued create %d: %v", i, err)
@@ -241,4 +247,36 @@ func TestClose_DuringWrites(t *testing.T) {
 		}
 	}
 	integrityCheck(t, db2.read)
+}
+
+// TestWrite_GroupCap: 10 writes queued behind a held writer with MaxBatch 4 never share a commit by more than 4.
+func TestWrite_GroupCap(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTest(t, Options{MaxBatch: 4})
+	release := holdWriter(t, db)
+	before := db.stats.groups.Load()
+
+	var wg sync.WaitGroup
+	var queued int
+	for i := range 10 {
+		// Queue them one by one: the channel holds MaxBatch jobs, the rest wait to send.
+		wg.Go(func() {
+			if _, err := db.CreateCustomer(ctx, Customer{Name: fmt.Sprint(i)}); err != nil {
+				t.Errorf("create %d: %v", i, err)
+			}
+		})
+		if queued < 4 {
+			queued++
+			waitQueued(t, db, queued)
+		}
+	}
+	release()
+	wg.Wait()
+	// At least 3: no group may exceed 4. (Exactly 3 when every sender is already waiting at release.)
+	if g := db.stats.groups.Load() - before - 1; g < 3 {
+		t.Errorf("10 queued writes took %d commits with MaxBatch 4, want at least 3", g)
+	}
+	if n := countRows(t, db.read, "customers"); n != 10 {
+		t.Errorf("customers = %d, want 10", n)
+	}
 }
