@@ -1,0 +1,251 @@
+<?php
+// crmsoap interoperability checks with PHP's SoapClient (ext-soap, Debian php-soap).
+//
+// Usage: php php_test.php WSDL_URL
+//
+// Loads the WSDL the server serves, once with soap_version SOAP_1_1 and once with
+// SOAP_1_2, runs every operation and every fault the contract names, and prints one
+// line per check ("ok - ..." or "FAIL - ..."). Exits 1 when any check failed.
+
+declare(strict_types=1);
+
+const NS = 'urn:crmsoap:v1';
+
+$passed = 0;
+$failed = 0;
+
+function check(string $name, bool $ok, $got = null, $want = null): bool
+{
+    global $passed, $failed;
+    if ($ok) {
+        $passed++;
+        echo "ok - php $name\n";
+    } else {
+        $failed++;
+        echo "FAIL - php $name: got " . var_export($got, true) . ', want ' . var_export($want, true) . "\n";
+    }
+    return $ok;
+}
+
+function equal(string $name, $got, $want): bool
+{
+    return check($name, $got === $want, $got, $want);
+}
+
+// local returns the local part of a fault code such as "soap:Client" or "env:Sender".
+function local(?string $qname): ?string
+{
+    if ($qname === null) {
+        return null;
+    }
+    $i = strrpos($qname, ':');
+    return $i === false ? $qname : substr($qname, $i + 1);
+}
+
+// httpStatus reads the status code from the last response's header block.
+function httpStatus(SoapClient $c): ?int
+{
+    $h = (string) $c->__getLastResponseHeaders();
+    return preg_match('#^HTTP/\S+ (\d{3})#', $h, $m) ? (int) $m[1] : null;
+}
+
+function responseContentType(SoapClient $c): string
+{
+    $h = (string) $c->__getLastResponseHeaders();
+    return preg_match('#^Content-Type:\s*([^;\r\n]+)#mi', $h, $m) ? strtolower(trim($m[1])) : '';
+}
+
+final class Suite
+{
+    private SoapClient $c;
+    private string $t;
+    private string $key;
+
+    public function __construct(private string $wsdl, private int $version)
+    {
+        $this->t = $version === SOAP_1_1 ? '[SOAP 1.1]' : '[SOAP 1.2]';
+        // One server database is shared by every client and version: keep keys apart.
+        $this->key = 'php-' . ($version === SOAP_1_1 ? '11' : '12') . '-' . getmypid();
+    }
+
+    public function run(): void
+    {
+        $t = $this->t;
+        try {
+            $this->c = new SoapClient($this->wsdl, [
+                'soap_version' => $this->version,
+                'cache_wsdl' => WSDL_CACHE_NONE,
+                'exceptions' => true,
+                'trace' => 1,
+                'encoding' => 'UTF-8',
+                'connection_timeout' => 10,
+            ]);
+        } catch (Throwable $e) {
+            check("$t loads the served WSDL", false, get_class($e) . ': ' . $e->getMessage(), 'a SoapClient');
+            return;
+        }
+        check("$t loads the served WSDL", true);
+        $funcs = implode("\n", $this->c->__getFunctions());
+        foreach (['AddCustomer', 'GetCustomer', 'UpdateCustomer', 'DeleteCustomer'] as $op) {
+            check("$t WSDL declares $op", str_contains($funcs, " $op("), $funcs, $op);
+        }
+
+        $data = [
+            'externalId' => "{$this->key}-1",
+            'name' => '张伟',
+            'email' => 'zhang.wei@example.cn',
+            'phone' => '+86 (10) 6552-9988',
+            'gender' => 'FEMALE',
+            'birthDate' => '1984-02-29',
+            'company' => 'Raketen GmbH 🚀 Café Müller',
+            'address' => [
+                'street' => 'Straße der Pariser Kommune 12',
+                'city' => 'São Paulo',
+                'region' => 'Île-de-France',
+                'postalCode' => '01310-100',
+                'country' => 'BR',
+            ],
+        ];
+        $created = $this->c->AddCustomer(['customer' => $data])->customer;
+        $this->checkVersionOnWire('AddCustomer');
+        check("$t AddCustomer: id assigned", is_int($created->id) && $created->id > 0, $created->id, 'positive int');
+        equal("$t AddCustomer: version", $created->version, 1);
+        check("$t AddCustomer: createdAt is xs:dateTime in UTC",
+            (bool) preg_match('/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/', (string) $created->createdAt),
+            $created->createdAt, 'YYYY-MM-DDThh:mm:ss[.f]Z');
+
+        $got = $this->c->GetCustomer(['id' => $created->id])->customer;
+        equal("$t GetCustomer: id", $got->id, $created->id);
+        equal("$t GetCustomer: version", $got->version, 1);
+        foreach (['externalId', 'name', 'email', 'phone', 'gender', 'birthDate', 'company'] as $k) {
+            equal("$t GetCustomer: $k", $got->$k ?? null, $data[$k]);
+        }
+        equal("$t GetCustomer: createdAt", $got->createdAt, $created->createdAt);
+        equal("$t GetCustomer: updatedAt", $got->updatedAt, $created->updatedAt);
+        if (check("$t GetCustomer: address present", isset($got->address), $got->address ?? null, 'Address')) {
+            foreach ($data['address'] as $k => $v) {
+                equal("$t GetCustomer: address.$k", $got->address->$k ?? null, $v);
+            }
+        }
+
+        $upd = [
+            'externalId' => "{$this->key}-1",
+            'name' => 'José Ñúñez-Ørsted',
+            'email' => 'jose@example.es',
+            'gender' => 'OTHER',
+            'birthDate' => '1990-12-31',
+        ];
+        $updated = $this->c->UpdateCustomer(['id' => $created->id, 'expectedVersion' => 1, 'customer' => $upd])->customer;
+        equal("$t UpdateCustomer: version", $updated->version, 2);
+        equal("$t UpdateCustomer: name (accents)", $updated->name, $upd['name']);
+        equal("$t UpdateCustomer: gender", $updated->gender, 'OTHER');
+        equal("$t UpdateCustomer: birthDate", $updated->birthDate, '1990-12-31');
+        // UpdateCustomer replaces every writable field: the omitted ones are gone.
+        equal("$t UpdateCustomer: omitted phone cleared", $updated->phone ?? null, null);
+        equal("$t UpdateCustomer: omitted address cleared", $updated->address ?? null, null);
+        equal("$t UpdateCustomer: createdAt unchanged", $updated->createdAt, $created->createdAt);
+
+        $again = $this->c->GetCustomer(['id' => $created->id])->customer;
+        equal("$t GetCustomer after update: name", $again->name, $upd['name']);
+        equal("$t GetCustomer after update: version", $again->version, 2);
+
+        $this->expectFault('UpdateCustomer stale expectedVersion -> CONFLICT',
+            fn() => $this->c->UpdateCustomer(['id' => $created->id, 'expectedVersion' => 1, 'customer' => $upd]),
+            'CONFLICT', 'expectedVersion');
+        $this->expectFault('AddCustomer bad email -> VALIDATION_FAILED',
+            fn() => $this->c->AddCustomer(['customer' => ['name' => 'Bad Mail', 'email' => 'not-an-email']]),
+            'VALIDATION_FAILED', 'customer/email');
+        $this->expectFault('AddCustomer empty name -> VALIDATION_FAILED',
+            fn() => $this->c->AddCustomer(['customer' => ['name' => '']]),
+            'VALIDATION_FAILED', 'customer/name');
+        $this->expectFault('AddCustomer duplicate externalId -> DUPLICATE',
+            fn() => $this->c->AddCustomer(['customer' => ['externalId' => "{$this->key}-1", 'name' => 'Dup']]),
+            'DUPLICATE', 'customer/externalId');
+        $this->expectFault('GetCustomer unknown id -> NOT_FOUND',
+            fn() => $this->c->GetCustomer(['id' => 9_000_000_000_000 + getmypid()]),
+            'NOT_FOUND');
+
+        $bare = $this->c->AddCustomer(['customer' => ['name' => 'Ünïcödé Bare 🚀']])->customer;
+        $bareGot = $this->c->GetCustomer(['id' => $bare->id])->customer;
+        equal("$t bare customer: name", $bareGot->name, 'Ünïcödé Bare 🚀');
+        foreach (['externalId', 'email', 'phone', 'gender', 'birthDate', 'company', 'address'] as $k) {
+            check("$t bare customer: $k absent", !isset($bareGot->$k), $bareGot->$k ?? null, 'absent');
+        }
+
+        $this->expectFault('DeleteCustomer stale expectedVersion -> CONFLICT',
+            fn() => $this->c->DeleteCustomer(['id' => $created->id, 'expectedVersion' => 1]),
+            'CONFLICT', 'expectedVersion');
+        $deleted = $this->c->DeleteCustomer(['id' => $created->id, 'expectedVersion' => 2]);
+        equal("$t DeleteCustomer: returns id", $deleted->id, $created->id);
+        $this->expectFault('GetCustomer after delete -> NOT_FOUND',
+            fn() => $this->c->GetCustomer(['id' => $created->id]), 'NOT_FOUND');
+        $this->expectFault('DeleteCustomer twice -> NOT_FOUND',
+            fn() => $this->c->DeleteCustomer(['id' => $created->id]), 'NOT_FOUND');
+        $this->c->DeleteCustomer(['id' => $bare->id]);
+    }
+
+    // checkVersionOnWire asserts that the request really went out in the chosen SOAP
+    // version and that the server answered in the same one.
+    private function checkVersionOnWire(string $op): void
+    {
+        $t = $this->t;
+        $env = $this->version === SOAP_1_1
+            ? 'http://schemas.xmlsoap.org/soap/envelope/'
+            : 'http://www.w3.org/2003/05/soap-envelope';
+        $ct = $this->version === SOAP_1_1 ? 'text/xml' : 'application/soap+xml';
+        check("$t $op: request envelope namespace", str_contains((string) $this->c->__getLastRequest(), $env),
+            $this->c->__getLastRequest(), $env);
+        check("$t $op: response envelope namespace", str_contains((string) $this->c->__getLastResponse(), $env),
+            $this->c->__getLastResponse(), $env);
+        equal("$t $op: response content type", responseContentType($this->c), $ct);
+    }
+
+    private function expectFault(string $name, callable $call, string $code, ?string $field = null): void
+    {
+        $t = $this->t;
+        try {
+            $call();
+        } catch (SoapFault $f) {
+            $crm = $f->detail->CrmFault ?? null;
+            if (!check("$t $name: detail->CrmFault parsed", is_object($crm), $f->detail ?? null, 'CrmFault object')) {
+                echo "# response: " . $this->c->__getLastResponse() . "\n";
+                return;
+            }
+            equal("$t $name: code", $crm->code ?? null, $code);
+            if ($field !== null) {
+                equal("$t $name: field", $crm->field ?? null, $field);
+            }
+            check("$t $name: message non-empty", ($crm->message ?? '') !== '', $crm->message ?? null, 'some text');
+            check("$t $name: faultstring non-empty", $f->faultstring !== '', $f->faultstring, 'some text');
+            if ($this->version === SOAP_1_1) {
+                equal("$t $name: faultcode", local($f->faultcode), 'Client');
+                equal("$t $name: HTTP status", httpStatus($this->c), 500);
+            } else {
+                equal("$t $name: SOAP 1.2 Code/Value", local($f->faultcode), 'Sender');
+                equal("$t $name: HTTP status", httpStatus($this->c), 400);
+            }
+            return;
+        } catch (Throwable $e) {
+            check("$t $name: raises SoapFault", false, get_class($e) . ': ' . $e->getMessage(), 'SoapFault');
+            return;
+        }
+        check("$t $name: raises SoapFault", false, 'no fault', $code);
+    }
+}
+
+if ($argc !== 2) {
+    fwrite(STDERR, "usage: php php_test.php WSDL_URL\n");
+    exit(2);
+}
+ini_set('default_socket_timeout', '10');
+echo '# PHP ' . PHP_VERSION . " SoapClient against {$argv[1]}\n";
+foreach ([SOAP_1_1, SOAP_1_2] as $v) {
+    try {
+        (new Suite($argv[1], $v))->run();
+    } catch (Throwable $e) {
+        $tag = $v === SOAP_1_1 ? '[SOAP 1.1]' : '[SOAP 1.2]';
+        check("$tag suite ran to the end", false, get_class($e) . ': ' . $e->getMessage(), 'no exception');
+    }
+}
+echo "# php: $passed passed, $failed failed\n";
+exit($failed > 0 ? 1 : 0);
