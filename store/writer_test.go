@@ -280,3 +280,44 @@ func TestWrite_GroupCap(t *testing.T) {
 		t.Errorf("customers = %d, want 10", n)
 	}
 }
+
+// TestWrite_FailedJobRollsBackOnlyItself: a job that wrote and then failed leaves nothing behind, while
+// the jobs around it in the same transaction commit.
+func TestWrite_FailedJobRollsBackOnlyItself(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTest(t, Options{})
+	release := holdWriter(t, db)
+	before := db.stats.groups.Load()
+	boom := errors.New("boom")
+	insert := func(name string, fail bool) writeFunc {
+		return func(ctx context.Context, tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO clients (name, cert_der, cert_sha256, enabled, created_at)
+				VALUES (?, x'01', randomblob(32), 1, '2025-01-01T00:00:00.000000000Z')`, name)
+			if err == nil && fail {
+				return boom
+			}
+			return err
+		}
+	}
+	errs := make([]error, 3)
+	var wg sync.WaitGroup
+	for i, fn := range []writeFunc{insert("a", false), insert("b", true), insert("c", false)} {
+		wg.Go(func() { errs[i] = db.write(ctx, fn) })
+		waitQueued(t, db, i+1)
+	}
+	release()
+	wg.Wait()
+	if errs[0] != nil || !errors.Is(errs[1], boom) || errs[2] != nil {
+		t.Fatalf("errors = %v, want [nil boom nil]", errs)
+	}
+	if g := db.stats.groups.Load() - before; g != 2 {
+		t.Errorf("%d commits, want 2 (the holding job, then the three together)", g)
+	}
+	cs, err := db.ListClients(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != 2 || cs[0].Name != "a" || cs[1].Name != "c" {
+		t.Errorf("clients = %+v, want a and c", cs)
+	}
+}
