@@ -43,7 +43,8 @@ func (e *mustUnderstandError) Error() string {
 // and insists on exactly one root element.
 func scan(unverified []byte, maxDepth, maxElements int) error {
 	d := xml.NewDecoder(bytes.NewReader(unverified))
-	d.Strict = true // unknown entities are errors; no CharsetReader: only UTF-8
+	d.Strict = true     // unknown entities are errors; no CharsetReader: only UTF-8
+	var open []xml.Name // RawToken does not match end tags to start tags: do it here
 	depth, elements, roots, tokens := 0, 0, 0, 0
 	for ; ; tokens++ {
 		tok, err := d.RawToken()
@@ -55,6 +56,7 @@ func scan(unverified []byte, maxDepth, maxElements int) error {
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
+			open = append(open, t.Name)
 			depth++
 			elements++
 			if depth == 1 {
@@ -69,6 +71,11 @@ func scan(unverified []byte, maxDepth, maxElements int) error {
 				return malformed("XML has more than %d elements", maxElements)
 			}
 		case xml.EndElement:
+			if depth == 0 || open[depth-1] != t.Name {
+				line, _ := d.InputPos()
+				return malformed("XML is not well-formed: unexpected end tag </%s> (line %d)", qname(t.Name), line)
+			}
+			open = open[:depth-1]
 			depth--
 		case xml.Directive:
 			if bytes.HasPrefix(bytes.TrimSpace(t), []byte("DOCTYPE")) {
@@ -92,6 +99,13 @@ func scan(unverified []byte, maxDepth, maxElements int) error {
 		return malformed("XML is not well-formed: unexpected end of input")
 	}
 	return nil
+}
+
+func qname(n xml.Name) string {
+	if n.Space == "" {
+		return n.Local
+	}
+	return n.Space + ":" + n.Local
 }
 
 // trimXMLError drops the "XML syntax error on line N: " decoration to keep fault

@@ -1,0 +1,230 @@
+package wssec
+
+import (
+	"crypto/ecdsa"
+	"crypto/rsa"
+	"crypto/subtle"
+	"crypto/x509"
+	"math/big"
+	"time"
+
+	"github.com/beevik/etree"
+)
+
+// Defaults applied by NewVerifier to zero Config fields.
+const (
+	DefaultClockSkew     = 60 * time.Second
+	DefaultTTL           = 300 * time.Second
+	DefaultMaxReferences = 16
+)
+
+// Config tunes a Verifier. Zero fields take the defaults above.
+type Config struct {
+	Trust           Trust            // required
+	Now             func() time.Time // injected clock; time.Now when nil
+	ClockSkew       time.Duration    // tolerated clock difference; 60 s
+	TTL             time.Duration    // maximum message age (now - Created); 300 s
+	AllowLegacySHA1 bool             // accept RSA-SHA1/ECDSA-SHA1 and SHA-1 digests, and RSA keys from 1024 bits
+	MaxReferences   int              // references per SignedInfo; 16
+	ReplayCacheSize int              // signatures remembered for replay detection; DefaultReplayCacheSize
+}
+
+// Verifier checks signed requests. It is safe for concurrent use.
+type Verifier struct {
+	cfg    Config
+	certs  *certCache
+	replay *replayCache // nil: no replay detection (client side)
+}
+
+// Result is what verification proved.
+type Result struct {
+	Client string         // the authenticated client name
+	Body   *etree.Element // the verified soap Body element, the one to dispatch from
+	Cert   *x509.Certificate
+}
+
+// NewVerifier returns a Verifier for cfg. It panics when cfg.Trust is nil.
+func NewVerifier(cfg Config) *Verifier {
+	if cfg.Trust == nil {
+		panic("wssec: Config.Trust is nil")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.ClockSkew <= 0 {
+		cfg.ClockSkew = DefaultClockSkew
+	}
+	if cfg.TTL <= 0 {
+		cfg.TTL = DefaultTTL
+	}
+	if cfg.MaxReferences <= 0 {
+		cfg.MaxReferences = DefaultMaxReferences
+	}
+	if cfg.ReplayCacheSize <= 0 {
+		cfg.ReplayCacheSize = DefaultReplayCacheSize
+	}
+	return &Verifier{cfg: cfg, certs: newCertCache(), replay: newReplayCache(cfg.ReplayCacheSize)}
+}
+
+// Verify checks the envelope doc (already parsed and size/depth/DOCTYPE-checked by package soap) and
+// returns the authenticated client and the verified Body. It never modifies doc. Every refusal is an *Error:
+// InvalidSecurity (structure, coverage, comments, replay), UnsupportedAlgorithm, FailedCheck (digest or
+// signature value), SecurityTokenUnavailable, UnsupportedSecurityToken, InvalidSecurityToken,
+// FailedAuthentication (certificate), MessageExpired (timestamp).
+func (v *Verifier) Verify(doc *etree.Document) (*Result, error) {
+	return v.verify(doc, v.cfg.Now())
+}
+
+func (v *Verifier) verify(doc *etree.Document, now time.Time) (*Result, error) {
+	env, err := parseEnvelope(doc)
+	if err != nil {
+		return nil, err
+	}
+	if err := env.selectSecurity(); err != nil {
+		return nil, err
+	}
+	ids, err := indexIDs(env.root)
+	if err != nil {
+		return nil, err
+	}
+	ts, err := parseTimestamp(env.security)
+	if err != nil {
+		return nil, err
+	}
+	if err := ts.check(now, v.cfg.ClockSkew, v.cfg.TTL); err != nil {
+		return nil, err
+	}
+	sig, err := parseSignature(env.security, &v.cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := bindReferences(sig, ids, env, ts); err != nil {
+		return nil, err
+	}
+	kr := keyResolver{trust: v.cfg.Trust, certs: v.certs, sec: env.security, ids: ids}
+	cert, client, err := kr.resolve(sig.keyInfo)
+	if err != nil {
+		return nil, err
+	}
+	if err := v.checkCert(cert, now); err != nil {
+		return nil, err
+	}
+	if err := v.checkSignatureValue(sig, cert); err != nil {
+		return nil, err
+	}
+	for i := range sig.refs {
+		if err := checkDigest(&sig.refs[i], sig.el); err != nil {
+			return nil, err
+		}
+	}
+	if v.replay != nil {
+		if err := v.replay.add(replayKey(sig.value), ts.replayExpiry(v.cfg.ClockSkew, v.cfg.TTL), now); err != nil {
+			return nil, err
+		}
+	}
+	return &Result{Client: client, Body: env.body, Cert: cert}, nil
+}
+
+// bindReferences resolves every reference to its element and requires the envelope's own Body and the
+// Security header's Timestamp among them.
+func bindReferences(sig *signature, ids idIndex, env *envelope, ts *timestamp) error {
+	bodySigned, tsSigned := false, false
+	for i := range sig.refs {
+		r := &sig.refs[i]
+		el, ok := ids[r.id]
+		if !ok {
+			return invalid("reference " + quoteID(r.id) + " not found")
+		}
+		r.target = el
+		bodySigned = bodySigned || el == env.body
+		tsSigned = tsSigned || el == ts.el
+	}
+	switch {
+	case !bodySigned:
+		return invalid("body is not signed")
+	case !tsSigned:
+		return invalid("timestamp is not signed")
+	}
+	return nil
+}
+
+var (
+	errCertExpired     = newError(FaultFailedAuthentication, "certificate expired")
+	errCertNotYetValid = newError(FaultFailedAuthentication, "certificate not yet valid")
+	errKeyType         = newError(FaultUnsupportedAlgorithm, "signature algorithm does not match the certificate key")
+	errWeakKey         = newError(FaultInvalidSecurityToken, "certificate key is too small")
+	errBadSignature    = newError(FaultFailedCheck, "signature verification failed")
+)
+
+func (v *Verifier) checkCert(cert *x509.Certificate, now time.Time) error {
+	switch {
+	case now.After(cert.NotAfter):
+		return errCertExpired
+	case now.Before(cert.NotBefore):
+		return errCertNotYetValid
+	}
+	if k, ok := cert.PublicKey.(*rsa.PublicKey); ok {
+		min := 2048
+		if v.cfg.AllowLegacySHA1 {
+			min = 1024
+		}
+		if k.N.BitLen() < min {
+			return errWeakKey
+		}
+	}
+	return nil
+}
+
+// checkSignatureValue canonicalizes SignedInfo in place (with its own PrefixList) and verifies the
+// SignatureValue with the certificate key. ECDSA values are r||s (XML-DSig 1.1), not DER.
+func (v *Verifier) checkSignatureValue(sig *signature, cert *x509.Certificate) error {
+	c14n, err := canonicalBytes(sig.signedInfo, c14nOptions{inclusive: sig.prefixList, strict: true})
+	if err != nil {
+		return err
+	}
+	h := sig.method.hash.New()
+	h.Write(c14n)
+	digest := h.Sum(nil)
+	switch k := cert.PublicKey.(type) {
+	case *rsa.PublicKey:
+		if sig.method.ecdsa {
+			return errKeyType
+		}
+		if rsa.VerifyPKCS1v15(k, sig.method.hash, digest, sig.value) != nil {
+			return errBadSignature
+		}
+	case *ecdsa.PublicKey:
+		if !sig.method.ecdsa {
+			return errKeyType
+		}
+		n := len(sig.value) / 2
+		if len(sig.value)%2 != 0 || n == 0 || n > (k.Curve.Params().BitSize+7)/8 {
+			return errBadSignature
+		}
+		r, s := new(big.Int).SetBytes(sig.value[:n]), new(big.Int).SetBytes(sig.value[n:])
+		if !ecdsa.Verify(k, digest, r, s) {
+			return errBadSignature
+		}
+	default:
+		return errKeyType
+	}
+	return nil
+}
+
+// checkDigest canonicalizes the referenced element (refusing comments and processing instructions inside it)
+// and compares its digest. The enveloped-signature transform leaves out the Signature element when the
+// reference contains it, and is a no-op otherwise.
+func checkDigest(r *reference, sigEl *etree.Element) error {
+	h := r.digest.hash.New()
+	opt := c14nOptions{inclusive: r.prefixList, strict: true}
+	if r.enveloped {
+		opt.exclude = sigEl
+	}
+	if err := canonicalize(h, r.target, opt); err != nil {
+		return err
+	}
+	if subtle.ConstantTimeCompare(h.Sum(nil), r.value) != 1 {
+		return newError(FaultFailedCheck, "digest mismatch for "+quoteID(r.id))
+	}
+	return nil
+}
