@@ -44,10 +44,14 @@ func (s *Signer) Sign(doc *etree.Document) error {
 	if err != nil {
 		return fmt.Errorf("wssec: sign: %w", err)
 	}
-	if err := env.selectSecurity(); err == nil {
-		return errors.New("wssec: sign: envelope already has a wsse:Security header")
-	}
 	header := env.header
+	if header != nil {
+		for _, h := range childElements(header, NamespaceWSSE, "Security") {
+			if env.forUs(h) {
+				return errors.New("wssec: sign: envelope already has a wsse:Security header")
+			}
+		}
+	}
 	if header == nil {
 		header = etree.NewElement(qualified(env.root.Space, "Header"))
 		env.root.InsertChildAt(env.body.Index(), header)
@@ -89,7 +93,7 @@ func (s *Signer) Sign(doc *etree.Document) error {
 			return err
 		}
 	}
-	c14n, err := canonicalBytes(si, c14nOptions{})
+	c14n, err := canonicalBytes(si, c14nOptions{strict: true})
 	if err != nil {
 		return fmt.Errorf("wssec: sign: %w", err)
 	}
@@ -140,7 +144,7 @@ func ensureBodyID(body *etree.Element) string {
 
 func addReference(si *etree.Element, id string, el *etree.Element) error {
 	h := sha256.New()
-	if err := canonicalize(h, el, c14nOptions{}); err != nil {
+	if err := canonicalize(h, el, c14nOptions{strict: true}); err != nil {
 		return fmt.Errorf("wssec: sign: %w", err)
 	}
 	ref := si.CreateElement("ds:Reference")
