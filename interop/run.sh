@@ -35,14 +35,16 @@ as_root() {
 }
 
 install_debian() {
-	local missing=() p
+	local missing=() p status
 	for p in "${deb_packages[@]}"; do
-		dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+		# A removed package whose configuration files remain is "deinstall ok config-files".
+		status=$(dpkg -s "$p" 2>/dev/null || true)
+		[[ $status == *$'\nStatus: install ok installed\n'* ]] || missing+=("$p")
 	done
 	((${#missing[@]} == 0)) && return 0
 	log "installing Debian packages: ${missing[*]}"
 	as_root apt-get update -qq
-	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	as_root env DEBIAN_FRONTEND=noninteractive DEBCONF_NOWARNINGS=yes apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
 # node-soap comes from the committed lock file. The stamp holds the hash of package.json and
@@ -94,8 +96,10 @@ if [[ -z $bin ]]; then
 fi
 
 serve_args=(serve --addr 127.0.0.1:0 --db "$work/interop.db" --log-format json)
-# Signed requests are the server's default; these clients speak plain SOAP.
-if "$bin" serve -h 2>&1 | grep -q insecure-no-auth; then
+# Signed requests are the server's default; these clients speak plain SOAP. The help text is
+# captured first: `serve -h | grep -q` under pipefail fails when grep closes the pipe early.
+serve_help=$("$bin" serve -h 2>&1 || true)
+if grep -q -- insecure-no-auth <<<"$serve_help"; then
 	serve_args+=(--insecure-no-auth)
 fi
 "$bin" "${serve_args[@]}" 2>"$work/server.log" &
@@ -103,7 +107,7 @@ server_pid=$!
 
 addr=
 for _ in $(seq 1 200); do
-	addr=$(sed -n 's/.*"msg":"serving".*"addr":"\([^"]*\)".*/\1/p' "$work/server.log" | head -n1)
+	addr=$(grep -m1 '"msg":"serving"' "$work/server.log" | sed -n 's/.*"addr":"\([^"]*\)".*/\1/p' || true)
 	[[ -n $addr ]] && break
 	if ! kill -0 "$server_pid" 2>/dev/null; then
 		log "server exited before serving:"
@@ -118,6 +122,9 @@ if [[ -z $addr ]]; then
 	exit 1
 fi
 wsdl_url="http://$addr/soap?wsdl"
+# Local calls must never go through a proxy from the environment (node-soap's HTTP client
+# honours HTTP_PROXY).
+export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
 log "server at $addr"
 
 passed=0
@@ -158,6 +165,13 @@ server_pid=
 if ((rc != 0)); then
 	echo "FAIL - server exited with status $rc after SIGTERM"
 	tail -n 20 "$work/server.log"
+	failed=$((failed + 1))
+fi
+
+# Every request above is a client error or a success: an ERROR line means the server failed.
+if grep -q '"level":"ERROR"' "$work/server.log"; then
+	echo "FAIL - server logged errors:"
+	grep '"level":"ERROR"' "$work/server.log" | head -n 20
 	failed=$((failed + 1))
 fi
 

@@ -19,8 +19,6 @@ import zeep.exceptions
 import zeep.transports
 
 NS = "urn:crmsoap:v1"
-ENV11 = "http://schemas.xmlsoap.org/soap/envelope/"
-ENV12 = "http://www.w3.org/2003/05/soap-envelope"
 
 passed = 0
 failed = 0
