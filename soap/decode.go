@@ -74,6 +74,9 @@ func (c *compiler) addFields(p *structPlan, t reflect.Type, index []int) error {
 		if f.Anonymous && tag == "" {
 			ft := f.Type
 			if ft.Kind() == reflect.Pointer {
+				if !f.IsExported() {
+					return fmt.Errorf("%s: cannot allocate embedded pointer to unexported %s", t, ft.Elem())
+				}
 				ft = ft.Elem()
 			}
 			if ft.Kind() == reflect.Struct && c.leafOf(ft) == nil {
@@ -128,12 +131,23 @@ func (c *compiler) field(t reflect.Type, f reflect.StructField, tag string) (*fi
 	if fp.leaf = c.leafOf(ft); fp.leaf != nil {
 		return fp, nil
 	}
-	if ft.Kind() == reflect.Struct && !reflect.PointerTo(ft).Implements(unmarshalerType) {
+	if ft.Kind() == reflect.Struct && !reflect.PointerTo(ft).Implements(unmarshalerType) && !opaque(ft) {
 		sub, err := c.compile(ft)
 		fp.sub = sub
 		return fp, err
 	}
 	return nil, fmt.Errorf("%s.%s: type %s is not supported (register a ScalarDecoder for it)", t, f.Name, f.Type)
+}
+
+// opaque reports a struct whose fields are all unexported (like a date type):
+// only a ScalarDecoder can fill it.
+func opaque(t reflect.Type) bool {
+	for i := range t.NumField() {
+		if t.Field(i).IsExported() {
+			return false
+		}
+	}
+	return t.NumField() > 0
 }
 
 // decode fills v (a struct of p's type) from the children of el. ns is the
