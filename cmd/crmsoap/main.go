@@ -38,6 +38,8 @@ const usage = `crmsoap: customer records over SOAP
 
 Usage:
   crmsoap serve   [flags]   run the SOAP server
+  crmsoap clients add|list|enable|disable|remove   manage the clients allowed to call
+  crmsoap keys new --name NAME                     create a key pair and self-signed certificate
   crmsoap version           print the version
 
 Run 'crmsoap COMMAND -h' for the flags of a command.
@@ -52,6 +54,10 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	switch args[0] {
 	case "serve":
 		return m.serve(ctx, args[1:])
+	case "clients":
+		return m.clients(ctx, args[1:])
+	case "keys":
+		return m.keys(ctx, args[1:])
 	case "version":
 		fmt.Fprintln(m.Stdout, "crmsoap", version)
 		return nil

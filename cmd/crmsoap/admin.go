@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// metrics are the Prometheus series the server exports on the admin listener.
+type metrics struct {
+	registry  *prometheus.Registry
+	requests  *prometheus.CounterVec
+	latency   *prometheus.HistogramVec
+	security  *prometheus.CounterVec
+	inFlight  prometheus.Gauge
+	dbErrors  prometheus.Counter
+	bytesIn   prometheus.Counter
+	bytesOut  prometheus.Counter
+	shedTotal prometheus.Counter
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		registry: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "crmsoap_requests_total", Help: "SOAP requests by operation and outcome (ok or fault code).",
+		}, []string{"operation", "outcome"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "crmsoap_request_duration_seconds",
+			Help:    "Time from request received to response written, by operation.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"operation"}),
+		security: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "crmsoap_security_failures_total", Help: "Requests refused by the WS-Security checks, by reason.",
+		}, []string{"reason"}),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "crmsoap_requests_in_flight", Help: "SOAP requests being handled now.",
+		}),
+		dbErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "crmsoap_database_errors_total", Help: "Requests that failed on a database error (INTERNAL faults).",
+		}),
+		bytesIn: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "crmsoap_request_bytes_total", Help: "Request body bytes read.",
+		}),
+		bytesOut: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "crmsoap_response_bytes_total", Help: "Response body bytes written.",
+		}),
+		shedTotal: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "crmsoap_requests_shed_total", Help: "Requests refused with 503 because too many were in flight.",
+		}),
+	}
+	m.registry.MustRegister(m.requests, m.latency, m.security, m.inFlight, m.dbErrors, m.bytesIn, m.bytesOut, m.shedTotal,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// readiness reports whether the server can take traffic.
+type readiness struct {
+	shuttingDown atomic.Bool
+	check        func(context.Context) error // database reachable, migrations applied
+}
+
+// adminHandler serves /metrics, /healthz, /readyz and /debug/pprof/.
+func adminHandler(m *metrics, ready *readiness, log *slog.Logger) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if ready.shuttingDown.Load() {
+			http.Error(w, "shutting down", http.StatusServiceUnavailable)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := ready.check(ctx); err != nil {
+			log.Warn("not ready", "err", err)
+			http.Error(w, "database not ready", http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte("ready\n"))
+	})
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
+}
+
+// startAdmin listens on addr and serves the admin handler until ctx ends.
+func startAdmin(addr string, h http.Handler, log *slog.Logger) (*http.Server, net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, nil, err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 60 * time.Second,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	go srv.Serve(ln)
+	return srv, ln, nil
+}

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/crmsoap/crmsoap/store"
+)
+
+const clientsUsage = `Usage:
+  crmsoap clients add     --db PATH --name NAME --cert FILE.pem
+  crmsoap clients list    --db PATH
+  crmsoap clients disable --db PATH NAME
+  crmsoap clients enable  --db PATH NAME
+  crmsoap clients remove  --db PATH NAME
+
+Registered, enabled clients authenticate with WS-Security X.509 signatures made with
+the key of their certificate. A running server picks up changes within seconds.
+`
+
+// clients manages the registry of API clients in the database.
+func (m *Main) clients(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(m.Stderr, clientsUsage)
+		return flag.ErrHelp
+	}
+	fs := flag.NewFlagSet("clients "+args[0], flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	fs.Usage = func() { fmt.Fprint(m.Stderr, clientsUsage) }
+	e := &envFlags{fs: fs, getenv: m.Getenv}
+	var dbPath, name, certFile string
+	e.String(&dbPath, "db", "CRMSOAP_DB", "./crm.db", "SQLite database file")
+	fs.StringVar(&name, "name", "", "client name (add)")
+	fs.StringVar(&certFile, "cert", "", "PEM certificate of the client (add)")
+	if err := e.parse(args[1:]); err != nil {
+		return err
+	}
+	if name == "" && fs.NArg() == 1 {
+		name = fs.Arg(0)
+	}
+	if args[0] != "list" && name == "" {
+		return fmt.Errorf("clients %s: a client name is required", args[0])
+	}
+	db, err := store.Open(ctx, dbPath, store.Options{})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	switch args[0] {
+	case "add":
+		return m.clientsAdd(ctx, db, name, certFile)
+	case "list":
+		return m.clientsList(ctx, db)
+	case "disable", "enable":
+		if err := db.SetClientEnabled(ctx, name, args[0] == "enable"); err != nil {
+			return clientErr(name, err)
+		}
+		fmt.Fprintf(m.Stdout, "client %q %sd\n", name, args[0])
+		return nil
+	case "remove":
+		if err := db.RemoveClient(ctx, name); err != nil {
+			return clientErr(name, err)
+		}
+		fmt.Fprintf(m.Stdout, "client %q removed\n", name)
+		return nil
+	}
+	fmt.Fprint(m.Stderr, clientsUsage)
+	return fmt.Errorf("unknown clients command %q", args[0])
+}
+
+func (m *Main) clientsAdd(ctx context.Context, db *store.DB, name, certFile string) error {
+	if certFile == "" {
+		return errors.New("clients add: --cert FILE.pem is required")
+	}
+	cert, err := readCertificate(certFile)
+	if err != nil {
+		return err
+	}
+	if time.Now().After(cert.NotAfter) {
+		return fmt.Errorf("clients add: certificate expired on %s", cert.NotAfter.Format(time.DateOnly))
+	}
+	err = db.AddClient(ctx, store.Client{Name: name, CertDER: cert.Raw, Enabled: true, CreatedAt: time.Now().UTC()})
+	var dup *store.DuplicateError
+	if errors.As(err, &dup) {
+		if dup.Column == "name" {
+			return fmt.Errorf("clients add: a client named %q exists already", name)
+		}
+		return errors.New("clients add: this certificate is registered already")
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "client %q added: %s, SHA-256 %s, valid until %s\n", name, cert.Subject,
+		fingerprint(cert.Raw), cert.NotAfter.Format(time.DateOnly))
+	return nil
+}
+
+func (m *Main) clientsList(ctx context.Context, db *store.DB) error {
+	list, err := db.ListClients(ctx)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tENABLED\tSUBJECT\tNOT AFTER\tSHA-256")
+	for _, c := range list {
+		subject, notAfter := "(unparseable)", ""
+		if cert, err := x509.ParseCertificate(c.CertDER); err == nil {
+			subject, notAfter = cert.Subject.String(), cert.NotAfter.Format(time.DateOnly)
+		}
+		fmt.Fprintf(tw, "%s\t%t\t%s\t%s\t%s\n", c.Name, c.Enabled, subject, notAfter, fingerprint(c.CertDER))
+	}
+	return tw.Flush()
+}
+
+func clientErr(name string, err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("no client named %q", name)
+	}
+	return err
+}
+
+func fingerprint(der []byte) string {
+	sum := sha256.Sum256(der)
+	return hex.EncodeToString(sum[:])
+}
+
+// readCertificate reads the first CERTIFICATE block of a PEM file.
+func readCertificate(path string) (*x509.Certificate, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		var block *pem.Block
+		block, data = pem.Decode(data)
+		if block == nil {
+			return nil, fmt.Errorf("%s: no PEM CERTIFICATE block", path)
+		}
+		if block.Type == "CERTIFICATE" {
+			cert, err := x509.ParseCertificate(block.Bytes)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", path, err)
+			}
+			return cert, nil
+		}
+	}
+}
