@@ -40,6 +40,7 @@ Usage:
   crmsoap serve   [flags]   run the SOAP server
   crmsoap clients add|list|enable|disable|remove   manage the clients allowed to call
   crmsoap keys new --name NAME                     create a key pair and self-signed certificate
+  crmsoap bench [flags]                            measure throughput and latency on this machine
   crmsoap version           print the version
 
 Run 'crmsoap COMMAND -h' for the flags of a command.
@@ -58,6 +59,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.clients(ctx, args[1:])
 	case "keys":
 		return m.keys(ctx, args[1:])
+	case "bench":
+		return m.bench(ctx, args[1:])
 	case "version":
 		fmt.Fprintln(m.Stdout, "crmsoap", version)
 		return nil
