@@ -31,7 +31,12 @@ type Signer struct {
 }
 
 // Sign signs doc, a SOAP 1.1 or 1.2 envelope, in place. It fails when doc is not an envelope, already has
-// a wsse:Security header for the ultimate receiver, or when Key is neither RSA nor ECDSA.
+// a wsse:Security header for the ultimate receiver, carries comments or processing instructions in the Body,
+// or when Key is neither RSA nor ECDSA.
+//
+// Sign also sets doc.WriteSettings.CanonicalAttrVal and CanonicalText: etree otherwise writes tabs and
+// newlines in attribute values and carriage returns in text literally, which the receiver's XML parser
+// normalizes, breaking the digests. Serialize the signed document with doc.WriteTo (or those settings).
 func (s *Signer) Sign(doc *etree.Document) error {
 	if s.Key == nil || s.Cert == nil {
 		return errors.New("wssec: Signer needs Key and Cert")
@@ -101,6 +106,8 @@ func (s *Signer) Sign(doc *etree.Document) error {
 	if err != nil {
 		return fmt.Errorf("wssec: sign: %w", err)
 	}
+	doc.WriteSettings.CanonicalAttrVal = true
+	doc.WriteSettings.CanonicalText = true
 	sig.CreateElement("ds:SignatureValue").SetText(base64.StdEncoding.EncodeToString(value))
 	str := sig.CreateElement("ds:KeyInfo").CreateElement("wsse:SecurityTokenReference")
 	r := str.CreateElement("wsse:Reference")
