@@ -40,7 +40,8 @@ type Security interface {
 
 // Envelope is a parsed request as handed to Security: the document, its SOAP
 // version, its Header (nil when absent) and Body elements, and the raw bytes as
-// received. Nothing in it is verified yet.
+// received. Nothing in it is verified yet. Raw is only valid during Check: its
+// memory is reused once the request is answered.
 type Envelope struct {
 	Doc          *etree.Document
 	Version      Version

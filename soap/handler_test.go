@@ -199,9 +199,11 @@ func TestHandler_Log(t *testing.T) {
 			`<t:Fail xmlns:t="urn:example:toy"><t:mode>plain</t:mode></t:Fail></soap:Body></soap:Envelope>`)
 		serve(t, h, ct11, "", `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>`+
 			`<t:Fail xmlns:t="urn:example:toy"><t:mode>client</t:mode></t:Fail></soap:Body></soap:Envelope>`)
+		serve(t, h, ct11, "", `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>`+
+			`<t:Fail xmlns:t="urn:example:toy"><t:mode>server</t:mode></t:Fail></soap:Body></soap:Envelope>`)
 	})
-	if len(lines) != 4 {
-		t.Fatalf("%d log lines, want 4 (3 requests, 1 internal error): %v", len(lines), lines)
+	if len(lines) != 6 {
+		t.Fatalf("%d log lines, want 6 (4 requests, 1 internal error, 1 receiver fault): %v", len(lines), lines)
 	}
 	ok := lines[0]
 	want := map[string]any{"msg": "soap request", "level": "INFO", "method": "POST", "op": "Echo", "soap_version": "1.1",
@@ -228,6 +230,10 @@ func TestHandler_Log(t *testing.T) {
 	}
 	if client := lines[3]; client["outcome"] != "NOT_FOUND" {
 		t.Errorf("client fault outcome %v, want NOT_FOUND (from the detail's Code)", client["outcome"])
+	}
+	if warn, server := lines[4], lines[5]; warn["level"] != "WARN" || !strings.Contains(warn["err"].(string), "pool exhausted") ||
+		server["outcome"] != "UNAVAILABLE" {
+		t.Errorf("receiver fault lines %v %v, want a WARN with the cause and outcome UNAVAILABLE", warn, server)
 	}
 	for _, l := range lines {
 		if s, _ := json.Marshal(l); bytes.Contains(s, []byte("letmein")) || bytes.Contains(s, []byte("<t:")) {

@@ -181,8 +181,12 @@ func (h *Handler) respond(ctx context.Context, w http.ResponseWriter, x *exchang
 // fail writes err as a fault in the exchange's version, logging internal errors.
 func (h *Handler) fail(ctx context.Context, w http.ResponseWriter, x *exchange, err error) {
 	f, internal := h.faultFor(err)
-	if internal {
+	switch {
+	case internal:
 		h.log.ErrorContext(ctx, "request failed", "request_id", x.id, "op", x.op, "err", err)
+	case f.role == roleReceiver:
+		// A receiver fault the application chose to send: its cause is still ours to see.
+		h.log.WarnContext(ctx, "receiver fault", "request_id", x.id, "op", x.op, "outcome", f.outcome, "err", err)
 	}
 	x.outcome = f.outcome
 	buf := getBuffer()

@@ -221,3 +221,9 @@ func rawSign(tb testing.TB, key crypto.Signer, hash crypto.Hash, data []byte) []
 	tb.Fatalf("unsupported key %T", key)
 	return nil
 }
+
+func sha256Sum(b []byte) []byte {
+	h := crypto.SHA256.New()
+	h.Write(b)
+	return h.Sum(nil)
+}
