@@ -169,7 +169,7 @@ func (r *Registry) verifyChain(cert *x509.Certificate, now time.Time) chainResul
 		KeyUsages:   []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 	})
 	if err != nil {
-		res.err = wrapError(FaultFailedAuthentication, errCertNotTrusted.Reason, err)
+		res.err = wrapError(FaultFailedAuthentication, errUnknownCert.Reason, err)
 		// A failed check is retried once the clock passes the leaf's window edge at most; keep it short.
 		res.notBefore, res.notAfter = now, now.Add(time.Minute)
 		return res
