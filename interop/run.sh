@@ -1,24 +1,27 @@
 #!/usr/bin/env bash
 # Third-party SOAP clients against a real crmsoap server: Python zeep, PHP SoapClient
-# and node-soap, each through the WSDL the server serves, over SOAP 1.1 and 1.2.
+# and node-soap, each through the WSDL the server serves, over SOAP 1.1 and 1.2; then,
+# once the server enforces WS-Security, zeep signing with python3-xmlsec against a
+# second server that requires signatures.
 #
 #   bash interop/run.sh            (what `make interop` runs)
 #
 # Installs what is missing (Debian packages, then node-soap from interop/package-lock.json),
 # builds the server, starts it on 127.0.0.1:0 with a throw-away database, runs every client,
 # stops the server with SIGTERM and ends with "interop: N passed, N failed" (one per check).
-# Exits non-zero when any check failed, any client crashed or the server did not stop cleanly.
+# Exits non-zero when any check failed, any client crashed, or a server did not stop cleanly
+# or logged an ERROR.
 #
 # Environment: CRMSOAP_INTEROP_BIN=path uses a prebuilt server instead of `go build`;
 # CRMSOAP_INTEROP_ONLY="zeep php" runs only the named clients; CRMSOAP_INTEROP_KEEP=1
-# keeps the work directory (server log, client output) for a look afterwards.
+# keeps the work directory (server logs, client output) for a look afterwards.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
 # Debian's interpreter: the python3 first on PATH may be another build without zeep.
 python=/usr/bin/python3
-deb_packages=(python3-zeep php-cli php-soap xmlsec1 python3-xmlsec)
+deb_packages=(python3-zeep php-cli php-soap xmlsec1 python3-xmlsec openssl)
 clients=(zeep php node)
 if [[ -n ${CRMSOAP_INTEROP_ONLY:-} ]]; then
 	read -r -a clients <<<"$CRMSOAP_INTEROP_ONLY"
@@ -74,12 +77,16 @@ $needs_debian && install_debian
 $needs_node && install_node
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/crmsoap-interop.XXXXXX")
-server_pid=
+declare -A server_pids=()
 cleanup() {
-	if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
-		kill -TERM "$server_pid" 2>/dev/null || true
-		wait "$server_pid" 2>/dev/null || true
-	fi
+	local name pid
+	for name in "${!server_pids[@]}"; do
+		pid=${server_pids[$name]}
+		if kill -0 "$pid" 2>/dev/null; then
+			kill -TERM "$pid" 2>/dev/null || true
+			wait "$pid" 2>/dev/null || true
+		fi
+	done
 	if [[ -n ${CRMSOAP_INTEROP_KEEP:-} ]]; then
 		log "work directory kept: $work"
 	else
@@ -95,47 +102,74 @@ if [[ -z $bin ]]; then
 	(cd "$root" && go build -o "$bin" ./cmd/crmsoap)
 fi
 
-serve_args=(serve --addr 127.0.0.1:0 --db "$work/interop.db" --log-format json)
-# Signed requests are the server's default; these clients speak plain SOAP. The help text is
-# captured first: `serve -h | grep -q` under pipefail fails when grep closes the pipe early.
+# Help texts are captured first: `cmd -h | grep -q` under pipefail fails when grep closes the
+# pipe before cmd has finished writing.
 serve_help=$("$bin" serve -h 2>&1 || true)
-if grep -q -- insecure-no-auth <<<"$serve_help"; then
-	serve_args+=(--insecure-no-auth)
-fi
-"$bin" "${serve_args[@]}" 2>"$work/server.log" &
-server_pid=$!
+clients_help=$("$bin" clients 2>&1 || true)
+has_flag() { grep -q -- "$1" <<<"$serve_help"; }
 
-addr=
-for _ in $(seq 1 200); do
-	addr=$(grep -m1 '"msg":"serving"' "$work/server.log" | sed -n 's/.*"addr":"\([^"]*\)".*/\1/p' || true)
-	[[ -n $addr ]] && break
-	if ! kill -0 "$server_pid" 2>/dev/null; then
-		log "server exited before serving:"
-		cat "$work/server.log" >&2
-		exit 1
-	fi
-	sleep 0.05
-done
-if [[ -z $addr ]]; then
-	log "server did not log \"serving\" within 10s:"
-	cat "$work/server.log" >&2
-	exit 1
-fi
-wsdl_url="http://$addr/soap?wsdl"
 # Local calls must never go through a proxy from the environment (node-soap's HTTP client
 # honours HTTP_PROXY).
 export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
-log "server at $addr"
+
+# start_server NAME ARGS...: starts `serve` on 127.0.0.1:0 with the database $work/NAME.db and
+# sets addr once it has logged "serving".
+start_server() {
+	local name=$1 pid
+	shift
+	"$bin" serve --addr 127.0.0.1:0 --db "$work/$name.db" --log-format json "$@" 2>"$work/$name.log" &
+	pid=$!
+	server_pids[$name]=$pid
+	addr=
+	for _ in $(seq 1 200); do
+		addr=$(grep -m1 '"msg":"serving"' "$work/$name.log" | sed -n 's/.*"addr":"\([^"]*\)".*/\1/p' || true)
+		[[ -n $addr ]] && break
+		if ! kill -0 "$pid" 2>/dev/null; then
+			log "server $name exited before serving:"
+			cat "$work/$name.log" >&2
+			exit 1
+		fi
+		sleep 0.05
+	done
+	if [[ -z $addr ]]; then
+		log "server $name did not log \"serving\" within 10s:"
+		cat "$work/$name.log" >&2
+		exit 1
+	fi
+	log "server $name at $addr"
+}
 
 passed=0
 failed=0
+
+# stop_server NAME: SIGTERM, then a clean exit status and no ERROR lines in its log are checks of
+# their own: every request the clients make is a success or the caller's error.
+stop_server() {
+	local name=$1 rc=0
+	kill -TERM "${server_pids[$name]}"
+	wait "${server_pids[$name]}" || rc=$?
+	unset "server_pids[$name]"
+	if ((rc != 0)); then
+		echo "FAIL - server $name exited with status $rc after SIGTERM"
+		tail -n 20 "$work/$name.log"
+		failed=$((failed + 1))
+	fi
+	if grep -q '"level":"ERROR"' "$work/$name.log"; then
+		echo "FAIL - server $name logged errors:"
+		grep '"level":"ERROR"' "$work/$name.log" | head -n 20
+		failed=$((failed + 1))
+	fi
+}
+
+# run_client NAME COMMAND...: runs a client suite with the WSDL URL appended and tallies its
+# "ok - " and "FAIL - " lines.
 run_client() {
 	local name=$1
 	shift
 	local out="$work/$name.out" rc=0 ok bad
 	log "running $name"
 	# A client gets 60s: a hung client must not hang `make interop`.
-	timeout 60 "$@" "$wsdl_url" >"$out" 2>&1 || rc=$?
+	timeout 60 "$@" >"$out" 2>&1 || rc=$?
 	cat "$out"
 	ok=$(grep -c '^ok - ' "$out" || true)
 	bad=$(grep -c '^FAIL - ' "$out" || true)
@@ -150,29 +184,36 @@ run_client() {
 	failed=$((failed + bad))
 }
 
+# Plain SOAP: signatures are the server's default when it has --insecure-no-auth.
+plain_args=()
+has_flag insecure-no-auth && plain_args+=(--insecure-no-auth)
+start_server plain "${plain_args[@]}"
+wsdl_url="http://$addr/soap?wsdl"
 for c in "${clients[@]}"; do
 	case $c in
-	zeep) run_client zeep "$python" "$here/zeep_test.py" ;;
-	php) run_client php php "$here/php_test.php" ;;
-	node) run_client node node "$here/node_test.js" ;;
+	zeep) run_client zeep "$python" "$here/zeep_test.py" "$wsdl_url" ;;
+	php) run_client php php "$here/php_test.php" "$wsdl_url" ;;
+	node) run_client node node "$here/node_test.js" "$wsdl_url" ;;
 	esac
 done
+stop_server plain
 
-kill -TERM "$server_pid"
-rc=0
-wait "$server_pid" || rc=$?
-server_pid=
-if ((rc != 0)); then
-	echo "FAIL - server exited with status $rc after SIGTERM"
-	tail -n 20 "$work/server.log"
-	failed=$((failed + 1))
-fi
-
-# Every request above is a client error or a success: an ERROR line means the server failed.
-if grep -q '"level":"ERROR"' "$work/server.log"; then
-	echo "FAIL - server logged errors:"
-	grep '"level":"ERROR"' "$work/server.log" | head -n 20
-	failed=$((failed + 1))
+# WS-Security: zeep signs with python3-xmlsec, xmlsec1 checks the server's signed responses.
+# Runs once the server enforces signatures and can register client certificates.
+if [[ " ${clients[*]} " == *" zeep "* ]]; then
+	if has_flag insecure-no-auth && grep -q 'clients add' <<<"$clients_help"; then
+		for who in client stranger; do
+			openssl req -x509 -newkey rsa:2048 -sha256 -nodes -days 2 -subj "/CN=interop-$who" \
+				-keyout "$work/$who.key.pem" -out "$work/$who.cert.pem" 2>/dev/null
+		done
+		"$bin" clients add --db "$work/signed.db" --name interop-zeep --cert "$work/client.cert.pem" >/dev/null
+		start_server signed
+		run_client zeep-wsse "$python" "$here/zeep_wsse_test.py" "http://$addr/soap?wsdl" \
+			"$work/client.key.pem" "$work/client.cert.pem" "$work/stranger.key.pem" "$work/stranger.cert.pem"
+		stop_server signed
+	else
+		echo "# zeep-wsse not run: this server does not enforce WS-Security signatures yet"
+	fi
 fi
 
 echo "interop: $passed passed, $failed failed"

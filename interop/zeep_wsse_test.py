@@ -1,0 +1,248 @@
+#!/usr/bin/python3
+"""crmsoap WS-Security interoperability checks: zeep signing with python3-xmlsec, and the
+xmlsec1 command line verifying the server's signed responses.
+
+Usage: zeep_wsse_test.py WSDL_URL CLIENT_KEY CLIENT_CERT STRANGER_KEY STRANGER_CERT [SERVER_CERT]
+
+CLIENT_CERT must be registered with the server; STRANGER_CERT must not be. With
+SERVER_CERT, every successful response must carry a signature that verifies with it.
+Runs over both ports and prints one line per check ("ok - ..." or "FAIL - ...").
+Exits 1 when any check failed.
+"""
+
+import datetime
+import os
+import subprocess
+import sys
+import tempfile
+import traceback
+
+import requests
+import xmlsec
+import zeep
+import zeep.exceptions
+import zeep.transports
+from lxml import etree
+from zeep.wsse.compose import Compose
+from zeep.wsse.signature import BinarySignature, _make_verify_key, _verify_envelope_with_key
+from zeep.wsse.utils import WSU, get_security_header
+
+NS = "urn:crmsoap:v1"
+WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+DS = "http://www.w3.org/2000/09/xmldsig#"
+
+passed = 0
+failed = 0
+
+
+def check(name, ok, got=None, want=None):
+    global passed, failed
+    if ok:
+        passed += 1
+        print(f"ok - zeep-wsse {name}", flush=True)
+    else:
+        failed += 1
+        print(f"FAIL - zeep-wsse {name}: got {got!r}, want {want!r}", flush=True)
+    return ok
+
+
+def equal(name, got, want):
+    return check(name, got == want, got, want)
+
+
+class Timestamp:
+    """Adds the wsu:Timestamp that zeep's signature then covers. zeep has no timestamp
+    of its own; it signs one only when it finds it in the Security header, so this
+    must come before the signature in the Compose list."""
+
+    def apply(self, envelope, headers):
+        now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+        fmt = "%Y-%m-%dT%H:%M:%SZ"
+        get_security_header(envelope).append(
+            WSU.Timestamp(WSU.Created(now.strftime(fmt)),
+                          WSU.Expires((now + datetime.timedelta(minutes=5)).strftime(fmt))))
+        return envelope, headers
+
+    def verify(self, envelope):
+        return envelope
+
+
+class Signed(BinarySignature):
+    """zeep's BinarySignature with the response check fixed.
+
+    Client quirk: zeep's Signature.verify checks a response's signature against the
+    client's own certificate (self.cert_data), so it can never accept a response the
+    server signed with its key. This verifies with the server's certificate instead
+    and records the outcome; a fault response is left to the fault checks."""
+
+    def __init__(self, key_file, cert_file, server_cert=None, **kw):
+        super().__init__(key_file, cert_file, **kw)
+        self.server_cert = server_cert
+        self.last_verified = None
+
+    def verify(self, envelope):
+        self.last_verified = None
+        if self.server_cert is None:
+            return envelope
+        if envelope.find(f".//{{{WSSE}}}Security/{{{DS}}}Signature") is None:
+            self.last_verified = "unsigned"
+            return envelope
+        key = _make_verify_key(self.server_cert)
+        try:
+            _verify_envelope_with_key(envelope, key)
+            self.last_verified = "verified"
+        except zeep.exceptions.SignatureVerificationFailed:
+            self.last_verified = "bad signature"
+        return envelope
+
+
+class RecordingTransport(zeep.transports.Transport):
+    last_status = None
+    last_request = None
+    last_headers = None
+    last_response = None
+
+    def post(self, address, message, headers):
+        self.last_request = message
+        self.last_headers = dict(headers)
+        response = super().post(address, message, headers)
+        self.last_status = response.status_code
+        self.last_response = response.content
+        return response
+
+
+def crm_fault(xml_bytes):
+    """(code, field) of the CrmFault in a raw response, or None."""
+    try:
+        root = etree.fromstring(xml_bytes)
+    except etree.XMLSyntaxError:
+        return None
+    crm = root.find(f".//{{{NS}}}CrmFault")
+    if crm is None:
+        return None
+    return crm.findtext(f"{{{NS}}}code"), crm.findtext(f"{{{NS}}}field")
+
+
+def xmlsec1_verify(xml_bytes, cert_file):
+    """Verifies a signed envelope with the xmlsec1 command line tool, independently of zeep."""
+    with tempfile.NamedTemporaryFile(suffix=".xml") as f:
+        f.write(xml_bytes)
+        f.flush()
+        p = subprocess.run(
+            ["xmlsec1", "--verify", "--pubkey-cert-pem", cert_file,
+             "--id-attr:Id", "Body", "--id-attr:Id", "Timestamp", f.name],
+            capture_output=True, text=True, timeout=10)
+    return p.returncode == 0, (p.stdout + p.stderr).strip().splitlines()[-1:]
+
+
+def new_client(wsdl_url, transport, wsse):
+    return zeep.Client(wsdl_url, transport=transport, wsse=wsse, settings=zeep.Settings(strict=True))
+
+
+class Suite:
+    def __init__(self, wsdl_url, port, version, args, session):
+        self.wsdl_url = wsdl_url
+        self.port = port
+        self.v = version
+        self.t = f"[{port}]"
+        self.client_key, self.client_cert, self.stranger_key, self.stranger_cert, self.server_cert = args
+        self.session = session
+
+    def signed(self, key, cert, **kw):
+        transport = RecordingTransport(session=self.session, timeout=10, operation_timeout=10)
+        server_cert = open(self.server_cert, "rb").read() if self.server_cert else None
+        sig = Signed(key, cert, server_cert, **kw)
+        client = new_client(self.wsdl_url, transport, Compose([Timestamp(), sig]))
+        return client.bind("CrmService", self.port), transport, sig
+
+    def expect_refused(self, name, call, transport):
+        try:
+            call()
+        except zeep.exceptions.Fault as f:
+            got = crm_fault(transport.last_response)
+            equal(f"{self.t} {name}: CrmFault code", got and got[0], "UNAUTHORIZED")
+            equal(f"{self.t} {name}: HTTP status", transport.last_status, 500 if self.v == "1.1" else 400)
+            print(f"# {name}: faultcode {f.code!r}, faultstring {f.message!r}", flush=True)
+            return
+        except Exception as e:
+            check(f"{self.t} {name}: raises zeep Fault", False, f"{type(e).__name__}: {e}", "Fault")
+            return
+        check(f"{self.t} {name}: refused", False, "accepted", "UNAUTHORIZED")
+
+    def repost(self, name, body, headers, transport_for_status):
+        r = self.session.post(self.wsdl_url.split("?", 1)[0], data=body, headers=headers, timeout=10)
+        got = crm_fault(r.content)
+        equal(f"{self.t} {name}: CrmFault code", got and got[0], "UNAUTHORIZED")
+        equal(f"{self.t} {name}: HTTP status", r.status_code, 500 if self.v == "1.1" else 400)
+
+    def run(self):
+        t = self.t
+        sha256 = dict(signature_method=xmlsec.Transform.RSA_SHA256, digest_method=xmlsec.Transform.SHA256)
+        svc, transport, sig = self.signed(self.client_key, self.client_cert, **sha256)
+
+        created = svc.AddCustomer(customer={"name": "张伟 🚀 signed", "externalId": f"wsse-{self.v}-{os.getpid()}"})
+        check(f"{t} signed AddCustomer (RSA-SHA256, exc-c14n, BinarySecurityToken) accepted",
+              isinstance(created.id, int) and created.id > 0, created.id, "positive id")
+        self.check_response_signature("AddCustomer", transport, sig)
+        signed_add = transport.last_request
+        signed_headers = transport.last_headers
+
+        got = svc.GetCustomer(id=created.id)
+        equal(f"{t} signed GetCustomer: name round trip", got.name, "张伟 🚀 signed")
+        self.check_response_signature("GetCustomer", transport, sig)
+
+        # The same signed message again: the server must refuse a replay.
+        self.repost("replayed signed request", signed_add, signed_headers, transport)
+
+        # Body changed after signing: the digest no longer matches.
+        tampered = signed_add.replace("signed</".encode(), "tampered</".encode())
+        check(f"{t} tamper test changed the body", tampered != signed_add, "unchanged", "changed")
+        self.repost("request with a body changed after signing", tampered, signed_headers, transport)
+
+        plain_transport = RecordingTransport(session=self.session, timeout=10, operation_timeout=10)
+        plain = new_client(self.wsdl_url, plain_transport, None).bind("CrmService", self.port)
+        self.expect_refused("unsigned request", lambda: plain.GetCustomer(id=created.id), plain_transport)
+
+        svc_s, tr_s, _ = self.signed(self.stranger_key, self.stranger_cert, **sha256)
+        self.expect_refused("request signed with an unregistered certificate",
+                            lambda: svc_s.GetCustomer(id=created.id), tr_s)
+
+        # zeep's defaults are RSA-SHA1 and SHA-1 digests, which the server refuses by default.
+        svc_1, tr_1, _ = self.signed(self.client_key, self.client_cert)
+        self.expect_refused("request signed with zeep's default RSA-SHA1",
+                            lambda: svc_1.GetCustomer(id=created.id), tr_1)
+
+        svc.DeleteCustomer(id=created.id)
+        check(f"{t} signed DeleteCustomer accepted", True)
+
+    def check_response_signature(self, op, transport, sig):
+        if not self.server_cert:
+            return
+        t = self.t
+        equal(f"{t} {op}: response signature verifies with the server certificate (zeep/python-xmlsec)",
+              sig.last_verified, "verified")
+        ok, out = xmlsec1_verify(transport.last_response, self.server_cert)
+        check(f"{t} {op}: response signature verifies with the xmlsec1 command line", ok, out, "OK")
+
+
+def main():
+    if len(sys.argv) not in (6, 7):
+        print(__doc__, file=sys.stderr)
+        return 2
+    wsdl_url = sys.argv[1]
+    args = sys.argv[2:6] + [sys.argv[6] if len(sys.argv) == 7 else None]
+    print(f"# zeep {zeep.__version__}, python-xmlsec {xmlsec.__version__} against {wsdl_url}", flush=True)
+    session = requests.Session()
+    session.trust_env = False
+    for port, v in (("CrmSoap11Port", "1.1"), ("CrmSoap12Port", "1.2")):
+        try:
+            Suite(wsdl_url, port, v, args, session).run()
+        except Exception as e:
+            check(f"[{port}] suite ran to the end", False, f"{type(e).__name__}: {e}", "no exception")
+            traceback.print_exc()
+    print(f"# zeep-wsse: {passed} passed, {failed} failed", flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
