@@ -83,8 +83,11 @@ func scan(unverified []byte, maxDepth, maxElements int) error {
 			}
 			return malformed("XML directives are not allowed")
 		case xml.ProcInst:
-			if t.Target != "xml" || tokens != 0 {
+			if t.Target != "xml" {
 				return malformed("processing instructions are not allowed")
+			}
+			if tokens != 0 {
+				return malformed("the XML declaration must come first")
 			}
 		case xml.CharData:
 			if depth == 0 && len(bytes.TrimSpace(t)) != 0 {
@@ -120,7 +123,9 @@ func trimXMLError(err error) string {
 
 // parseEnvelope scans, parses and checks the structure of an envelope that
 // arrived on the transport of version want.
-func parseEnvelope(unverified []byte, want Version, maxDepth, maxElements int) (*Envelope, error) {
+func parseEnvelope(raw []byte, want Version, maxDepth, maxElements int) (*Envelope, error) {
+	// A UTF-8 byte order mark is allowed before the XML declaration.
+	unverified := bytes.TrimPrefix(raw, []byte("\ufeff"))
 	if err := scan(unverified, maxDepth, maxElements); err != nil {
 		return nil, err
 	}
@@ -139,7 +144,7 @@ func parseEnvelope(unverified []byte, want Version, maxDepth, maxElements int) (
 	if v != want {
 		return nil, &versionMismatchError{found: ns}
 	}
-	env := &Envelope{Doc: doc, Version: v, Raw: unverified}
+	env := &Envelope{Doc: doc, Version: v, Raw: raw}
 	if err := envelopeChildren(root, ns, env); err != nil {
 		return nil, err
 	}
