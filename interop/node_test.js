@@ -15,6 +15,8 @@ const soap = require('soap');
 
 const ENV11 = 'http://schemas.xmlsoap.org/soap/envelope/';
 const ENV12 = 'http://www.w3.org/2003/05/soap-envelope';
+// Markup characters, a CDATA terminator and an already-escaped entity must come back verbatim.
+const XML_SPECIALS = 'Müller & Söhne <GmbH> "quoted" \'single\' ]]> &amp;';
 
 let passed = 0;
 let failed = 0;
@@ -160,12 +162,14 @@ class Suite {
       email: 'jose@example.es',
       gender: 'OTHER',
       birthDate: '1990-12-31',
+      company: XML_SPECIALS,
     };
     const updated = (await this.call('UpdateCustomer', { id: created.id, expectedVersion: 1, customer: upd })).customer;
     equal(`${t} UpdateCustomer: version`, updated.version, 2);
     equal(`${t} UpdateCustomer: name (accents)`, updated.name, upd.name);
     equal(`${t} UpdateCustomer: gender`, updated.gender, 'OTHER');
     equal(`${t} UpdateCustomer: birthDate`, isoDate(updated.birthDate), '1990-12-31');
+    equal(`${t} UpdateCustomer: company with XML special characters`, updated.company, XML_SPECIALS);
     // UpdateCustomer replaces every writable field: the omitted ones are gone.
     equal(`${t} UpdateCustomer: omitted phone cleared`, updated.phone, undefined);
     equal(`${t} UpdateCustomer: omitted address cleared`, updated.address, undefined);

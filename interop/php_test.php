@@ -10,6 +10,8 @@
 declare(strict_types=1);
 
 const NS = 'urn:crmsoap:v1';
+// Markup characters, a CDATA terminator and an already-escaped entity must come back verbatim.
+const XML_SPECIALS = 'Müller & Söhne <GmbH> "quoted" \'single\' ]]> &amp;';
 
 $passed = 0;
 $failed = 0;
@@ -134,12 +136,14 @@ final class Suite
             'email' => 'jose@example.es',
             'gender' => 'OTHER',
             'birthDate' => '1990-12-31',
+            'company' => XML_SPECIALS,
         ];
         $updated = $this->c->UpdateCustomer(['id' => $created->id, 'expectedVersion' => 1, 'customer' => $upd])->customer;
         equal("$t UpdateCustomer: version", $updated->version, 2);
         equal("$t UpdateCustomer: name (accents)", $updated->name, $upd['name']);
         equal("$t UpdateCustomer: gender", $updated->gender, 'OTHER');
         equal("$t UpdateCustomer: birthDate", $updated->birthDate, '1990-12-31');
+        equal("$t UpdateCustomer: company with XML special characters", $updated->company, XML_SPECIALS);
         // UpdateCustomer replaces every writable field: the omitted ones are gone.
         equal("$t UpdateCustomer: omitted phone cleared", $updated->phone ?? null, null);
         equal("$t UpdateCustomer: omitted address cleared", $updated->address ?? null, null);

@@ -19,6 +19,8 @@ import zeep.exceptions
 import zeep.transports
 
 NS = "urn:crmsoap:v1"
+# Markup characters, a CDATA terminator and an already-escaped entity must come back verbatim.
+XML_SPECIALS = "Müller & Söhne <GmbH> \"quoted\" 'single' ]]> &amp;"
 
 passed = 0
 failed = 0
@@ -172,12 +174,14 @@ class Suite:
             "email": "jose@example.es",
             "gender": "OTHER",
             "birthDate": datetime.date(1990, 12, 31),
+            "company": XML_SPECIALS,
         }
         updated = self.svc.UpdateCustomer(id=created.id, expectedVersion=1, customer=upd)
         equal(f"{t} UpdateCustomer: version", updated.version, 2)
         equal(f"{t} UpdateCustomer: name (accents)", updated.name, upd["name"])
         equal(f"{t} UpdateCustomer: gender", updated.gender, "OTHER")
         equal(f"{t} UpdateCustomer: birthDate", updated.birthDate, datetime.date(1990, 12, 31))
+        equal(f"{t} UpdateCustomer: company with XML special characters", updated.company, XML_SPECIALS)
         # UpdateCustomer replaces every writable field: the omitted ones are gone.
         equal(f"{t} UpdateCustomer: omitted phone cleared", updated.phone, None)
         equal(f"{t} UpdateCustomer: omitted address cleared", updated.address, None)
