@@ -83,3 +83,6 @@ func fromStore(err error, what string) error {
 
 // duplicateFields maps store columns to contract field names.
 var duplicateFields = map[string]string{"external_id": "externalId"}
+
+// FaultCode is the contract code, for logs and metrics.
+func (e *Error) FaultCode() string { return string(e.Code) }

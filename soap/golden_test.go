@@ -88,7 +88,7 @@ var goldenCases = map[string]goldenRequest{
 	"faults/method-not-allowed":           {method: http.MethodPut},
 	"faults/content-type-json":            {contentType: "application/json"},
 	"faults/charset-latin1":               {contentType: "text/xml; charset=iso-8859-1"},
-	"faults/charset-missing":              {contentType: "text/xml"},
+	"soap/echo-no-charset-11":             {contentType: "text/xml"},
 	"faults/fault-client-11":              {},
 	"faults/fault-client-12":              {contentType: ct12},
 	"faults/fault-server-11":              {},

@@ -61,6 +61,16 @@ type Config struct {
 	MaxElements  int                                   // default DefaultMaxElements
 	TrustProxy   bool                                  // honour X-Forwarded-Proto and X-Forwarded-Host
 	Logger       *slog.Logger                          // default slog.Default()
+	// MaxInFlight bounds the POSTs handled at once; beyond it a request is
+	// refused at once with a Receiver fault (UNAVAILABLE), HTTP 503 and
+	// Retry-After, rather than queued. 0: no bound.
+	MaxInFlight int
+	// Observer, when set, is told of every request (metrics).
+	Observer Observer
+	// SignResponse, when set, signs every response and fault envelope before it
+	// is sent (WS-Security). A response that cannot be signed is replaced by an
+	// unsigned INTERNAL fault.
+	SignResponse func(*etree.Document) error
 }
 
 // Handler is the http.Handler of one SOAP endpoint: GET ?wsdl serves the WSDL,
@@ -71,6 +81,7 @@ type Handler struct {
 	wsdl   *wsdlTemplate
 	log    *slog.Logger
 	newID  func() string
+	slots  chan struct{} // in-flight bound; nil: none
 }
 
 type route struct {
@@ -95,6 +106,9 @@ func NewHandler(cfg Config) (*Handler, error) {
 		cfg.Logger = slog.Default()
 	}
 	h := &Handler{cfg: cfg, routes: make(map[xml.Name]*route), log: cfg.Logger, newID: randomID}
+	if cfg.MaxInFlight > 0 {
+		h.slots = make(chan struct{}, cfg.MaxInFlight)
+	}
 	c := newCompiler(cfg.Scalars)
 	for _, op := range cfg.Operations {
 		if op.call == nil {
@@ -124,10 +138,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	x := &exchange{start: time.Now(), id: requestID(r.Header.Get("X-Request-Id"), h.newID), version: V11}
 	w.Header().Set("X-Request-Id", x.id)
 	cw := &countingWriter{ResponseWriter: w}
-	defer func() { h.logRequest(r, x, cw) }()
+	if h.cfg.Observer != nil {
+		h.cfg.Observer.Begin()
+	}
+	defer func() { h.finish(r, x, cw) }()
 	ctx := withRequestID(r.Context(), x.id)
 	switch {
 	case r.Method == http.MethodPost:
+		if !h.acquire() {
+			h.shed(ctx, cw, r, x)
+			return
+		}
+		defer h.release()
 		h.servePost(ctx, cw, r, x)
 	case r.Method == http.MethodGet && isWSDLQuery(r):
 		h.serveWSDL(cw, r, x)

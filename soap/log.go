@@ -15,6 +15,9 @@ type exchange struct {
 	principal string
 	outcome   string
 	bytesIn   int
+	// security is the WS-Security fault of a refused message: subcode and reason.
+	security      string
+	securityCause string
 }
 
 // countingWriter records the status and the bytes written.
@@ -45,7 +48,7 @@ func (w *countingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter 
 
 // logRequest writes the one Info line per request. It never logs bodies.
 func (h *Handler) logRequest(r *http.Request, x *exchange, w *countingWriter) {
-	h.log.LogAttrs(r.Context(), slog.LevelInfo, "soap request",
+	attrs := []slog.Attr{
 		slog.String("request_id", x.id),
 		slog.String("remote", r.RemoteAddr),
 		slog.String("method", r.Method),
@@ -57,5 +60,21 @@ func (h *Handler) logRequest(r *http.Request, x *exchange, w *countingWriter) {
 		slog.Duration("duration", time.Since(x.start)),
 		slog.Int("bytes_in", x.bytesIn),
 		slog.Int("bytes_out", w.bytes),
-	)
+	}
+	if x.security != "" {
+		attrs = append(attrs, slog.String("security_failure", x.security), slog.String("reason", x.securityCause))
+	}
+	h.log.LogAttrs(r.Context(), slog.LevelInfo, "soap request", attrs...)
+}
+
+// finish logs the request and reports it to the observer.
+func (h *Handler) finish(r *http.Request, x *exchange, w *countingWriter) {
+	h.logRequest(r, x, w)
+	if h.cfg.Observer != nil {
+		h.cfg.Observer.End(Observation{
+			Operation: x.op, Version: x.version, Outcome: x.outcome, SecurityFailure: x.security,
+			Principal: x.principal, Status: w.status, Duration: time.Since(x.start),
+			BytesIn: x.bytesIn, BytesOut: w.bytes,
+		})
+	}
 }

@@ -52,7 +52,8 @@ func (h *Handler) readError(err error) *Error {
 
 // transport reads the SOAP version and action from the request headers: text/xml
 // is SOAP 1.1 with the SOAPAction header, application/soap+xml is SOAP 1.2 with
-// the action parameter. Anything else, or a charset other than UTF-8, is 415.
+// the action parameter. Anything else, or a charset other than UTF-8, is 415
+// (no charset is fine: XML carries its own encoding).
 func transport(hdr http.Header) (Version, string, error) {
 	ct := hdr.Get("Content-Type")
 	media, params, err := mime.ParseMediaType(ct)
@@ -75,7 +76,9 @@ func transport(hdr http.Header) (Version, string, error) {
 }
 
 func checkCharset(charset string, v Version) error {
-	if strings.EqualFold(charset, "utf-8") || strings.EqualFold(charset, "utf8") {
+	// No charset: the XML itself says (UTF-8 unless its declaration says otherwise,
+	// and the parser refuses anything but UTF-8).
+	if charset == "" || strings.EqualFold(charset, "utf-8") || strings.EqualFold(charset, "utf8") {
 		return nil
 	}
 	media := "text/xml"
@@ -83,9 +86,6 @@ func checkCharset(charset string, v Version) error {
 		media = "application/soap+xml"
 	}
 	msg := fmt.Sprintf("charset %q is not supported: send %s; charset=utf-8", charset, media)
-	if charset == "" {
-		msg = "the content type has no charset: send " + media + "; charset=utf-8"
-	}
 	return &Error{Code: CodeMalformedRequest, Status: http.StatusUnsupportedMediaType, Message: msg}
 }
 
@@ -174,8 +174,31 @@ func (h *Handler) respond(ctx context.Context, w http.ResponseWriter, x *exchang
 		return
 	}
 	buf.WriteString("</" + p + ":Body></" + p + ":Envelope>")
+	if err := h.sign(buf); err != nil {
+		h.fail(ctx, w, x, err)
+		return
+	}
 	x.outcome = "ok"
 	write(w, x.version, http.StatusOK, buf)
+}
+
+// sign replaces the envelope in buf by its signed form when responses are signed.
+func (h *Handler) sign(buf *bytes.Buffer) error {
+	if h.cfg.SignResponse == nil {
+		return nil
+	}
+	doc := etree.NewDocument()
+	if err := doc.ReadFromBytes(buf.Bytes()); err != nil {
+		return fmt.Errorf("sign response: parse: %w", err)
+	}
+	if err := h.cfg.SignResponse(doc); err != nil {
+		return fmt.Errorf("sign response: %w", err)
+	}
+	buf.Reset()
+	if _, err := doc.WriteTo(buf); err != nil {
+		return fmt.Errorf("sign response: write: %w", err)
+	}
+	return nil
 }
 
 // fail writes err as a fault in the exchange's version, logging internal errors.
@@ -189,12 +212,24 @@ func (h *Handler) fail(ctx context.Context, w http.ResponseWriter, x *exchange, 
 		h.log.WarnContext(ctx, "receiver fault", "request_id", x.id, "op", x.op, "outcome", f.outcome, "err", err)
 	}
 	x.outcome = f.outcome
+	var se *Error
+	if errors.As(err, &se) && se.Subcode.Local != "" {
+		x.security, x.securityCause = se.Subcode.Local, se.Message
+	}
 	buf := getBuffer()
 	defer putBuffer(buf)
 	if derr := writeFaultEnvelope(buf, x.version, &f); derr != nil {
 		h.log.ErrorContext(ctx, "fault detail does not marshal", "request_id", x.id, "err", derr)
 		buf.Reset()
 		f.detail = nil
+		_ = writeFaultEnvelope(buf, x.version, &f)
+	}
+	if serr := h.sign(buf); serr != nil {
+		// Never loop: the replacement fault goes out unsigned.
+		h.log.ErrorContext(ctx, "response not signed", "request_id", x.id, "err", serr)
+		f, _ = h.faultFor(serr)
+		x.outcome = f.outcome
+		buf.Reset()
 		_ = writeFaultEnvelope(buf, x.version, &f)
 	}
 	write(w, x.version, statusOf(x.version, &f), buf)
