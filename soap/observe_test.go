@@ -14,8 +14,8 @@ import (
 )
 
 const (
-	echoBody11 = `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><Echo xmlns="urn:example:toy"><text>hi</text></Echo></s:Body></s:Envelope>`
-	badToken11 = `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Header><t:Token xmlns:t="urn:example:toy-sec">wrong</t:Token></s:Header><s:Body><Echo xmlns="urn:example:toy"><text>hi</text></Echo></s:Body></s:Envelope>`
+	echoBody11  = `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><Echo xmlns="urn:example:toy"><text>hi</text></Echo></s:Body></s:Envelope>`
+	badToken11  = `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Header><t:Token xmlns:t="urn:example:toy-sec">wrong</t:Token></s:Header><s:Body><Echo xmlns="urn:example:toy"><text>hi</text></Echo></s:Body></s:Envelope>`
 	blockBody11 = `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><Block xmlns="urn:example:toy"/></s:Body></s:Envelope>`
 )
 
