@@ -1,0 +1,157 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// benchReport writes the Markdown report: machine, command, table, notes.
+func benchReport(w io.Writer, cfg *benchConfig, env *benchEnv, rows []benchRow) error {
+	bw := bufio.NewWriter(w)
+	fmt.Fprintf(bw, "### crmsoap bench, %s\n\n", time.Now().UTC().Format(time.DateOnly))
+	fmt.Fprintf(bw, "- Machine: %d CPUs (nproc), %s, Linux %s, %s\n", runtime.NumCPU(), benchCPUModel(), benchKernel(), runtime.Version())
+	fmt.Fprintf(bw, "- Load average before the run: %s (other work on the machine skews every number)\n", cfg.loadBefore)
+	fmt.Fprintf(bw, "- Command: `crmsoap bench %s`\n", strings.Join(benchQuote(cfg.args), " "))
+	if cfg.url != "" {
+		fmt.Fprintf(bw, "- Target: %s (server CPU not measurable: n/a); ceiling C: a child process on this machine\n", cfg.url)
+	} else {
+		fmt.Fprintf(bw, "- Servers: `crmsoap serve` child processes on 127.0.0.1, temporary SQLite databases of %d customers each; "+
+			"unsigned scenarios against `--insecure-no-auth`, signed ones against a server checking signatures\n", cfg.customers)
+	}
+	fmt.Fprintf(bw, "- Ceiling C: bare net/http handler in a child process, reads the body, returns a canned %d-byte GetCustomer response\n", env.canned)
+	if env.signer != nil {
+		fmt.Fprintf(bw, "- Signed requests: %s, BinarySecurityToken, exclusive c14n, Body and Timestamp signed; "+
+			"every envelope distinct, all signed before the timed window\n", env.keyDesc)
+	}
+	fmt.Fprintf(bw, "- Each run: %s warm-up (signed: rate calibration), then %s timed; latency from request sent to response read\n\n",
+		cfg.warmup, cfg.duration)
+
+	fmt.Fprintln(bw, "| scenario | conns | req/s | fraction of C | p50 | p95 | p99 | errors | CPU s/1k req | generator CPU s/1k req |")
+	fmt.Fprintln(bw, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+	for _, r := range rows {
+		if r.run == nil {
+			fmt.Fprintf(bw, "| %s | %d | – | – | – | – | – | – | – | – |\n", r.title, r.conns)
+			continue
+		}
+		h := &r.run.hist
+		frac := "–"
+		if r.ceiling > 0 {
+			frac = fmt.Sprintf("%.2f", r.rate()/r.ceiling)
+		}
+		fmt.Fprintf(bw, "| %s | %d | %.0f | %s | %s | %s | %s | %d | %s | %s |\n", r.title, r.conns, r.rate(), frac,
+			benchMs(h.quantile(0.50)), benchMs(h.quantile(0.95)), benchMs(h.quantile(0.99)), r.run.errors,
+			benchPerK(r.run.serverCPU, r.run.requests), benchPerK(r.run.clientCPU, r.run.requests))
+	}
+	notes := benchNotes(rows)
+	if len(notes) > 0 {
+		fmt.Fprintln(bw)
+		for _, n := range notes {
+			fmt.Fprintf(bw, "- %s\n", n)
+		}
+	}
+	return bw.Flush()
+}
+
+func benchNotes(rows []benchRow) []string {
+	var notes, skipped []string
+	skippedBy := map[string][]string{} // reason -> scenarios
+	for _, r := range rows {
+		switch {
+		case r.run == nil:
+			if skippedBy[r.note] == nil {
+				skipped = append(skipped, r.note)
+			}
+			if t := skippedBy[r.note]; len(t) == 0 || t[len(t)-1] != r.title {
+				skippedBy[r.note] = append(t, r.title)
+			}
+		case r.note != "":
+			notes = append(notes, fmt.Sprintf("%s at %d conns: %s", r.title, r.conns, r.note))
+		}
+		if r.run != nil && r.run.errors > 0 {
+			notes = append(notes, fmt.Sprintf("%s at %d conns: %d errors, the first: %.300s", r.title, r.conns, r.run.errors, r.run.firstErr))
+		}
+	}
+	for _, reason := range skipped {
+		notes = append(notes, fmt.Sprintf("%s: %s", strings.Join(benchUnique(skippedBy[reason]), ", "), reason))
+	}
+	return notes
+}
+
+func benchUnique(s []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, v := range s {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func benchMs(d time.Duration) string {
+	ms := float64(d) / float64(time.Millisecond)
+	switch {
+	case ms < 10:
+		return fmt.Sprintf("%.2f ms", ms)
+	case ms < 100:
+		return fmt.Sprintf("%.1f ms", ms)
+	}
+	return fmt.Sprintf("%.0f ms", ms)
+}
+
+func benchPerK(cpu float64, requests int64) string {
+	if cpu < 0 || requests == 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.3f", cpu/float64(requests)*1000)
+}
+
+func benchCPUModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return runtime.GOARCH
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return runtime.GOARCH
+}
+
+func benchKernel() string {
+	b, err := os.ReadFile("/proc/sys/kernel/osrelease")
+	if err != nil {
+		return "?"
+	}
+	return strings.TrimSpace(string(b))
+}
+
+func benchQuote(args []string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		if a == "" || strings.ContainsAny(a, " \t'\"$`\\") {
+			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+		out[i] = a
+	}
+	return out
+}
+
+func benchLoadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
+}

@@ -1,0 +1,325 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/crmsoap/crmsoap/soap/wssec"
+)
+
+// benchEnv is what the scenarios run against.
+type benchEnv struct {
+	tr       *http.Transport
+	dir      string // temporary directory of started servers; "" with --url
+	children []*benchChild
+
+	open, secure         *benchTarget // nil when unavailable: openNote, secureNote say why
+	openNote, secureNote string
+	openIDs, secureIDs   []int64
+	ceiling              *benchTarget
+	canned               int // size of the GetCustomer response the ceiling returns
+	signer               *wssec.Signer
+	keyDesc              string
+}
+
+func (e *benchEnv) close(stderr io.Writer) {
+	for _, c := range e.children {
+		if err := c.stop(); err != nil {
+			fmt.Fprintf(stderr, "bench: %s: %v\n", c.name, err)
+		}
+	}
+	if e.dir != "" {
+		os.RemoveAll(e.dir)
+	}
+}
+
+// benchSetup starts the servers and the ceiling (or probes --url) and creates the customers.
+func (m *Main) benchSetup(ctx context.Context, cfg *benchConfig, tr *http.Transport) (*benchEnv, error) {
+	env := &benchEnv{tr: tr}
+	bin, err := benchExecutable(cfg)
+	if err != nil {
+		return env, err
+	}
+	if cfg.url != "" {
+		err = m.benchSetupURL(ctx, cfg, env)
+	} else {
+		err = m.benchSetupLocal(ctx, cfg, env, bin)
+	}
+	if err != nil {
+		return env, err
+	}
+	canned, err := env.cannedResponse()
+	if err != nil {
+		return env, err
+	}
+	env.canned = len(canned)
+	path := filepath.Join(os.TempDir(), fmt.Sprintf("crmsoap-bench-ceiling-%d.xml", os.Getpid()))
+	if env.dir != "" {
+		path = filepath.Join(env.dir, "ceiling-response.xml")
+	}
+	if err := os.WriteFile(path, canned, 0o600); err != nil {
+		return env, err
+	}
+	if env.dir == "" {
+		defer os.Remove(path) // the ceiling child has read it once it listens
+	}
+	c, err := benchStartChild("ceiling", bin, []string{"bench", benchCeilingCmd, "--response", path})
+	if err != nil {
+		return env, err
+	}
+	env.children = append(env.children, c)
+	env.ceiling = &benchTarget{url: &url.URL{Scheme: "http", Host: c.addr, Path: soapPath}, pid: c.pid()}
+	return env, nil
+}
+
+func (m *Main) benchSetupLocal(ctx context.Context, cfg *benchConfig, env *benchEnv, bin string) error {
+	dir, err := os.MkdirTemp("", "crmsoap-bench-")
+	if err != nil {
+		return err
+	}
+	env.dir = dir
+	key, err := newKey(cfg.ecdsa)
+	if err != nil {
+		return err
+	}
+	der, err := selfSigned(key, "crmsoap-bench", 24*time.Hour)
+	if err != nil {
+		return err
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return err
+	}
+	env.signer = &wssec.Signer{Key: key, Cert: cert, TTL: cfg.warmup + cfg.duration + 2*time.Minute}
+	env.keyDesc = benchKeyDesc(key)
+
+	has := benchServeHas(bin, "insecure-no-auth", "admin-addr")
+	common := []string{"serve", "--log-format", "json", "--log-level", "warn"}
+	if has["admin-addr"] {
+		common = append(common, "--admin-addr", "127.0.0.1:0")
+	}
+	start := func(name string, withCert bool, extra ...string) (*benchTarget, []int64, error) {
+		db := filepath.Join(dir, name+".db")
+		var certDER []byte
+		if withCert {
+			certDER = der
+		}
+		m.benchProgress("creating %d customers in %s", cfg.customers, db)
+		ids, err := benchSeed(ctx, db, cfg.customers, certDER)
+		if err != nil {
+			return nil, nil, err
+		}
+		args := append(append(append([]string{}, common...), "--db", db), extra...)
+		c, err := benchStartChild(name, bin, args)
+		if err != nil {
+			return nil, nil, err
+		}
+		env.children = append(env.children, c)
+		m.benchProgress("%s: crmsoap %s on %s (pid %d)", name, strings.Join(args, " "), c.addr, c.pid())
+		return &benchTarget{url: &url.URL{Scheme: "http", Host: c.addr, Path: soapPath}, pid: c.pid()}, ids, nil
+	}
+	if !has["insecure-no-auth"] {
+		// A server without the flag predates signature checks: it serves unsigned requests only.
+		env.secureNote = "skipped: this `crmsoap serve` has no --insecure-no-auth flag, so it does not check WS-Security signatures yet"
+		env.open, env.openIDs, err = start("open", false)
+		return err
+	}
+	if cfg.unsignedWanted() || !cfg.signedWanted() {
+		if env.open, env.openIDs, err = start("open", false, "--insecure-no-auth"); err != nil {
+			return err
+		}
+	}
+	if cfg.signedWanted() {
+		if env.secure, env.secureIDs, err = start("secure", true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (m *Main) benchSetupURL(ctx context.Context, cfg *benchConfig, env *benchEnv) error {
+	u, _ := url.Parse(cfg.url)
+	target := &benchTarget{url: u, pid: -1}
+	if cfg.keyFile != "" {
+		key, err := benchReadKey(cfg.keyFile)
+		if err != nil {
+			return err
+		}
+		cert, err := readCertificate(cfg.certFile)
+		if err != nil {
+			return err
+		}
+		env.signer = &wssec.Signer{Key: key, Cert: cert, TTL: cfg.warmup + cfg.duration + 2*time.Minute}
+		env.keyDesc = benchKeyDesc(key)
+		env.secure = target
+	} else {
+		env.secureNote = "skipped: give --key and --cert of a client registered on the target"
+	}
+	status, body, err := benchPost(ctx, env.tr, u, benchAdd(0))
+	switch {
+	case err != nil:
+		return fmt.Errorf("bench: %s: %w", u, err)
+	case status == http.StatusOK:
+		env.open = target
+	case bytes.Contains(body, []byte("Security")) || bytes.Contains(body, []byte("UNAUTHORIZED")):
+		env.openNote = "skipped: the target requires signatures"
+	default:
+		return fmt.Errorf("bench: %s answered an unsigned AddCustomer with HTTP %d:\n%s", u, status, body)
+	}
+	if env.open == nil && env.secure == nil {
+		return errors.New("bench: the target requires signatures: give --key and --cert of a client registered on it")
+	}
+	m.benchProgress("creating %d customers on %s", cfg.customers, u)
+	ids, err := env.createCustomers(ctx, cfg.customers)
+	if err != nil {
+		return err
+	}
+	env.openIDs, env.secureIDs = ids, ids
+	return nil
+}
+
+var benchIDPattern = regexp.MustCompile(`<(?:\w+:)?id>(\d+)</`)
+
+// createCustomers adds n customers through SOAP (unsigned when the target
+// accepts it, signed otherwise) and returns their ids.
+func (e *benchEnv) createCustomers(ctx context.Context, n int) ([]int64, error) {
+	reqs := make([]benchReq, n)
+	for i := range reqs {
+		reqs[i] = benchAdd(i)
+	}
+	if e.open == nil {
+		var err error
+		if reqs, err = benchSign(ctx, e.signer, n, func(i int) benchReq { return reqs[i] }); err != nil {
+			return nil, err
+		}
+	}
+	ids := make([]int64, n)
+	var next atomic.Int64
+	var once sync.Once
+	var first error
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				status, body, err := benchPost(ctx, e.tr, e.anyTarget().url, reqs[i])
+				m := benchIDPattern.FindSubmatch(body)
+				if err == nil && (status != http.StatusOK || m == nil) {
+					err = fmt.Errorf("AddCustomer: HTTP %d: %.600s", status, body)
+				}
+				if err != nil {
+					once.Do(func() { first = err })
+					return
+				}
+				ids[i], _ = strconv.ParseInt(string(m[1]), 10, 64)
+			}
+		})
+	}
+	wg.Wait()
+	return ids, first
+}
+
+func (e *benchEnv) anyTarget() *benchTarget {
+	if e.open != nil {
+		return e.open
+	}
+	return e.secure
+}
+
+// cannedResponse fetches a real GetCustomer response for the ceiling to return.
+func (e *benchEnv) cannedResponse() ([]byte, error) {
+	req := benchGet(e.openOrSecureIDs()[0])
+	if e.open == nil {
+		signed, err := benchSignOne(e.signer, req)
+		if err != nil {
+			return nil, err
+		}
+		req = signed
+	}
+	status, body, err := benchPost(context.Background(), e.tr, e.anyTarget().url, req)
+	if err == nil && status != http.StatusOK {
+		err = fmt.Errorf("HTTP %d: %.600s", status, body)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("bench: GetCustomer for the ceiling's response: %w", err)
+	}
+	return body, nil
+}
+
+// benchPost sends one request outside the timed windows.
+func benchPost(ctx context.Context, tr *http.Transport, u *url.URL, r benchReq) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(r.body))
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Content-Type", "text/xml; charset=utf-8")
+	req.Header["SOAPAction"] = r.action
+	resp, err := (&http.Client{Transport: tr, Timeout: 30 * time.Second}).Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	return resp.StatusCode, body, err
+}
+
+func benchKeyDesc(k crypto.Signer) string {
+	switch pub := k.Public().(type) {
+	case *rsa.PublicKey:
+		return fmt.Sprintf("RSA-%d, RSA-SHA256", pub.Size()*8)
+	case *ecdsa.PublicKey:
+		return fmt.Sprintf("ECDSA %s, ECDSA-SHA256", pub.Curve.Params().Name)
+	}
+	return fmt.Sprintf("%T", k.Public())
+}
+
+// benchReadKey reads a PEM private key: PKCS #8, PKCS #1 (RSA) or SEC 1 (EC).
+func benchReadKey(path string) (crypto.Signer, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		var block *pem.Block
+		block, data = pem.Decode(data)
+		if block == nil {
+			return nil, fmt.Errorf("%s: no PEM private key block", path)
+		}
+		var key any
+		switch block.Type {
+		case "PRIVATE KEY":
+			key, err = x509.ParsePKCS8PrivateKey(block.Bytes)
+		case "RSA PRIVATE KEY":
+			key, err = x509.ParsePKCS1PrivateKey(block.Bytes)
+		case "EC PRIVATE KEY":
+			key, err = x509.ParseECPrivateKey(block.Bytes)
+		default:
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		signer, ok := key.(crypto.Signer)
+		if !ok {
+			return nil, fmt.Errorf("%s: %T cannot sign", path, key)
+		}
+		return signer, nil
+	}
+}
