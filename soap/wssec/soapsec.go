@@ -1,0 +1,42 @@
+package wssec
+
+import (
+	"context"
+	"encoding/xml"
+	"errors"
+
+	"github.com/beevik/etree"
+	"github.com/crmsoap/crmsoap/soap"
+)
+
+// SOAP returns v as the soap.Security hook of a soap.Handler: it understands the wsse:Security header
+// (mustUnderstand), verifies every request, puts the authenticated client in the context (soap.WithPrincipal)
+// and hands the dispatcher the operation element of the verified Body. Refusals become *soap.Error with
+// Code soap.CodeUnauthorized, the fault Reason as Message and the WS-Security Subcode.
+func (v *Verifier) SOAP() soap.Security { return soapSecurity{v} }
+
+type soapSecurity struct{ v *Verifier }
+
+var securityHeader = xml.Name{Space: NamespaceWSSE, Local: "Security"}
+
+func (s soapSecurity) Understands(name xml.Name) bool { return name == securityHeader }
+
+func (s soapSecurity) Check(ctx context.Context, env *soap.Envelope) (context.Context, *etree.Element, error) {
+	res, err := s.v.Verify(env.Doc)
+	if err != nil {
+		return nil, nil, toSOAPError(err)
+	}
+	ops := res.Body.ChildElements()
+	if len(ops) != 1 {
+		return nil, nil, &soap.Error{Code: soap.CodeMalformedRequest, Message: "Body must contain exactly one element"}
+	}
+	return soap.WithPrincipal(ctx, res.Client), ops[0], nil
+}
+
+func toSOAPError(err error) error {
+	var e *Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	return &soap.Error{Code: soap.CodeUnauthorized, Message: e.Reason, Subcode: e.Subcode, Err: e}
+}
