@@ -24,6 +24,8 @@ type Service struct {
 	Caller func(context.Context) string
 	// Log receives the causes of internal errors.
 	Log *slog.Logger
+	// OnStoreError, when set, is called for every unexpected store failure (metrics).
+	OnStoreError func(error)
 }
 
 var _ wsdl.CrmPortType = (*Service)(nil)
@@ -135,6 +137,9 @@ func customerName(id int64) string { return fmt.Sprintf("customer %d", id) }
 func (s *Service) fail(ctx context.Context, err error) error {
 	if e, ok := err.(*Error); ok && e.Code == CodeInternal {
 		s.Log.ErrorContext(ctx, "store failure", "err", e.Err)
+		if s.OnStoreError != nil {
+			s.OnStoreError(e.Err)
+		}
 	}
 	return err
 }

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/crmsoap/crmsoap/soap"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -45,7 +46,7 @@ func newMetrics() *metrics {
 			Name: "crmsoap_requests_in_flight", Help: "SOAP requests being handled now.",
 		}),
 		dbErrors: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "crmsoap_database_errors_total", Help: "Requests that failed on a database error (INTERNAL faults).",
+			Name: "crmsoap_database_errors_total", Help: "Unexpected database failures (each answered with an INTERNAL fault).",
 		}),
 		bytesIn: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "crmsoap_request_bytes_total", Help: "Request body bytes read.",
@@ -109,4 +110,26 @@ func startAdmin(addr string, h http.Handler, log *slog.Logger) (*http.Server, ne
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	go srv.Serve(ln)
 	return srv, ln, nil
+}
+
+// Begin counts a request in flight (soap.Observer).
+func (m *metrics) Begin() { m.inFlight.Inc() }
+
+// End records a finished request (soap.Observer).
+func (m *metrics) End(o soap.Observation) {
+	m.inFlight.Dec()
+	op := o.Operation
+	if op == "" {
+		op = "none"
+	}
+	m.requests.WithLabelValues(op, o.Outcome).Inc()
+	m.latency.WithLabelValues(op).Observe(o.Duration.Seconds())
+	m.bytesIn.Add(float64(o.BytesIn))
+	m.bytesOut.Add(float64(o.BytesOut))
+	if o.SecurityFailure != "" {
+		m.security.WithLabelValues(o.SecurityFailure).Inc()
+	}
+	if o.Outcome == soap.CodeUnavailable {
+		m.shedTotal.Inc()
+	}
 }

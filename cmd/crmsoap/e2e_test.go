@@ -20,7 +20,7 @@ import (
 func gender(g wsdl.Gender) *wsdl.Gender { return &g }
 
 func TestServe_CRUDWithGeneratedClient(t *testing.T) {
-	srv := startServer(t, "")
+	srv := startDevServer(t, "")
 	c := srv.client()
 	ctx := waitCtx(t)
 	in := &wsdl.CustomerData{
@@ -74,7 +74,7 @@ func TestServe_CRUDWithGeneratedClient(t *testing.T) {
 }
 
 func TestServe_FaultsWithGeneratedClient(t *testing.T) {
-	srv := startServer(t, "")
+	srv := startDevServer(t, "")
 	c := srv.client()
 	ctx := waitCtx(t)
 	first, err := c.AddCustomerContext(ctx, &wsdl.AddCustomer{Customer: &wsdl.CustomerData{Name: "A", ExternalId: "X1"}})
@@ -131,7 +131,7 @@ func TestServe_GoldenEnvelopes(t *testing.T) {
 		{"soap12", "application/soap+xml; charset=utf-8"},
 	} {
 		t.Run(version.dir, func(t *testing.T) {
-			srv := startServer(t, "")
+			srv := startDevServer(t, "")
 			cases, err := filepath.Glob(filepath.Join("..", "..", "testdata", version.dir, "*", "request.xml"))
 			if err != nil || len(cases) == 0 {
 				t.Fatalf("no cases under testdata/%s: %v", version.dir, err)
@@ -153,7 +153,7 @@ func TestServe_GoldenEnvelopes(t *testing.T) {
 }
 
 func TestServe_WSDLAddressFollowsTheClient(t *testing.T) {
-	srv := startServer(t, "")
+	srv := startDevServer(t, "")
 	status, _, body := getURL(t, srv.URL+"?wsdl")
 	if status != 200 {
 		t.Fatalf("GET ?wsdl: %d", status)
@@ -184,7 +184,7 @@ func TestServe_WSDLAddressFollowsTheClient(t *testing.T) {
 // that every acknowledged customer is there.
 func TestServe_SIGKILLKeepsAcknowledgedWrites(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "crm.db")
-	srv := startServer(t, db)
+	srv := startDevServer(t, db)
 	c := srv.client()
 	var (
 		mu    sync.Mutex
@@ -216,7 +216,7 @@ func TestServe_SIGKILLKeepsAcknowledgedWrites(t *testing.T) {
 	cancel()
 	wg.Wait()
 
-	srv2 := startServer(t, db)
+	srv2 := startDevServer(t, db)
 	c2 := srv2.client()
 	ctx2 := waitCtx(t)
 	for id, name := range acked {
@@ -236,7 +236,7 @@ func TestServe_SIGKILLKeepsAcknowledgedWrites(t *testing.T) {
 // process exits 0 and the database opens again.
 func TestServe_SIGTERMDrainsInFlight(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "crm.db")
-	srv := startServer(t, db)
+	srv := startDevServer(t, db)
 	c := srv.client()
 	var (
 		mu    sync.Mutex
@@ -269,7 +269,7 @@ func TestServe_SIGTERMDrainsInFlight(t *testing.T) {
 	if !bytes.Contains(srv.logs.Bytes(), []byte(`"msg":"stopped"`)) {
 		t.Errorf("server did not log a clean stop:\n%s", srv.logs)
 	}
-	srv2 := startServer(t, db)
+	srv2 := startDevServer(t, db)
 	c2 := srv2.client()
 	for _, id := range acked {
 		if _, err := c2.GetCustomerContext(waitCtx(t), &wsdl.GetCustomer{Id: id}); err != nil {

@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/crmsoap/crmsoap/service"
@@ -20,15 +23,19 @@ import (
 const soapPath = "/soap"
 
 type serveConfig struct {
-	addr, db                  string
+	addr, adminAddr, db       string
 	logFormat, logLevel       string
 	maxBodyBytes              int64
-	maxDepth                  int
+	maxDepth, maxElements     int
+	maxInFlight               int
 	trustProxy                bool
+	tlsCert, tlsKey           string
+	tlsClientCA               string
 	readHeaderTimeout         time.Duration
 	readTimeout, writeTimeout time.Duration
 	idleTimeout               time.Duration
 	shutdownTimeout           time.Duration
+	security                  securityConfig
 }
 
 func (m *Main) serveFlags(args []string) (serveConfig, error) {
@@ -37,29 +44,42 @@ func (m *Main) serveFlags(args []string) (serveConfig, error) {
 	fs.SetOutput(m.Stderr)
 	e := &envFlags{fs: fs, getenv: m.Getenv}
 	e.String(&c.addr, "addr", "CRMSOAP_ADDR", "127.0.0.1:8080", "listen address HOST:PORT")
+	e.String(&c.adminAddr, "admin-addr", "CRMSOAP_ADMIN_ADDR", "127.0.0.1:9090", "admin listener for /metrics, /healthz, /readyz, /debug/pprof (empty: off)")
 	e.String(&c.db, "db", "CRMSOAP_DB", "./crm.db", "SQLite database file (created if missing)")
 	e.String(&c.logFormat, "log-format", "CRMSOAP_LOG_FORMAT", "text", "log format: text or json")
 	e.String(&c.logLevel, "log-level", "CRMSOAP_LOG_LEVEL", "info", "log level: debug, info, warn or error")
-	e.Int64(&c.maxBodyBytes, "max-body-bytes", "CRMSOAP_MAX_BODY_BYTES", 4<<20, "largest request body accepted")
-	e.Int(&c.maxDepth, "max-depth", "CRMSOAP_MAX_DEPTH", 64, "deepest XML element nesting accepted")
+	e.Int64(&c.maxBodyBytes, "max-body-bytes", "CRMSOAP_MAX_BODY_BYTES", soap.DefaultMaxBodyBytes, "largest request body accepted")
+	e.Int(&c.maxDepth, "max-depth", "CRMSOAP_MAX_DEPTH", soap.DefaultMaxDepth, "deepest XML element nesting accepted")
+	e.Int(&c.maxElements, "max-elements", "CRMSOAP_MAX_ELEMENTS", soap.DefaultMaxElements, "most XML elements in one request")
+	e.Int(&c.maxInFlight, "max-inflight", "CRMSOAP_MAX_INFLIGHT", 256, "requests handled at once; beyond it 503 with Retry-After (0: no bound)")
 	e.Bool(&c.trustProxy, "trust-proxy", "CRMSOAP_TRUST_PROXY", false, "trust X-Forwarded-Proto/Host for the WSDL's address")
+	e.String(&c.tlsCert, "tls-cert", "CRMSOAP_TLS_CERT", "", "PEM certificate chain: serve HTTPS (TLS 1.2 or newer)")
+	e.String(&c.tlsKey, "tls-key", "CRMSOAP_TLS_KEY", "", "PEM private key of --tls-cert")
+	e.String(&c.tlsClientCA, "tls-client-ca", "CRMSOAP_TLS_CLIENT_CA", "", "PEM CA certificates: require and verify TLS client certificates")
 	e.Duration(&c.readHeaderTimeout, "read-header-timeout", "CRMSOAP_READ_HEADER_TIMEOUT", 10*time.Second, "time to read request headers")
 	e.Duration(&c.readTimeout, "read-timeout", "CRMSOAP_READ_TIMEOUT", 30*time.Second, "time to read a whole request")
 	e.Duration(&c.writeTimeout, "write-timeout", "CRMSOAP_WRITE_TIMEOUT", 30*time.Second, "time to handle a request and write the response")
 	e.Duration(&c.idleTimeout, "idle-timeout", "CRMSOAP_IDLE_TIMEOUT", 120*time.Second, "keep-alive idle time")
 	e.Duration(&c.shutdownTimeout, "shutdown-timeout", "CRMSOAP_SHUTDOWN_TIMEOUT", 30*time.Second, "time to finish in-flight requests on SIGINT/SIGTERM")
+	c.security.register(e)
 	if err := e.parse(args); err != nil {
 		return c, err
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
 	}
+	if (c.tlsCert == "") != (c.tlsKey == "") {
+		return c, errors.New("serve: --tls-cert and --tls-key go together")
+	}
+	if c.tlsClientCA != "" && c.tlsCert == "" {
+		return c, errors.New("serve: --tls-client-ca needs --tls-cert and --tls-key")
+	}
 	return c, nil
 }
 
 // serve runs the SOAP server until ctx is cancelled, then drains in-flight
 // requests and closes the database.
-func (m *Main) serve(ctx context.Context, args []string) error {
+func (m *Main) serve(ctx context.Context, args []string) (err error) {
 	cfg, err := m.serveFlags(args)
 	if err != nil {
 		return err
@@ -72,31 +92,43 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer func() {
+		if cerr := db.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("close database: %w", cerr)
+		}
+	}()
+	ctx, stopBackground := context.WithCancel(ctx)
+	defer stopBackground()
 
-	svc := service.New(db)
-	svc.Log = log
-	svc.Caller = wsdl.Caller
-	handler, err := soap.NewHandler(soap.Config{
-		WSDL:         wsdl.Document,
-		Operations:   wsdl.Operations(svc),
-		Detail:       wsdl.FaultDetail,
-		Scalars:      wsdl.Scalars,
-		MaxBodyBytes: cfg.maxBodyBytes,
-		MaxDepth:     cfg.maxDepth,
-		TrustProxy:   cfg.trustProxy,
-		Logger:       log,
-	})
+	met := newMetrics()
+	handler, err := buildHandler(ctx, cfg, db, met, log)
 	if err != nil {
 		return err
 	}
-	mux := http.NewServeMux()
-	mux.Handle(soapPath, handler)
+	tlsConfig, err := serverTLS(cfg)
+	if err != nil {
+		return err
+	}
+	ready := &readiness{check: func(ctx context.Context) error { return db.Ping(ctx) }}
+	if cfg.adminAddr != "" {
+		admin, aln, err := startAdmin(cfg.adminAddr, adminHandler(met, ready, log), log)
+		if err != nil {
+			return fmt.Errorf("admin listener on %s: %w", cfg.adminAddr, err)
+		}
+		defer admin.Close()
+		log.Info("admin listening", "addr", aln.Addr().String())
+	}
 
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
 	}
+	scheme := "http"
+	if tlsConfig != nil {
+		ln, scheme = tls.NewListener(ln, tlsConfig), "https"
+	}
+	mux := http.NewServeMux()
+	mux.Handle(soapPath, handler)
 	srv := &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: cfg.readHeaderTimeout,
@@ -106,8 +138,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.Info("serving", "addr", ln.Addr().String(), "url", "http://"+ln.Addr().String()+soapPath,
-		"wsdl", "http://"+ln.Addr().String()+soapPath+"?wsdl", "db", cfg.db, "version", version)
+	url := scheme + "://" + ln.Addr().String() + soapPath
+	log.Info("serving", "addr", ln.Addr().String(), "url", url, "wsdl", url+"?wsdl", "db", cfg.db,
+		"auth", !cfg.security.insecureNoAuth, "version", version)
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -116,6 +149,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	case <-ctx.Done():
 	}
+	ready.shuttingDown.Store(true)
 	log.Info("shutting down", "timeout", cfg.shutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
 	defer cancel()
@@ -125,9 +159,61 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
-	if err := db.Close(); err != nil {
-		return fmt.Errorf("close database: %w", err)
-	}
 	log.Info("stopped")
 	return nil
+}
+
+// buildHandler wires service, security and observability into the SOAP handler.
+func buildHandler(ctx context.Context, cfg serveConfig, db *store.DB, met *metrics, log *slog.Logger) (*soap.Handler, error) {
+	svc := service.New(db)
+	svc.Log = log
+	svc.Caller = wsdl.Caller
+	svc.OnStoreError = func(error) { met.dbErrors.Inc() }
+	security, signer, err := newSecurity(ctx, cfg.security, db, log)
+	if err != nil {
+		return nil, err
+	}
+	hc := soap.Config{
+		WSDL:         wsdl.Document,
+		Operations:   wsdl.Operations(svc),
+		Detail:       wsdl.FaultDetail,
+		Scalars:      wsdl.Scalars,
+		Security:     security,
+		MaxBodyBytes: cfg.maxBodyBytes,
+		MaxDepth:     cfg.maxDepth,
+		MaxElements:  cfg.maxElements,
+		MaxInFlight:  cfg.maxInFlight,
+		TrustProxy:   cfg.trustProxy,
+		Logger:       log,
+		Observer:     met,
+	}
+	if signer != nil {
+		hc.SignResponse = signer.Sign
+	}
+	return soap.NewHandler(hc)
+}
+
+// serverTLS returns the TLS configuration, nil when serving plain HTTP.
+func serverTLS(cfg serveConfig) (*tls.Config, error) {
+	if cfg.tlsCert == "" {
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(cfg.tlsCert, cfg.tlsKey)
+	if err != nil {
+		return nil, fmt.Errorf("TLS key pair: %w", err)
+	}
+	tc := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+	if cfg.tlsClientCA != "" {
+		pemBytes, err := os.ReadFile(cfg.tlsClientCA)
+		if err != nil {
+			return nil, err
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pemBytes) {
+			return nil, fmt.Errorf("--tls-client-ca %s: no PEM certificates", cfg.tlsClientCA)
+		}
+		tc.ClientCAs = pool
+		tc.ClientAuth = tls.RequireAndVerifyClientCert
+	}
+	return tc, nil
 }

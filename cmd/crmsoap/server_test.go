@@ -51,6 +51,8 @@ func TestMain(m *testing.M) {
 type server struct {
 	cmd  *exec.Cmd
 	URL  string // http://127.0.0.1:PORT/soap
+	// Admin is the admin listener's base URL, http://127.0.0.1:PORT.
+	Admin string
 	DB   string
 	logs *bytes.Buffer
 	done chan error
@@ -63,9 +65,9 @@ func startServer(tb testing.TB, db string, args ...string) *server {
 	if db == "" {
 		db = filepath.Join(tb.TempDir(), "crm.db")
 	}
-	all := append([]string{"serve", "--addr", "127.0.0.1:0", "--db", db, "--log-format", "json"}, args...)
+	all := append([]string{"serve", "--addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--db", db, "--log-format", "json"}, args...)
 	cmd := exec.Command(binary, all...)
-	cmd.Env = append(os.Environ(), "CRMSOAP_ADDR=", "CRMSOAP_DB=")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		tb.Fatal(err)
@@ -80,16 +82,21 @@ func startServer(tb testing.TB, db string, args ...string) *server {
 		for sc.Scan() {
 			line := sc.Bytes()
 			s.logs.Write(append(line, '\n'))
-			var rec struct{ Msg, Addr string }
-			if json.Unmarshal(line, &rec) == nil && rec.Msg == "serving" {
-				addr <- rec.Addr
+			var rec struct{ Msg, Addr, URL string }
+			if json.Unmarshal(line, &rec) == nil {
+				switch rec.Msg {
+				case "admin listening":
+					s.Admin = "http://" + rec.Addr
+				case "serving":
+					addr <- rec.URL
+				}
 			}
 		}
 		s.done <- cmd.Wait()
 	}()
 	select {
-	case a := <-addr:
-		s.URL = "http://" + a + "/soap"
+	case u := <-addr:
+		s.URL = u
 	case err := <-s.done:
 		tb.Fatalf("server exited before listening: %v\n%s", err, s.logs)
 	case <-time.After(30 * time.Second):
@@ -98,6 +105,12 @@ func startServer(tb testing.TB, db string, args ...string) *server {
 	}
 	tb.Cleanup(func() { s.stop(tb) })
 	return s
+}
+
+// startDevServer runs a server without signature checks (--insecure-no-auth).
+func startDevServer(tb testing.TB, db string, args ...string) *server {
+	tb.Helper()
+	return startServer(tb, db, append([]string{"--insecure-no-auth"}, args...)...)
 }
 
 // stop sends SIGTERM and waits for a clean exit (a no-op when already stopped).
@@ -141,7 +154,7 @@ func faultOf(tb testing.TB, err error) wsdl.CrmFault {
 	var env struct {
 		Body struct {
 			Fault struct {
-				Code   string   `xml:"faultcode"`
+				Code   string                           `xml:"faultcode"`
 				Detail struct{ CrmFault wsdl.CrmFault } `xml:"detail"`
 			} `xml:"Fault"`
 		} `xml:"Body"`
@@ -204,7 +217,6 @@ func waitCtx(tb testing.TB) context.Context {
 	tb.Cleanup(cancel)
 	return ctx
 }
-
 
 // getURL performs a GET and returns status, content type and body.
 func getURL(tb testing.TB, url string) (int, string, []byte) {
