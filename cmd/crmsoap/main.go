@@ -40,6 +40,7 @@ Usage:
   crmsoap serve   [flags]   run the SOAP server
   crmsoap clients add|list|enable|disable|remove   manage the clients allowed to call
   crmsoap keys new --name NAME                     create a key pair and self-signed certificate
+  crmsoap call [flags] OPERATION [field=value ...]  call the server (signed with --key/--cert)
   crmsoap bench [flags]                            measure throughput and latency on this machine
   crmsoap version           print the version
 
@@ -57,6 +58,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.serve(ctx, args[1:])
 	case "clients":
 		return m.clients(ctx, args[1:])
+	case "call":
+		return m.call(ctx, args[1:])
 	case "keys":
 		return m.keys(ctx, args[1:])
 	case "bench":

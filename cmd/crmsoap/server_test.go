@@ -49,13 +49,13 @@ func TestMain(m *testing.M) {
 
 // server is a running crmsoap process.
 type server struct {
-	cmd  *exec.Cmd
-	URL  string // http://127.0.0.1:PORT/soap
+	cmd *exec.Cmd
+	URL string // http://127.0.0.1:PORT/soap
 	// Admin is the admin listener's base URL, http://127.0.0.1:PORT.
 	Admin string
-	DB   string
-	logs *bytes.Buffer
-	done chan error
+	DB    string
+	logs  *bytes.Buffer
+	done  chan error
 }
 
 // startServer runs `crmsoap serve` on 127.0.0.1:0 with the database db (a fresh
