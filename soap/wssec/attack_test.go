@@ -2,8 +2,10 @@ package wssec
 
 import (
 	"crypto"
+	"crypto/ecdsa"
 	"crypto/rand"
 	"encoding/base64"
+	"math/big"
 	"strings"
 	"testing"
 	"time"
@@ -407,4 +409,33 @@ func TestVerifier_ReplayCacheFull(t *testing.T) {
 	if n := v.replay.len(); n != 1 {
 		t.Errorf("cache holds %d entries after eviction, want 1", n)
 	}
+}
+
+// ECDSA signatures are malleable: (r, n-s) verifies as well as (r, s). A replay with the twin signature
+// must still be recognised.
+func TestVerifier_ReplayWithMalleatedECDSASignature(t *testing.T) {
+	text := signed(t, soap11Envelope, "client-ec")
+	doc := parseDoc(t, text)
+	sv := find(doc.Root(), "SignatureValue")
+	v, err := base64.StdEncoding.DecodeString(sv.Text())
+	if err != nil || len(v) != 64 {
+		t.Fatalf("signature value: %d bytes, %v", len(v), err)
+	}
+	n := loadKey(t, "client-ec").cert.PublicKey.(*ecdsa.PublicKey).Curve.Params().N
+	s := new(big.Int).SetBytes(v[32:])
+	new(big.Int).Sub(n, s).FillBytes(v[32:])
+	sv.SetText(base64.StdEncoding.EncodeToString(v))
+	twin := docString(t, doc)
+	if twin == text {
+		t.Fatal("twin signature is identical")
+	}
+	if _, err := testVerifier(t, nil).Verify(parseDoc(t, twin)); err != nil {
+		t.Fatalf("the twin signature alone must verify: %v", err)
+	}
+	verifier := testVerifier(t, nil)
+	if _, err := verifier.Verify(parseDoc(t, text)); err != nil {
+		t.Fatal(err)
+	}
+	_, err = verifier.Verify(parseDoc(t, twin))
+	wantFault(t, err, "InvalidSecurity", "message replayed")
 }

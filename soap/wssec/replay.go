@@ -1,12 +1,11 @@
 package wssec
 
 import (
-	"crypto/sha256"
 	"sync"
 	"time"
 )
 
-// DefaultReplayCacheSize is the default bound of the replay cache: 1,000,000 signatures. Each entry is a
+// DefaultReplayCacheSize is the default bound of the replay cache: 1,000,000 signed messages. Each entry is a
 // 16-byte hash and an 8-byte expiry in a Go map, roughly 40 bytes with map overhead, so a full cache costs
 // about 40 MB. With the default TTL (300 s) and clock skew (60 s) an entry lives at most 360 s, so the default
 // admits about 2,700 signed requests per second sustained before the cache refuses messages.
@@ -20,7 +19,7 @@ var (
 	errCacheFull = invalid("replay cache full")
 )
 
-// replayCache remembers signature values until their timestamps would be refused anyway. At its bound it
+// replayCache remembers signed messages until their timestamps would be refused anyway. At its bound it
 // refuses new messages rather than forget entries that have not expired: forgetting would reopen the replay
 // window to whoever can flood the server.
 type replayCache struct {
@@ -34,9 +33,11 @@ func newReplayCache(max int) *replayCache {
 	return &replayCache{max: max, seen: map[[16]byte]int64{}}
 }
 
-func replayKey(signatureValue []byte) [16]byte {
-	sum := sha256.Sum256(signatureValue)
-	return [16]byte(sum[:16])
+// replayKey is the first 16 bytes of the SHA-256 of the canonical SignedInfo. Hashing the SignatureValue
+// bytes instead would let an ECDSA message be replayed: (r, n-s) verifies as well as (r, s). Every valid
+// signature over the same SignedInfo (same Body and Timestamp digests) maps to the same key.
+func replayKey(signedInfoHash [32]byte) [16]byte {
+	return [16]byte(signedInfoHash[:16])
 }
 
 // add records key until expiry; it refuses a key already present and unexpired, and any new key when the

@@ -3,6 +3,7 @@ package wssec
 import (
 	"crypto/ecdsa"
 	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/subtle"
 	"crypto/x509"
 	"math/big"
@@ -109,7 +110,8 @@ func (v *Verifier) verify(doc *etree.Document, now time.Time) (*Result, error) {
 	if err := v.checkCert(cert, now); err != nil {
 		return nil, err
 	}
-	if err := v.checkSignatureValue(sig, cert); err != nil {
+	signedInfoHash, err := v.checkSignatureValue(sig, cert)
+	if err != nil {
 		return nil, err
 	}
 	for i := range sig.refs {
@@ -118,7 +120,7 @@ func (v *Verifier) verify(doc *etree.Document, now time.Time) (*Result, error) {
 		}
 	}
 	if v.replay != nil {
-		if err := v.replay.add(replayKey(sig.value), ts.replayExpiry(v.cfg.ClockSkew, v.cfg.TTL), now); err != nil {
+		if err := v.replay.add(replayKey(signedInfoHash), ts.replayExpiry(v.cfg.ClockSkew, v.cfg.TTL), now); err != nil {
 			return nil, err
 		}
 	}
@@ -176,11 +178,12 @@ func (v *Verifier) checkCert(cert *x509.Certificate, now time.Time) error {
 }
 
 // checkSignatureValue canonicalizes SignedInfo in place (with its own PrefixList) and verifies the
-// SignatureValue with the certificate key. ECDSA values are r||s (XML-DSig 1.1), not DER.
-func (v *Verifier) checkSignatureValue(sig *signature, cert *x509.Certificate) error {
+// SignatureValue with the certificate key. ECDSA values are r||s (XML-DSig 1.1), each exactly the size of
+// the curve order, not DER. It returns the SHA-256 of the canonical SignedInfo, the replay cache key.
+func (v *Verifier) checkSignatureValue(sig *signature, cert *x509.Certificate) ([32]byte, error) {
 	c14n, err := canonicalBytes(sig.signedInfo, c14nOptions{inclusive: sig.prefixList, strict: true})
 	if err != nil {
-		return err
+		return [32]byte{}, err
 	}
 	h := sig.method.hash.New()
 	h.Write(c14n)
@@ -188,27 +191,27 @@ func (v *Verifier) checkSignatureValue(sig *signature, cert *x509.Certificate) e
 	switch k := cert.PublicKey.(type) {
 	case *rsa.PublicKey:
 		if sig.method.ecdsa {
-			return errKeyType
+			return [32]byte{}, errKeyType
 		}
 		if rsa.VerifyPKCS1v15(k, sig.method.hash, digest, sig.value) != nil {
-			return errBadSignature
+			return [32]byte{}, errBadSignature
 		}
 	case *ecdsa.PublicKey:
 		if !sig.method.ecdsa {
-			return errKeyType
+			return [32]byte{}, errKeyType
 		}
-		n := len(sig.value) / 2
-		if len(sig.value)%2 != 0 || n == 0 || n > (k.Curve.Params().BitSize+7)/8 {
-			return errBadSignature
+		n := (k.Curve.Params().N.BitLen() + 7) / 8
+		if len(sig.value) != 2*n {
+			return [32]byte{}, errBadSignature
 		}
 		r, s := new(big.Int).SetBytes(sig.value[:n]), new(big.Int).SetBytes(sig.value[n:])
 		if !ecdsa.Verify(k, digest, r, s) {
-			return errBadSignature
+			return [32]byte{}, errBadSignature
 		}
 	default:
-		return errKeyType
+		return [32]byte{}, errKeyType
 	}
-	return nil
+	return sha256.Sum256(c14n), nil
 }
 
 // checkDigest canonicalizes the referenced element (refusing comments and processing instructions inside it)
