@@ -308,6 +308,20 @@ func TestVerifier_Attacks(t *testing.T) {
 			evil.CreateElement("m:Ping")
 			doc.Root().AddChild(evil)
 		}, subcode: "InvalidSecurity", reason: "envelope must have exactly one Body"},
+		{name: "UnqualifiedIdsAsNodeSoapSends", mutate: func(t *testing.T, doc *etree.Document, k testKey) {
+			for _, el := range []*etree.Element{bodyOf(doc), find(doc.Root(), "Timestamp")} {
+				id := el.SelectAttr("wsu:Id")
+				el.RemoveAttr("wsu:Id")
+				el.CreateAttr("Id", id.Value)
+			}
+			resign(t, doc, k.key)
+		}},
+		{name: "XMLIDOnBody", mutate: func(t *testing.T, doc *etree.Document, k testKey) {
+			id := bodyOf(doc).SelectAttr("wsu:Id").Value
+			bodyOf(doc).RemoveAttr("wsu:Id")
+			bodyOf(doc).CreateAttr("xml:id", id)
+			resign(t, doc, k.key)
+		}},
 		{name: "ContentAfterSigningInHeaderIsFine", mutate: func(t *testing.T, doc *etree.Document, k testKey) {
 			find(doc.Root(), "Header").CreateElement("x:Routing").CreateAttr("xmlns:x", "urn:x")
 		}},

@@ -133,11 +133,15 @@ func TestVerifier_LargeBody(t *testing.T) {
 	for i := 0; i < 5000; i++ {
 		ping.CreateElement("m:Item").SetText("x")
 	}
+	// And more than 1,000 direct children of the Body itself.
+	for i := 0; i < 1500; i++ {
+		find(doc.Root(), "Body").CreateElement("m:Extra")
+	}
 	if err := testSigner(t, "client-rsa").Sign(doc); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := testVerifier(t, nil).Verify(wire(t, doc)); err != nil {
-		t.Fatalf("Verify of a 5,000-child body: %v", err)
+		t.Fatalf("Verify of a body with 1,501 children and 5,000 grandchildren: %v", err)
 	}
 }
 
