@@ -15,18 +15,19 @@ import (
 
 // benchConfig is what `crmsoap bench` was asked to do.
 type benchConfig struct {
-	args      []string // as given, for the report
-	url       string   // an already running server; empty: start children on loopback
-	customers int
-	conns     []int
-	duration  time.Duration
-	warmup    time.Duration
-	maxSigned int
-	serverBin string
-	keyFile   string // --url only: key and certificate of a client registered on the target
-	certFile  string
-	ecdsa     bool
-	scenarios map[string]bool
+	args       []string // as given, for the report
+	url        string   // an already running server; empty: start children on loopback
+	customers  int
+	conns      []int
+	duration   time.Duration
+	warmup     time.Duration
+	maxSigned  int
+	serverBin  string
+	keyFile    string // --url only: key and certificate of a client registered on the target
+	certFile   string
+	ecdsa      bool
+	scenarios  map[string]bool
+	loadBefore string // /proc/loadavg when the run started
 }
 
 const benchUsage = `Usage: crmsoap bench [flags]

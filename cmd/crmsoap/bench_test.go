@@ -1,0 +1,156 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/beevik/etree"
+	"github.com/crmsoap/crmsoap/soap/wssec"
+)
+
+func TestBenchHist_Quantile(t *testing.T) {
+	var h benchHist
+	for i := 1; i <= 1000; i++ {
+		h.record(time.Duration(i) * time.Microsecond)
+	}
+	h.record(2 * time.Second)
+	for _, tt := range []struct {
+		q    float64
+		want time.Duration
+	}{{0.5, 500 * time.Microsecond}, {0.95, 950 * time.Microsecond}, {0.99, 990 * time.Microsecond}, {1, 2 * time.Second}} {
+		got := h.quantile(tt.q)
+		if diff := float64(got-tt.want) / float64(tt.want); diff > 0.01 || diff < -0.01 {
+			t.Errorf("quantile(%v) = %v, want %v within 1%%", tt.q, got, tt.want)
+		}
+	}
+	var merged benchHist
+	merged.merge(&h)
+	merged.merge(&h)
+	if merged.n != 2002 || merged.quantile(0.5) != h.quantile(0.5) {
+		t.Errorf("merged n=%d p50=%v, want 2002 and %v", merged.n, merged.quantile(0.5), h.quantile(0.5))
+	}
+}
+
+// TestBenchSign_DistinctVerifiable checks the pre-signed envelopes as the
+// server's verifier sees them: every one accepted once, none a replay of
+// another, and a second sending of one refused.
+func TestBenchSign_DistinctVerifiable(t *testing.T) {
+	key, err := newKey(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := selfSigned(key, "bench", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer := &wssec.Signer{Key: key, Cert: cert, TTL: 3 * time.Minute}
+	reqs, err := benchSign(context.Background(), signer, 12, func(i int) benchReq { return benchMix([]int64{7, 8, 9}, i) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := wssec.NewVerifier(wssec.Config{Trust: wssec.NewRegistry([]wssec.RegisteredCert{{Name: "bench", Cert: cert, Enabled: true}}, nil)})
+	parse := func(b []byte) *etree.Document {
+		doc := etree.NewDocument()
+		if err := doc.ReadFromBytes(b); err != nil {
+			t.Fatal(err)
+		}
+		return doc
+	}
+	for i, r := range reqs {
+		res, err := v.Verify(parse(r.body))
+		if err != nil {
+			t.Fatalf("envelope %d refused: %v\n%s", i, err, r.body)
+		}
+		op := res.Body.ChildElements()[0].Tag
+		if want := strings.TrimSuffix(strings.TrimPrefix(r.action[0], `"urn:crmsoap:v1#`), `"`); op != want || res.Client != "bench" {
+			t.Errorf("envelope %d: client %q operation %s, want bench and %s", i, res.Client, op, want)
+		}
+	}
+	if _, err := v.Verify(parse(reqs[0].body)); err == nil {
+		t.Error("a pre-signed envelope sent twice was accepted, want a replay refusal")
+	}
+}
+
+func TestBenchProcessCPU(t *testing.T) {
+	before, err := benchProcessCPU(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for end := time.Now().Add(300 * time.Millisecond); time.Now().Before(end); {
+	}
+	after, err := benchProcessCPU(0)
+	if err != nil || after <= before {
+		t.Errorf("CPU seconds %v then %v (%v), want growth after a busy loop", before, after, err)
+	}
+	if _, err := benchProcessCPU(1 << 30); err == nil {
+		t.Error("CPU of a process that does not exist: no error")
+	}
+}
+
+// TestBench_Run runs the generator against real child servers for about a
+// second per scenario and checks that every scenario has a row with requests
+// and no errors. It asserts nothing about speed.
+func TestBench_Run(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts servers and loads them for several seconds")
+	}
+	var out, errOut bytes.Buffer
+	m := &Main{Stdout: &out, Stderr: &errOut, Getenv: func(string) string { return "" }}
+	err := m.Run(waitCtx(t), []string{"bench", "--server-bin", binary, "--customers", "50",
+		"--conns", "4", "--duration", "500ms", "--warmup", "100ms", "--max-signed", "3000"})
+	if err != nil {
+		t.Fatalf("bench: %v\n%s", err, errOut.String())
+	}
+	signedSkipped := !benchServeHas(binary, "insecure-no-auth")["insecure-no-auth"]
+	rows := benchTableRows(t, out.String())
+	for _, title := range []string{"ceiling C: bare net/http, canned response", "GetCustomer unsigned",
+		"AddCustomer unsigned (durable write)", "GetCustomer signed", "AddCustomer signed", "UpdateCustomer signed",
+		"mix 80% read / 20% write, signed"} {
+		cells, ok := rows[title]
+		switch {
+		case !ok:
+			t.Errorf("no row %q in\n%s", title, out.String())
+		case signedSkipped && strings.HasSuffix(title, "signed") && cells[2] == "–":
+			t.Logf("%s skipped: the server does not check signatures", title)
+		case cells[1] != "4":
+			t.Errorf("%s: conns %s, want 4", title, cells[1])
+		default:
+			rate, _ := strconv.ParseFloat(cells[2], 64)
+			if rate <= 0 || cells[7] != "0" {
+				t.Errorf("%s: %s req/s with %s errors, want requests and no errors\n%s\n%s", title, cells[2], cells[7], out.String(), errOut.String())
+			}
+			if cells[8] == "n/a" {
+				t.Errorf("%s: server CPU n/a for a child server", title)
+			}
+		}
+	}
+}
+
+// benchTableRows maps each row's first cell to its cells.
+func benchTableRows(tb testing.TB, report string) map[string][]string {
+	tb.Helper()
+	rows := map[string][]string{}
+	for _, line := range strings.Split(report, "\n") {
+		if !strings.HasPrefix(line, "| ") || strings.HasPrefix(line, "| scenario") || strings.HasPrefix(line, "| ---") {
+			continue
+		}
+		cells := strings.Split(strings.Trim(line, "|"), "|")
+		for i := range cells {
+			cells[i] = strings.TrimSpace(cells[i])
+		}
+		if len(cells) != 10 {
+			tb.Fatalf("row with %d cells, want 10: %s", len(cells), line)
+		}
+		rows[cells[0]] = cells
+	}
+	return rows
+}
