@@ -199,11 +199,17 @@ func writeQName(buf *bytes.Buffer, n xml.Name) {
 }
 
 // wsseNS is the WS-Security 1.0 secext namespace, the usual home of subcodes.
-const wsseNS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+const (
+	wsseNS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+	wsuNS  = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
+)
 
 func prefixFor(space string) string {
-	if space == wsseNS {
+	switch space {
+	case wsseNS:
 		return "wsse"
+	case wsuNS:
+		return "wsu"
 	}
 	return "q"
 }
