@@ -27,7 +27,7 @@ type Config struct {
 	TTL             time.Duration    // maximum message age (now - Created); 300 s
 	AllowLegacySHA1 bool             // accept RSA-SHA1/ECDSA-SHA1 and SHA-1 digests, and RSA keys from 1024 bits
 	MaxReferences   int              // references per SignedInfo; 16
-	ReplayCacheSize int              // signatures remembered for replay detection; DefaultReplayCacheSize
+	ReplayCacheSize int              // signed messages remembered for replay detection; DefaultReplayCacheSize
 }
 
 // Verifier checks signed requests. It is safe for concurrent use.
