@@ -41,6 +41,7 @@ Usage:
   crmsoap clients add|list|enable|disable|remove   manage the clients allowed to call
   crmsoap keys new --name NAME                     create a key pair and self-signed certificate
   crmsoap call [flags] OPERATION [field=value ...]  call the server (signed with --key/--cert)
+  crmsoap backup [--db PATH] OUT                   copy the database while the server runs
   crmsoap bench [flags]                            measure throughput and latency on this machine
   crmsoap version           print the version
 
@@ -62,6 +63,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.call(ctx, args[1:])
 	case "keys":
 		return m.keys(ctx, args[1:])
+	case "backup":
+		return m.backup(ctx, args[1:])
 	case "bench":
 		return m.bench(ctx, args[1:])
 	case "version":
