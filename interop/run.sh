@@ -202,14 +202,21 @@ stop_server plain
 # Runs once the server enforces signatures and can register client certificates.
 if [[ " ${clients[*]} " == *" zeep "* ]]; then
 	if has_flag insecure-no-auth && grep -q 'clients add' <<<"$clients_help"; then
-		for who in client stranger; do
+		# Keys made with openssl, not the server's own `keys new`: a third party's certificates.
+		for who in client stranger server; do
 			openssl req -x509 -newkey rsa:2048 -sha256 -nodes -days 2 -subj "/CN=interop-$who" \
 				-keyout "$work/$who.key.pem" -out "$work/$who.cert.pem" 2>/dev/null
 		done
 		"$bin" clients add --db "$work/signed.db" --name interop-zeep --cert "$work/client.cert.pem" >/dev/null
-		start_server signed
+		signed_args=() server_cert=()
+		if has_flag sign-key; then
+			signed_args+=(--sign-key "$work/server.key.pem" --sign-cert "$work/server.cert.pem")
+			server_cert+=("$work/server.cert.pem")
+		fi
+		start_server signed "${signed_args[@]}"
 		run_client zeep-wsse "$python" "$here/zeep_wsse_test.py" "http://$addr/soap?wsdl" \
-			"$work/client.key.pem" "$work/client.cert.pem" "$work/stranger.key.pem" "$work/stranger.cert.pem"
+			"$work/client.key.pem" "$work/client.cert.pem" "$work/stranger.key.pem" "$work/stranger.cert.pem" \
+			"${server_cert[@]}"
 		stop_server signed
 	else
 		echo "# zeep-wsse not run: this server does not enforce WS-Security signatures yet"

@@ -30,6 +30,7 @@ from zeep.wsse.utils import WSU, get_security_header
 NS = "urn:crmsoap:v1"
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 DS = "http://www.w3.org/2000/09/xmldsig#"
+ENV12 = "http://www.w3.org/2003/05/soap-envelope"
 
 passed = 0
 failed = 0
@@ -123,6 +124,29 @@ def crm_fault(xml_bytes):
     return crm.findtext(f"{{{NS}}}code"), crm.findtext(f"{{{NS}}}field")
 
 
+def security_fault(xml_bytes):
+    """(WS-Security fault code, fault string) of a raw fault response: the local part of the
+    SOAP 1.1 faultcode, or of the SOAP 1.2 Subcode/Value, which the WS-Security spec puts in
+    the wsse namespace."""
+    try:
+        root = etree.fromstring(xml_bytes)
+    except etree.XMLSyntaxError:
+        return None, None
+    code = root.findtext(".//faultcode")
+    reason = root.findtext(".//faultstring")
+    if code is None:
+        code = root.findtext(f".//{{{ENV12}}}Subcode/{{{ENV12}}}Value")
+        reason = root.findtext(f".//{{{ENV12}}}Reason/{{{ENV12}}}Text")
+    if code is None:
+        return None, reason
+    prefix, _, name = code.strip().rpartition(":")
+    node = root.find(".//faultcode")
+    if node is None:
+        node = root.find(f".//{{{ENV12}}}Subcode/{{{ENV12}}}Value")
+    ns = node.nsmap.get(prefix or None)
+    return (name if ns == WSSE else f"{{{ns}}}{name}"), reason
+
+
 def xmlsec1_verify(xml_bytes, cert_file):
     """Verifies a signed envelope with the xmlsec1 command line tool, independently of zeep."""
     with tempfile.NamedTemporaryFile(suffix=".xml") as f:
@@ -155,25 +179,31 @@ class Suite:
         client = new_client(self.wsdl_url, transport, Compose([Timestamp(), sig]))
         return client.bind("CrmService", self.port), transport, sig
 
-    def expect_refused(self, name, call, transport):
+    def check_refusal(self, name, status, body, wsse_code):
+        """A refused request: HTTP status of the SOAP version, CrmFault UNAUTHORIZED, and the
+        WS-Security fault code (faultcode in 1.1, Subcode in 1.2)."""
+        t = self.t
+        got = crm_fault(body)
+        equal(f"{t} {name}: CrmFault code", got and got[0], "UNAUTHORIZED")
+        equal(f"{t} {name}: HTTP status", status, 500 if self.v == "1.1" else 400)
+        code, reason = security_fault(body)
+        equal(f"{t} {name}: WS-Security fault code", code, wsse_code)
+        print(f"# {t} {name}: wsse:{code}, fault string {reason!r}", flush=True)
+
+    def expect_refused(self, name, call, transport, wsse_code):
         try:
             call()
-        except zeep.exceptions.Fault as f:
-            got = crm_fault(transport.last_response)
-            equal(f"{self.t} {name}: CrmFault code", got and got[0], "UNAUTHORIZED")
-            equal(f"{self.t} {name}: HTTP status", transport.last_status, 500 if self.v == "1.1" else 400)
-            print(f"# {name}: faultcode {f.code!r}, faultstring {f.message!r}", flush=True)
+        except zeep.exceptions.Fault:
+            self.check_refusal(name, transport.last_status, transport.last_response, wsse_code)
             return
         except Exception as e:
             check(f"{self.t} {name}: raises zeep Fault", False, f"{type(e).__name__}: {e}", "Fault")
             return
         check(f"{self.t} {name}: refused", False, "accepted", "UNAUTHORIZED")
 
-    def repost(self, name, body, headers, transport_for_status):
+    def repost(self, name, body, headers, wsse_code):
         r = self.session.post(self.wsdl_url.split("?", 1)[0], data=body, headers=headers, timeout=10)
-        got = crm_fault(r.content)
-        equal(f"{self.t} {name}: CrmFault code", got and got[0], "UNAUTHORIZED")
-        equal(f"{self.t} {name}: HTTP status", r.status_code, 500 if self.v == "1.1" else 400)
+        self.check_refusal(name, r.status_code, r.content, wsse_code)
 
     def run(self):
         t = self.t
@@ -192,25 +222,25 @@ class Suite:
         self.check_response_signature("GetCustomer", transport, sig)
 
         # The same signed message again: the server must refuse a replay.
-        self.repost("replayed signed request", signed_add, signed_headers, transport)
+        self.repost("replayed signed request", signed_add, signed_headers, "InvalidSecurity")
 
         # Body changed after signing: the digest no longer matches.
         tampered = signed_add.replace("signed</".encode(), "tampered</".encode())
         check(f"{t} tamper test changed the body", tampered != signed_add, "unchanged", "changed")
-        self.repost("request with a body changed after signing", tampered, signed_headers, transport)
+        self.repost("request with a body changed after signing", tampered, signed_headers, "FailedCheck")
 
         plain_transport = RecordingTransport(session=self.session, timeout=10, operation_timeout=10)
         plain = new_client(self.wsdl_url, plain_transport, None).bind("CrmService", self.port)
-        self.expect_refused("unsigned request", lambda: plain.GetCustomer(id=created.id), plain_transport)
+        self.expect_refused("unsigned request", lambda: plain.GetCustomer(id=created.id), plain_transport, "InvalidSecurity")
 
         svc_s, tr_s, _ = self.signed(self.stranger_key, self.stranger_cert, **sha256)
         self.expect_refused("request signed with an unregistered certificate",
-                            lambda: svc_s.GetCustomer(id=created.id), tr_s)
+                            lambda: svc_s.GetCustomer(id=created.id), tr_s, "FailedAuthentication")
 
         # zeep's defaults are RSA-SHA1 and SHA-1 digests, which the server refuses by default.
         svc_1, tr_1, _ = self.signed(self.client_key, self.client_cert)
         self.expect_refused("request signed with zeep's default RSA-SHA1",
-                            lambda: svc_1.GetCustomer(id=created.id), tr_1)
+                            lambda: svc_1.GetCustomer(id=created.id), tr_1, "UnsupportedAlgorithm")
 
         svc.DeleteCustomer(id=created.id)
         check(f"{t} signed DeleteCustomer accepted", True)
