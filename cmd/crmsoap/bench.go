@@ -27,6 +27,7 @@ type benchConfig struct {
 	certFile   string
 	ecdsa      bool
 	scenarios  map[string]bool
+	profileDir string // save a CPU profile of the server per timed window here
 	loadBefore string // /proc/loadavg when the run started
 }
 
@@ -68,6 +69,7 @@ func (m *Main) benchFlags(args []string) (*benchConfig, error) {
 	fs.StringVar(&c.keyFile, "key", "", "with --url: PEM private key of a client registered on the target, for the signed scenarios")
 	fs.StringVar(&c.certFile, "cert", "", "with --url: PEM certificate of that client")
 	fs.BoolVar(&c.ecdsa, "ecdsa", false, "sign with an ECDSA P-256 client key instead of RSA-2048 (started servers only)")
+	fs.StringVar(&c.profileDir, "profile", "", "save a CPU profile of the server for each timed window in this directory (pprof from the admin listener)")
 	fs.StringVar(&scenarios, "scenarios", strings.Join(benchScenarioIDs, ","), "scenarios to run, comma-separated")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -115,6 +117,8 @@ func (c *benchConfig) check() error {
 		return errors.New("bench: --max-signed must be at least 100")
 	case (c.keyFile == "") != (c.certFile == ""):
 		return errors.New("bench: --key and --cert go together")
+	case c.profileDir != "" && c.url != "":
+		return errors.New("bench: --profile works with started servers only (use the target's own /debug/pprof)")
 	case c.keyFile != "" && c.url == "":
 		return errors.New("bench: --key and --cert are for --url; started servers get a fresh client key")
 	}
@@ -160,6 +164,11 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 		return err
 	}
 	cfg.loadBefore = benchLoadAvg()
+	if cfg.profileDir != "" {
+		if err := os.MkdirAll(cfg.profileDir, 0o755); err != nil {
+			return err
+		}
+	}
 	tr := &http.Transport{
 		Proxy:                 nil, // loopback or an explicit --url: never through a proxy
 		MaxIdleConns:          cfg.maxConns() * 2,

@@ -40,8 +40,10 @@ func (s *benchSource) take() (*benchReq, bool) {
 
 // benchTarget is a server under load; pid is 0 when its CPU time cannot be read.
 type benchTarget struct {
-	url *url.URL
-	pid int
+	url     *url.URL
+	pid     int
+	admin   string // HOST:PORT of the server's admin listener, for --profile
+	profile string // where to save a CPU profile of the timed window
 }
 
 // benchRun is what one timed run measured.
@@ -53,6 +55,7 @@ type benchRun struct {
 	clientCPU        float64 // seconds of this process
 	ranOut           bool    // the pre-signed envelopes ran out before the end
 	firstErr         string
+	profileErr       error
 }
 
 const (
@@ -85,6 +88,7 @@ func benchLoad(ctx context.Context, tr *http.Transport, t benchTarget, src *benc
 	self0, _ := benchProcessCPU(0)
 	start := time.Now()
 	phase.Store(benchMeasure)
+	waitProfile := t.startProfile(ctx, duration)
 	if !stopped {
 		benchWait(ctx, done, duration)
 	}
@@ -93,6 +97,7 @@ func benchLoad(ctx context.Context, tr *http.Transport, t benchTarget, src *benc
 	cpu1, cpuErr1 := benchProcessCPU(t.pid)
 	self1, _ := benchProcessCPU(0)
 	<-done
+	run.profileErr = waitProfile()
 	if t.pid > 0 && cpuErr == nil && cpuErr1 == nil {
 		run.serverCPU = cpu1 - cpu0
 	}

@@ -108,10 +108,11 @@ func (m *Main) benchUnsigned(ctx context.Context, cfg *benchConfig, env *benchEn
 		src.reqs[i] = sc.gen(ids, i)
 	}
 	m.benchProgress("%s at %d conns: %s warm-up, %s timed", sc.id, conns, cfg.warmup, cfg.duration)
-	run, err := benchLoad(ctx, env.tr, *t, src, conns, cfg.warmup, cfg.duration)
+	run, err := benchLoad(ctx, env.tr, t.withProfile(cfg.profileDir, sc.id, conns), src, conns, cfg.warmup, cfg.duration)
 	if err != nil {
 		return benchRow{}, err
 	}
+	m.benchProfileErr(run)
 	return benchRow{conns: conns, run: run}, nil
 }
 
@@ -151,10 +152,11 @@ func (m *Main) benchSigned(ctx context.Context, cfg *benchConfig, env *benchEnv,
 		return benchRow{}, err
 	}
 	m.benchProgress("%s at %d conns: %s timed", sc.id, conns, cfg.duration)
-	run, err := benchLoad(ctx, env.tr, *env.secure, src, conns, 0, cfg.duration)
+	run, err := benchLoad(ctx, env.tr, env.secure.withProfile(cfg.profileDir, sc.id, conns), src, conns, 0, cfg.duration)
 	if err != nil {
 		return benchRow{}, err
 	}
+	m.benchProfileErr(run)
 	row := benchRow{conns: conns, run: run}
 	if run.ranOut {
 		row.note = fmt.Sprintf("the %d pre-signed envelopes ran out after %s of %s (raise --max-signed)",
@@ -169,5 +171,11 @@ func (m *Main) benchLogs(env *benchEnv) {
 		for _, l := range c.takeLogs() {
 			fmt.Fprintf(m.Stderr, "bench: %s: %s\n", c.name, l)
 		}
+	}
+}
+
+func (m *Main) benchProfileErr(run *benchRun) {
+	if run.profileErr != nil {
+		m.benchProgress("CPU profile: %v", run.profileErr)
 	}
 }

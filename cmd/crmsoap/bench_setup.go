@@ -7,7 +7,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/rsa"
 	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -112,11 +111,21 @@ func (m *Main) benchSetupLocal(ctx context.Context, cfg *benchConfig, env *bench
 	env.keyDesc = benchKeyDesc(key)
 
 	has := benchServeHas(bin, "insecure-no-auth", "admin-addr")
-	common := []string{"serve", "--log-format", "json", "--log-level", "warn"}
-	if has["admin-addr"] {
-		common = append(common, "--admin-addr", "127.0.0.1:0")
+	if cfg.profileDir != "" && !has["admin-addr"] {
+		return errors.New("bench: --profile needs a crmsoap serve with --admin-addr")
 	}
 	start := func(name string, withCert bool, extra ...string) (*benchTarget, []int64, error) {
+		args := []string{"serve", "--log-format", "json", "--log-level", "warn"}
+		admin := ""
+		if has["admin-addr"] {
+			// As in production the admin listener is on; on a port of its own so that two servers can run.
+			port, err := benchFreePort()
+			if err != nil {
+				return nil, nil, err
+			}
+			admin = "127.0.0.1:" + port
+			args = append(args, "--admin-addr", admin)
+		}
 		db := filepath.Join(dir, name+".db")
 		var certDER []byte
 		if withCert {
@@ -127,14 +136,14 @@ func (m *Main) benchSetupLocal(ctx context.Context, cfg *benchConfig, env *bench
 		if err != nil {
 			return nil, nil, err
 		}
-		args := append(append(append([]string{}, common...), "--db", db), extra...)
+		args = append(append(args, "--db", db), extra...)
 		c, err := benchStartChild(name, bin, args)
 		if err != nil {
 			return nil, nil, err
 		}
 		env.children = append(env.children, c)
 		m.benchProgress("%s: crmsoap %s on %s (pid %d)", name, strings.Join(args, " "), c.addr, c.pid())
-		return &benchTarget{url: &url.URL{Scheme: "http", Host: c.addr, Path: soapPath}, pid: c.pid()}, ids, nil
+		return &benchTarget{url: &url.URL{Scheme: "http", Host: c.addr, Path: soapPath}, pid: c.pid(), admin: admin}, ids, nil
 	}
 	if !has["insecure-no-auth"] {
 		// A server without the flag predates signature checks: it serves unsigned requests only.
@@ -159,7 +168,7 @@ func (m *Main) benchSetupURL(ctx context.Context, cfg *benchConfig, env *benchEn
 	u, _ := url.Parse(cfg.url)
 	target := &benchTarget{url: u, pid: -1}
 	if cfg.keyFile != "" {
-		key, err := benchReadKey(cfg.keyFile)
+		key, err := readPrivateKey(cfg.keyFile)
 		if err != nil {
 			return err
 		}
@@ -288,38 +297,4 @@ func benchKeyDesc(k crypto.Signer) string {
 		return fmt.Sprintf("ECDSA %s, ECDSA-SHA256", pub.Curve.Params().Name)
 	}
 	return fmt.Sprintf("%T", k.Public())
-}
-
-// benchReadKey reads a PEM private key: PKCS #8, PKCS #1 (RSA) or SEC 1 (EC).
-func benchReadKey(path string) (crypto.Signer, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	for {
-		var block *pem.Block
-		block, data = pem.Decode(data)
-		if block == nil {
-			return nil, fmt.Errorf("%s: no PEM private key block", path)
-		}
-		var key any
-		switch block.Type {
-		case "PRIVATE KEY":
-			key, err = x509.ParsePKCS8PrivateKey(block.Bytes)
-		case "RSA PRIVATE KEY":
-			key, err = x509.ParsePKCS1PrivateKey(block.Bytes)
-		case "EC PRIVATE KEY":
-			key, err = x509.ParseECPrivateKey(block.Bytes)
-		default:
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		signer, ok := key.(crypto.Signer)
-		if !ok {
-			return nil, fmt.Errorf("%s: %T cannot sign", path, key)
-		}
-		return signer, nil
-	}
 }
