@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/xml"
 	"fmt"
@@ -266,8 +265,8 @@ func TestServe_SIGTERMDrainsInFlight(t *testing.T) {
 	}
 	srv.stop(t)
 	wg.Wait()
-	if !bytes.Contains(srv.logs.Bytes(), []byte(`"msg":"stopped"`)) {
-		t.Errorf("server did not log a clean stop:\n%s", srv.logs)
+	if !strings.Contains(srv.logs.String(), `"msg":"stopped"`) {
+		t.Errorf("server did not log a clean stop:\n%s", srv.logs.String())
 	}
 	srv2 := startDevServer(t, db)
 	c2 := srv2.client()

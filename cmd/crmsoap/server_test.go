@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -54,7 +55,7 @@ type server struct {
 	// Admin is the admin listener's base URL, http://127.0.0.1:PORT.
 	Admin string
 	DB    string
-	logs  *bytes.Buffer
+	logs  *syncBuffer
 	done  chan error
 }
 
@@ -75,7 +76,7 @@ func startServer(tb testing.TB, db string, args ...string) *server {
 	if err := cmd.Start(); err != nil {
 		tb.Fatalf("start server: %v", err)
 	}
-	s := &server{cmd: cmd, DB: db, logs: new(bytes.Buffer), done: make(chan error, 1)}
+	s := &server{cmd: cmd, DB: db, logs: new(syncBuffer), done: make(chan error, 1)}
 	addr := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
@@ -98,13 +99,31 @@ func startServer(tb testing.TB, db string, args ...string) *server {
 	case u := <-addr:
 		s.URL = u
 	case err := <-s.done:
-		tb.Fatalf("server exited before listening: %v\n%s", err, s.logs)
+		tb.Fatalf("server exited before listening: %v\n%s", err, s.logs.String())
 	case <-time.After(30 * time.Second):
 		cmd.Process.Kill()
-		tb.Fatalf("server did not start\n%s", s.logs)
+		tb.Fatalf("server did not start\n%s", s.logs.String())
 	}
 	tb.Cleanup(func() { s.stop(tb) })
 	return s
+}
+
+// syncBuffer is a log buffer written by the reader goroutine while tests read it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // startDevServer runs a server without signature checks (--insecure-no-auth).
@@ -123,7 +142,7 @@ func (s *server) stop(tb testing.TB) {
 	select {
 	case err := <-s.done:
 		if err != nil {
-			tb.Errorf("server exit: %v\n%s", err, s.logs)
+			tb.Errorf("server exit: %v\n%s", err, s.logs.String())
 		}
 	case <-time.After(30 * time.Second):
 		s.cmd.Process.Kill()
