@@ -114,54 +114,57 @@ func (m *Main) benchSetupLocal(ctx context.Context, cfg *benchConfig, env *bench
 	if cfg.profileDir != "" && !has["admin-addr"] {
 		return errors.New("bench: --profile needs a crmsoap serve with --admin-addr")
 	}
-	start := func(name string, withCert bool, extra ...string) (*benchTarget, []int64, error) {
-		args := []string{"serve", "--log-format", "json", "--log-level", "warn"}
-		admin := ""
-		if has["admin-addr"] {
-			// As in production the admin listener is on; on a port of its own so that two servers can run.
-			port, err := benchFreePort()
-			if err != nil {
-				return nil, nil, err
-			}
-			admin = "127.0.0.1:" + port
-			args = append(args, "--admin-addr", admin)
-		}
-		db := filepath.Join(dir, name+".db")
-		var certDER []byte
-		if withCert {
-			certDER = der
-		}
-		m.benchProgress("creating %d customers in %s", cfg.customers, db)
-		ids, err := benchSeed(ctx, db, cfg.customers, certDER)
-		if err != nil {
-			return nil, nil, err
-		}
-		args = append(append(args, "--db", db), extra...)
-		c, err := benchStartChild(name, bin, args)
-		if err != nil {
-			return nil, nil, err
-		}
-		env.children = append(env.children, c)
-		m.benchProgress("%s: crmsoap %s on %s (pid %d)", name, strings.Join(args, " "), c.addr, c.pid())
-		return &benchTarget{url: &url.URL{Scheme: "http", Host: c.addr, Path: soapPath}, pid: c.pid(), admin: admin}, ids, nil
+	start := func(name string, certDER []byte, extra ...string) (*benchTarget, []int64, error) {
+		return m.benchStartServe(ctx, cfg, env, bin, name, certDER, has["admin-addr"], extra...)
 	}
 	if !has["insecure-no-auth"] {
 		// A server without the flag predates signature checks: it serves unsigned requests only.
 		env.secureNote = "skipped: this `crmsoap serve` has no --insecure-no-auth flag, so it does not check WS-Security signatures yet"
-		env.open, env.openIDs, err = start("open", false)
+		env.open, env.openIDs, err = start("open", nil)
 		return err
 	}
 	if cfg.unsignedWanted() || !cfg.signedWanted() {
-		if env.open, env.openIDs, err = start("open", false, "--insecure-no-auth"); err != nil {
+		if env.open, env.openIDs, err = start("open", nil, "--insecure-no-auth"); err != nil {
 			return err
 		}
 	}
 	if cfg.signedWanted() {
-		if env.secure, env.secureIDs, err = start("secure", true); err != nil {
+		if env.secure, env.secureIDs, err = start("secure", der); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// benchStartServe seeds the database name.db (registering certDER when given)
+// and starts `crmsoap serve` on it as a child.
+func (m *Main) benchStartServe(ctx context.Context, cfg *benchConfig, env *benchEnv, bin, name string, certDER []byte,
+	hasAdmin bool, extra ...string) (*benchTarget, []int64, error) {
+	args := []string{"serve", "--log-format", "json", "--log-level", "warn"}
+	admin := ""
+	if hasAdmin {
+		// As in production the admin listener is on; on a port of its own so that two servers can run.
+		port, err := benchFreePort()
+		if err != nil {
+			return nil, nil, err
+		}
+		admin = "127.0.0.1:" + port
+		args = append(args, "--admin-addr", admin)
+	}
+	db := filepath.Join(env.dir, name+".db")
+	m.benchProgress("creating %d customers in %s", cfg.customers, db)
+	ids, err := benchSeed(ctx, db, cfg.customers, certDER)
+	if err != nil {
+		return nil, nil, err
+	}
+	args = append(append(args, "--db", db), extra...)
+	c, err := benchStartChild(name, bin, args)
+	if err != nil {
+		return nil, nil, err
+	}
+	env.children = append(env.children, c)
+	m.benchProgress("%s: crmsoap %s on %s (pid %d)", name, strings.Join(args, " "), c.addr, c.pid())
+	return &benchTarget{url: &url.URL{Scheme: "http", Host: c.addr, Path: soapPath}, pid: c.pid(), admin: admin}, ids, nil
 }
 
 func (m *Main) benchSetupURL(ctx context.Context, cfg *benchConfig, env *benchEnv) error {
