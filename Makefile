@@ -38,9 +38,13 @@ lint:
 interop:
 	bash interop/run.sh
 
-## bench: Go benchmarks of the hot path
+BENCH_FLAGS ?= --duration 10s --conns 64,8
+
+## bench: Go benchmarks of the hot path, then the load generator against a real server (docs/BENCHMARKS.md)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) build -o $(BIN) ./cmd/crmsoap
+	$(BIN) bench $(BENCH_FLAGS)
 
 ## fuzz: each fuzz target for FUZZTIME
 fuzz:

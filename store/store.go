@@ -222,3 +222,16 @@ func nullString(s string) any {
 	}
 	return s
 }
+
+// Ready reports whether the database answers and carries the schema this
+// binary knows (every migration applied).
+func (db *DB) Ready(ctx context.Context) error {
+	v, err := db.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	if v != knownVersion {
+		return fmt.Errorf("store: schema version %d, want %d", v, knownVersion)
+	}
+	return nil
+}

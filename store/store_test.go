@@ -299,3 +299,17 @@ func TestLoadMigrations(t *testing.T) {
 		t.Errorf("embedded migrations: known %d, first %d", knownVersion, migrations[0].version)
 	}
 }
+
+func TestDB_Ready(t *testing.T) {
+	db, path := openTest(t, Options{})
+	if err := db.Ready(context.Background()); err != nil {
+		t.Fatalf("Ready on a migrated database: %v", err)
+	}
+	raw := rawOpen(t, path)
+	if _, err := raw.Exec("PRAGMA user_version = 0"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Ready(context.Background()); err == nil {
+		t.Fatalf("Ready with user_version 0: nil error, want a schema mismatch")
+	}
+}

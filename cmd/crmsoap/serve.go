@@ -109,7 +109,7 @@ func (m *Main) serve(ctx context.Context, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	ready := &readiness{check: func(ctx context.Context) error { return db.Ping(ctx) }}
+	ready := &readiness{check: db.Ready}
 	if cfg.adminAddr != "" {
 		admin, aln, err := startAdmin(cfg.adminAddr, adminHandler(met, ready, log), log)
 		if err != nil {
