@@ -71,7 +71,7 @@ func TestServe_SecurityFailuresAreCounted(t *testing.T) {
 	}
 }
 
-// tlsIdentity writes a CA-less server certificate for 127.0.0.1.
+// tlsIdentity writes a self-signed certificate for 127.0.0.1 that may also act as a CA.
 func tlsIdentity(tb testing.TB, dir, name string) (certFile, keyFile string, cert *x509.Certificate, tlsCert tls.Certificate) {
 	tb.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -81,7 +81,7 @@ func tlsIdentity(tb testing.TB, dir, name string) (certFile, keyFile string, cer
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: name},
 		NotBefore: time.Now().Add(-time.Minute), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage:    x509.KeyUsageDigitalSignature,
+		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, IsCA: true, BasicConstraintsValid: true,
 	}

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"crypto"
+	"crypto/rand"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"database/sql"
 	"encoding/base64"
 	"encoding/xml"
 	"fmt"
+	"math/big"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -329,4 +332,34 @@ func TestServe_SignatureAttacks(t *testing.T) {
 			t.Errorf("the replay changed the database: %s -> %s", before, after)
 		}
 	})
+}
+
+// TestServe_TrustCA accepts a certificate issued by the --trust-ca CA without
+// registering it; the client is named by the certificate subject.
+func TestServe_TrustCA(t *testing.T) {
+	dir := t.TempDir()
+	caCertFile, _, caCert, caTLS := tlsIdentity(t, dir, "crm-ca")
+	caKey := caTLS.PrivateKey.(crypto.Signer)
+	key, err := newKey(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(77), Subject: pkix.Name{CommonName: "warehouse", Organization: []string{"Acme"}},
+		NotBefore: time.Now().Add(-time.Minute), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, key.Public(), caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	srv := startServer(t, "", "--trust-ca", caCertFile)
+	c := signedClient(srv.URL, &wssec.Signer{Key: key, Cert: cert}, nil)
+	if _, err := c.AddCustomerContext(waitCtx(t), &wsdl.AddCustomer{Customer: &wsdl.CustomerData{Name: "From the CA"}}); err != nil {
+		t.Fatalf("CA-issued certificate refused: %v", err)
+	}
+	if !strings.Contains(srv.logs.String(), `"principal":"CN=warehouse,O=Acme"`) {
+		t.Errorf("the client is not named by its certificate subject:\n%s", srv.logs.String())
+	}
 }
