@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Third-party SOAP clients against a real crmsoap server: Python zeep, PHP SoapClient
 # and node-soap, each through the WSDL the server serves, over SOAP 1.1 and 1.2; then,
-# once the server enforces WS-Security, zeep signing with python3-xmlsec against a
-# second server that requires signatures.
+# once the server enforces WS-Security, a second server that requires X.509 signatures
+# and signs its responses: zeep's BinarySignature and Signature (python3-xmlsec),
+# node-soap's WSSecurityCert (xml-crypto), and envelopes signed by the xmlsec1 command
+# line from the templates in interop/xmlsec/; xmlsec1 verifies the server's signatures.
 #
 #   bash interop/run.sh            (what `make interop` runs)
 #
@@ -13,7 +15,8 @@
 # or logged an ERROR.
 #
 # Environment: CRMSOAP_INTEROP_BIN=path uses a prebuilt server instead of `go build`;
-# CRMSOAP_INTEROP_ONLY="zeep php" runs only the named clients; CRMSOAP_INTEROP_KEEP=1
+# CRMSOAP_INTEROP_ONLY="zeep php" runs only the named clients (zeep php node xmlsec; xmlsec
+# has only the signed run); CRMSOAP_INTEROP_KEEP=1
 # keeps the work directory (server logs, client output) for a look afterwards.
 set -euo pipefail
 
@@ -21,8 +24,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
 # Debian's interpreter: the python3 first on PATH may be another build without zeep.
 python=/usr/bin/python3
-deb_packages=(python3-zeep php-cli php-soap xmlsec1 python3-xmlsec openssl)
-clients=(zeep php node)
+clients=(zeep php node xmlsec)
 if [[ -n ${CRMSOAP_INTEROP_ONLY:-} ]]; then
 	read -r -a clients <<<"$CRMSOAP_INTEROP_ONLY"
 fi
@@ -37,9 +39,10 @@ as_root() {
 	fi
 }
 
+# install_debian PACKAGE...: installs those not installed yet.
 install_debian() {
 	local missing=() p status
-	for p in "${deb_packages[@]}"; do
+	for p in "$@"; do
 		# A removed package whose configuration files remain is "deinstall ok config-files".
 		status=$(dpkg -s "$p" 2>/dev/null || true)
 		[[ $status == *$'\nStatus: install ok installed\n'* ]] || missing+=("$p")
@@ -65,15 +68,22 @@ install_node() {
 }
 
 needs_node=false
-needs_debian=false
+# openssl makes the signed run's keys; xmlsec1 checks the server's signed responses.
+deb_packages=()
 for c in "${clients[@]}"; do
 	case $c in
-	node) needs_node=true ;;
-	zeep | php) needs_debian=true ;;
-	*) log "unknown client $c (known: zeep php node)"; exit 2 ;;
+	node)
+		needs_node=true
+		deb_packages+=(xmlsec1 openssl)
+		;;
+	zeep) deb_packages+=(python3-zeep python3-xmlsec xmlsec1 openssl) ;;
+	php) deb_packages+=(php-cli php-soap) ;;
+	xmlsec) deb_packages+=(python3-lxml xmlsec1 openssl) ;;
+	*) log "unknown client $c (known: zeep php node xmlsec)"; exit 2 ;;
 	esac
 done
-$needs_debian && install_debian
+mapfile -t deb_packages < <(printf '%s\n' "${deb_packages[@]}" | sort -u)
+install_debian "${deb_packages[@]}"
 $needs_node && install_node
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/crmsoap-interop.XXXXXX")
@@ -117,6 +127,8 @@ export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
 start_server() {
 	local name=$1 pid
 	shift
+	# No admin listener: its fixed default port could be taken on a shared machine.
+	has_flag admin-addr && set -- --admin-addr "" "$@"
 	"$bin" serve --addr 127.0.0.1:0 --db "$work/$name.db" --log-format json "$@" 2>"$work/$name.log" &
 	pid=$!
 	server_pids[$name]=$pid
@@ -198,28 +210,44 @@ for c in "${clients[@]}"; do
 done
 stop_server plain
 
-# WS-Security: zeep signs with python3-xmlsec, xmlsec1 checks the server's signed responses.
-# Runs once the server enforces signatures and can register client certificates.
-if [[ " ${clients[*]} " == *" zeep "* ]]; then
+# WS-Security: one server that requires signatures and signs its responses; every signing
+# client calls it. Runs once the server enforces signatures and can register certificates.
+signed_clients=()
+for c in "${clients[@]}"; do
+	[[ $c == php ]] || signed_clients+=("$c")
+done
+if ((${#signed_clients[@]} > 0)); then
 	if has_flag insecure-no-auth && grep -q 'clients add' <<<"$clients_help"; then
 		# Keys made with openssl, not the server's own `keys new`: a third party's certificates.
 		for who in client stranger server; do
 			openssl req -x509 -newkey rsa:2048 -sha256 -nodes -days 2 -subj "/CN=interop-$who" \
 				-keyout "$work/$who.key.pem" -out "$work/$who.cert.pem" 2>/dev/null
 		done
-		"$bin" clients add --db "$work/signed.db" --name interop-zeep --cert "$work/client.cert.pem" >/dev/null
-		signed_args=() server_cert=()
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -sha256 -nodes -days 2 -subj "/CN=interop-ec" \
+			-keyout "$work/ec.key.pem" -out "$work/ec.cert.pem" 2>/dev/null
+		"$bin" clients add --db "$work/signed.db" --name interop-rsa --cert "$work/client.cert.pem" >/dev/null
+		"$bin" clients add --db "$work/signed.db" --name interop-ec --cert "$work/ec.cert.pem" >/dev/null
+		signed_args=() server_cert=() server_cert_opt=()
 		if has_flag sign-key; then
 			signed_args+=(--sign-key "$work/server.key.pem" --sign-cert "$work/server.cert.pem")
 			server_cert+=("$work/server.cert.pem")
+			server_cert_opt+=(--server-cert "$work/server.cert.pem")
 		fi
 		start_server signed "${signed_args[@]}"
-		run_client zeep-wsse "$python" "$here/zeep_wsse_test.py" "http://$addr/soap?wsdl" \
-			"$work/client.key.pem" "$work/client.cert.pem" "$work/stranger.key.pem" "$work/stranger.cert.pem" \
-			"${server_cert[@]}"
+		keys=("$work/client.key.pem" "$work/client.cert.pem" "$work/stranger.key.pem" "$work/stranger.cert.pem")
+		for c in "${signed_clients[@]}"; do
+			case $c in
+			zeep) run_client zeep-wsse "$python" "$here/zeep_wsse_test.py" "http://$addr/soap?wsdl" "${keys[@]}" "${server_cert[@]}" ;;
+			node) run_client node-wsse node "$here/node_wsse_test.js" "http://$addr/soap?wsdl" "${keys[@]}" "${server_cert[@]}" ;;
+			xmlsec)
+				run_client xmlsec "$python" "$here/xmlsec_test.py" "http://$addr/soap" "$here/xmlsec" "${keys[@]}" \
+					--ec-key "$work/ec.key.pem" --ec-cert "$work/ec.cert.pem" "${server_cert_opt[@]}"
+				;;
+			esac
+		done
 		stop_server signed
 	else
-		echo "# zeep-wsse not run: this server does not enforce WS-Security signatures yet"
+		echo "# signed clients not run: this server does not enforce WS-Security signatures yet"
 	fi
 fi
 

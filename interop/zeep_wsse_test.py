@@ -24,11 +24,12 @@ import zeep.exceptions
 import zeep.transports
 from lxml import etree
 from zeep.wsse.compose import Compose
-from zeep.wsse.signature import BinarySignature, _make_verify_key, _verify_envelope_with_key
+from zeep.wsse.signature import BinarySignature, Signature, _make_verify_key, _verify_envelope_with_key
 from zeep.wsse.utils import WSU, get_security_header
 
 NS = "urn:crmsoap:v1"
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+WSU_NS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
 DS = "http://www.w3.org/2000/09/xmldsig#"
 ENV12 = "http://www.w3.org/2003/05/soap-envelope"
 
@@ -68,8 +69,8 @@ class Timestamp:
         return envelope
 
 
-class Signed(BinarySignature):
-    """zeep's BinarySignature with the response check fixed.
+class VerifiesServer:
+    """Mixin for zeep's signature plug-ins with the response check fixed.
 
     Client quirk: zeep's Signature.verify checks a response's signature against the
     client's own certificate (self.cert_data), so it can never accept a response the
@@ -95,6 +96,43 @@ class Signed(BinarySignature):
         except zeep.exceptions.SignatureVerificationFailed:
             self.last_verified = "bad signature"
         return envelope
+
+
+class Signed(VerifiesServer, BinarySignature):
+    """zeep's BinarySignature: the certificate in a wsse:BinarySecurityToken."""
+
+
+class SignedX509Data(VerifiesServer, Signature):
+    """zeep's Signature: KeyInfo/SecurityTokenReference/X509Data, as zeep builds it (an
+    X509IssuerSerial and the X509Certificate, filled by python-xmlsec)."""
+
+
+class SignedIssuerSerial(SignedX509Data):
+    """zeep's Signature with the X509Data reduced to an X509IssuerSerial naming claim_cert,
+    as a WSS4J client with keyIdentifierType IssuerSerial sends it: the server must find the
+    certificate in its registry. KeyInfo is not signed, so it may change after signing."""
+
+    def __init__(self, key_file, cert_file, claim_cert, server_cert=None, **kw):
+        super().__init__(key_file, cert_file, server_cert, **kw)
+        self.issuer, self.serial = issuer_serial(claim_cert)
+
+    def apply(self, envelope, headers):
+        envelope, headers = super().apply(envelope, headers)
+        x509_data = envelope.xpath("//ds:Signature/ds:KeyInfo//ds:X509Data", namespaces={"ds": DS})[0]
+        for child in list(x509_data):
+            x509_data.remove(child)
+        iss = etree.SubElement(x509_data, f"{{{DS}}}X509IssuerSerial")
+        etree.SubElement(iss, f"{{{DS}}}X509IssuerName").text = self.issuer
+        etree.SubElement(iss, f"{{{DS}}}X509SerialNumber").text = str(self.serial)
+        return envelope, headers
+
+
+def issuer_serial(cert_file):
+    """(issuer DN in RFC 2253 form, decimal serial number) of a PEM certificate, by openssl."""
+    out = subprocess.run(["openssl", "x509", "-in", cert_file, "-noout", "-nameopt", "RFC2253", "-issuer", "-serial"],
+                         capture_output=True, text=True, check=True, timeout=10).stdout
+    fields = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+    return fields["issuer"].strip(), int(fields["serial"].strip(), 16)
 
 
 class RecordingTransport(zeep.transports.Transport):
@@ -172,10 +210,13 @@ class Suite:
         self.client_key, self.client_cert, self.stranger_key, self.stranger_cert, self.server_cert = args
         self.session = session
 
-    def signed(self, key, cert, **kw):
+    def signed(self, key, cert, plugin=Signed, claim=None, **kw):
         transport = RecordingTransport(session=self.session, timeout=10, operation_timeout=10)
         server_cert = open(self.server_cert, "rb").read() if self.server_cert else None
-        sig = Signed(key, cert, server_cert, **kw)
+        if plugin is SignedIssuerSerial:
+            sig = plugin(key, cert, claim, server_cert, **kw)
+        else:
+            sig = plugin(key, cert, server_cert, **kw)
         client = new_client(self.wsdl_url, transport, Compose([Timestamp(), sig]))
         return client.bind("CrmService", self.port), transport, sig
 
@@ -189,6 +230,9 @@ class Suite:
         code, reason = security_fault(body)
         equal(f"{t} {name}: WS-Security fault code", code, wsse_code)
         print(f"# {t} {name}: wsse:{code}, fault string {reason!r}", flush=True)
+        if self.server_cert:
+            ok, out = xmlsec1_verify(body, self.server_cert)
+            check(f"{t} {name}: SOAP {self.v} fault signature verifies with the xmlsec1 command line", ok, out, "OK")
 
     def expect_refused(self, name, call, transport, wsse_code):
         try:
@@ -244,6 +288,70 @@ class Suite:
 
         svc.DeleteCustomer(id=created.id)
         check(f"{t} signed DeleteCustomer accepted", True)
+
+        # A business fault to a signed request is signed too.
+        try:
+            svc.GetCustomer(id=created.id)
+            check(f"{t} signed GetCustomer of the deleted id refused", False, "accepted", "NOT_FOUND")
+        except zeep.exceptions.Fault:
+            got = crm_fault(transport.last_response)
+            equal(f"{t} signed GetCustomer of the deleted id: CrmFault code", got and got[0], "NOT_FOUND")
+            equal(f"{t} signed GetCustomer of the deleted id: HTTP status", transport.last_status,
+                  500 if self.v == "1.1" else 400)
+            self.check_response_signature(f"SOAP {self.v} NOT_FOUND fault", transport, sig)
+
+        self.run_x509data(sha256)
+
+    def run_x509data(self, sha256):
+        """zeep's Signature plug-in (the key in X509Data, not a BinarySecurityToken), with a
+        signed Timestamp and SHA-256; then the same with X509IssuerSerial alone."""
+        t = self.t
+        svc, transport, sig = self.signed(self.client_key, self.client_cert, SignedX509Data, **sha256)
+        created = svc.AddCustomer(customer={"name": "X509Data signed", "externalId": f"wsse-x509-{self.v}-{os.getpid()}"})
+        check(f"{t} Signature (X509Data) AddCustomer accepted", isinstance(created.id, int) and created.id > 0,
+              created.id, "positive id")
+        self.check_response_signature("Signature (X509Data) AddCustomer", transport, sig)
+        req = etree.fromstring(transport.last_request)
+        x509 = req.find(f".//{{{DS}}}KeyInfo/{{{WSSE}}}SecurityTokenReference/{{{DS}}}X509Data")
+        check(f"{t} Signature (X509Data): KeyInfo/SecurityTokenReference/X509Data on the wire", x509 is not None,
+              etree.tostring(req.find(f".//{{{DS}}}KeyInfo")), "X509Data")
+        check(f"{t} Signature (X509Data): no BinarySecurityToken",
+              req.find(f".//{{{WSSE}}}BinarySecurityToken") is None, "BinarySecurityToken", "none")
+        ts = req.find(f".//{{{WSU_NS}}}Timestamp")
+        refs = [r.get("URI") for r in req.iter(f"{{{DS}}}Reference")]
+        check(f"{t} Signature (X509Data): Timestamp signed",
+              ts is not None and "#" + ts.get(f"{{{WSU_NS}}}Id", "") in refs, refs, "a reference to the Timestamp")
+        if x509 is not None:
+            serial = x509.findtext(f"{{{DS}}}X509IssuerSerial/{{{DS}}}X509SerialNumber")
+            print(f"# {t} zeep's X509Data: X509Certificate "
+                  f"{'present' if x509.findtext(f'{{{DS}}}X509Certificate') else 'absent'}, "
+                  f"X509IssuerSerial {'filled' if serial else 'empty'}", flush=True)
+        got = svc.GetCustomer(id=created.id)
+        equal(f"{t} Signature (X509Data) GetCustomer: name round trip", got.name, "X509Data signed")
+
+        svc_s, tr_s, _ = self.signed(self.stranger_key, self.stranger_cert, SignedX509Data, **sha256)
+        self.expect_refused("Signature (X509Data) with an unregistered certificate",
+                            lambda: svc_s.GetCustomer(id=created.id), tr_s, "FailedAuthentication")
+
+        # X509IssuerSerial alone: the certificate comes from the registry.
+        svc_i, tr_i, sig_i = self.signed(self.client_key, self.client_cert, SignedIssuerSerial, self.client_cert, **sha256)
+        got = svc_i.GetCustomer(id=created.id)
+        equal(f"{t} Signature (X509IssuerSerial only) GetCustomer accepted", got.name, "X509Data signed")
+        self.check_response_signature("Signature (X509IssuerSerial only) GetCustomer", tr_i, sig_i)
+        req = etree.fromstring(tr_i.last_request)
+        check(f"{t} Signature (X509IssuerSerial only): no certificate on the wire",
+              req.find(f".//{{{DS}}}X509Certificate") is None and req.find(f".//{{{DS}}}X509IssuerName") is not None,
+              etree.tostring(req.find(f".//{{{DS}}}KeyInfo")), "X509IssuerSerial only")
+        svc_s, tr_s, _ = self.signed(self.stranger_key, self.stranger_cert, SignedIssuerSerial, self.stranger_cert, **sha256)
+        self.expect_refused("X509IssuerSerial of an unregistered certificate",
+                            lambda: svc_s.GetCustomer(id=created.id), tr_s, "SecurityTokenUnavailable")
+        # Signed with the stranger's key, naming the registered certificate.
+        svc_s, tr_s, _ = self.signed(self.stranger_key, self.stranger_cert, SignedIssuerSerial, self.client_cert, **sha256)
+        self.expect_refused("X509IssuerSerial of the registered certificate, signed with another key",
+                            lambda: svc_s.GetCustomer(id=created.id), tr_s, "FailedCheck")
+
+        svc.DeleteCustomer(id=created.id)
+        check(f"{t} Signature (X509Data) DeleteCustomer accepted", True)
 
     def check_response_signature(self, op, transport, sig):
         if not self.server_cert:
