@@ -6,6 +6,14 @@ urllib to a real server.
 Usage: xmlsec_test.py URL TEMPLATE_DIR CLIENT_KEY CLIENT_CERT STRANGER_KEY STRANGER_CERT
                       [--ec-key KEY --ec-cert CERT] [--server-cert CERT]
 
+Per template (soap11-prefixlist.xml: InclusiveNamespaces PrefixList with #default on SignedInfo
+and on each reference, key in X509Data; soap12-bst.xml: BinarySecurityToken): a valid
+AddCustomer is accepted (RSA-SHA256, RSA-SHA512, ECDSA-SHA256); the same changed after signing
+is refused; an AddCustomer of more than 1,000 elements passes the signature check and is then
+refused by the strict decoder (VALIDATION_FAILED, not UNAUTHORIZED); both signed with an
+unregistered certificate are refused (UNAUTHORIZED, wsse:FailedAuthentication). Then a Body in
+the Envelope's default namespace signed with and without #default: two digests, both accepted.
+
 URL is the SOAP endpoint (no ?wsdl). CLIENT_CERT (and EC_CERT, an ECDSA P-256 certificate) must
 be registered with the server; STRANGER_CERT must not be. With --server-cert, the server's
 signed responses and faults are verified with xmlsec1 too. Prints one line per check
@@ -16,6 +24,7 @@ import argparse
 import base64
 import datetime
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -26,6 +35,7 @@ import urllib.request
 from lxml import etree
 
 NS = "urn:crmsoap:v1"
+DS = "http://www.w3.org/2000/09/xmldsig#"
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 ENV11 = "http://schemas.xmlsoap.org/soap/envelope/"
 ENV12 = "http://www.w3.org/2003/05/soap-envelope"
@@ -178,9 +188,24 @@ def big_customer(name):
     return f'<AddCustomer xmlns="{NS}"><customer><name>{name}</name><extra>{items}</extra></customer></AddCustomer>'
 
 
-def add_customer_no_xmlns(name, external_id):
+def add_customer_no_xmlns(name):
     # Relies on the default namespace declared on the Envelope.
-    return f"<AddCustomer><customer><externalId>{external_id}</externalId><name>{name}</name></customer></AddCustomer>"
+    return f"<AddCustomer><customer><name>{name}</name></customer></AddCustomer>"
+
+
+def without_default(text):
+    """text with the #default token taken out of every PrefixList (and no empty token left,
+    which libxml2 would read as the default namespace again)."""
+    return re.sub(r'PrefixList="([^"]*)"',
+                  lambda m: 'PrefixList="' + " ".join(p for p in m.group(1).split() if p != "#default") + '"', text)
+
+
+def digest_of(signed, uri):
+    root = etree.fromstring(signed)
+    for ref in root.iter(f"{{{DS}}}Reference"):
+        if ref.get("URI") == uri:
+            return ref.findtext(f"{{{DS}}}DigestValue")
+    return None
 
 
 class Suite:
@@ -203,8 +228,11 @@ class Suite:
         check(f"{name}: SOAP {version} response signature verifies with xmlsec1 and the server certificate", ok, out, "OK")
 
     def accepted(self, t, label, body, key, cert, sig=RSA_SHA256, digest=SHA256, want_name=None):
-        name = f"[{t.name}] {label}"
         signed = sign(t.render(body, sig, digest, cert), key, cert)
+        return self.accepted_signed(t, label, signed, cert, want_name)
+
+    def accepted_signed(self, t, label, signed, cert, want_name=None):
+        name = f"[{t.name}] {label}"
         ok, out = verify(signed, cert)
         check(f"{name}: xmlsec1 verifies its own signature", ok, out, "OK")
         status, resp = post(self.url, t.version, "AddCustomer", signed)
@@ -236,6 +264,28 @@ class Suite:
         print(f"# {name}: {got[0]}: {got[2]}", flush=True)
         if verify_fault:
             self.check_response_signature(f"{name}: fault", resp, t.version)
+
+    def prefix_list_default(self, t):
+        """The PrefixList template declares the contract's namespace as the Envelope's default
+        and the Body relies on it. With #default in the PrefixList, exclusive c14n renders
+        xmlns="urn:crmsoap:v1" on the Body itself; without, on AddCustomer: two different
+        digests for one Body, and the server must accept both."""
+        name = f"Default ns {self.uid()}"
+        text = t.render(add_customer_no_xmlns(name), RSA_SHA256, SHA256, self.a.client_cert)
+        plain = without_default(text)
+        lists = lambda x: re.findall(r'PrefixList="([^"]*)"', x)
+        check(f"[{t.name}] control copy has no #default in its PrefixLists",
+              all("#default" in l.split() for l in lists(text)) and not any("#default" in l for l in lists(plain)),
+              [lists(text), lists(plain)], "#default in each list, then in none")
+        with_def = sign(text, self.a.client_key, self.a.client_cert)
+        without = sign(plain, self.a.client_key, self.a.client_cert)
+        d1, d2 = digest_of(with_def, "#id-body"), digest_of(without, "#id-body")
+        check(f"[{t.name}] #default in the PrefixList changes the Body digest", d1 and d2 and d1 != d2,
+              [d1, d2], "two different digests")
+        self.accepted_signed(t, "Body in the Envelope's default namespace, PrefixList with #default",
+                             with_def, self.a.client_cert, want_name=name)
+        self.accepted_signed(t, "Body in the Envelope's default namespace, PrefixList without #default",
+                             without, self.a.client_cert, want_name=name)
 
     def run(self, t):
         a = self.a
@@ -308,14 +358,9 @@ def main():
         except Exception as e:
             check(f"[{t.name}] suite ran to the end", False, f"{type(e).__name__}: {e}", "no exception")
             traceback.print_exc()
-    # The PrefixList template declares the contract's namespace as the Envelope's default: a
-    # body that relies on it is signed with #default in every PrefixList.
     t = templates[0]
     try:
-        uid = suite.uid()
-        suite.accepted(t, "AddCustomer in the Envelope's default namespace (#default rendered)",
-                       add_customer_no_xmlns(f"Default ns {uid}", uid), a.client_key, a.client_cert,
-                       want_name=f"Default ns {uid}")
+        suite.prefix_list_default(t)
     except Exception as e:
         check(f"[{t.name}] default-namespace case ran", False, f"{type(e).__name__}: {e}", "no exception")
         traceback.print_exc()

@@ -103,8 +103,9 @@ class Signed(VerifiesServer, BinarySignature):
 
 
 class SignedX509Data(VerifiesServer, Signature):
-    """zeep's Signature: KeyInfo/SecurityTokenReference/X509Data, as zeep builds it (an
-    X509IssuerSerial and the X509Certificate, filled by python-xmlsec)."""
+    """zeep's Signature: KeyInfo/SecurityTokenReference/X509Data as zeep builds it, the
+    X509Certificate filled in by python-xmlsec and an X509IssuerSerial that it leaves empty
+    (python-xmlsec 1.3.13 on libxmlsec1 1.2.37), so the server goes by the certificate."""
 
 
 class SignedIssuerSerial(SignedX509Data):
