@@ -171,7 +171,7 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 	}
 	tr := &http.Transport{
 		Proxy:                 nil, // loopback or an explicit --url: never through a proxy
-		MaxIdleConns:          cfg.maxConns() * 2,
+		MaxIdleConns:          0,   // no limit: evicting idle connections of one server would make others dial
 		MaxIdleConnsPerHost:   cfg.maxConns(),
 		IdleConnTimeout:       90 * time.Second,
 		ResponseHeaderTimeout: 30 * time.Second,

@@ -17,9 +17,9 @@ import (
 // SOAP 1.1 requests as the generated .NET and Java clients send them: quoted
 // SOAPAction, text/xml, a prefixed envelope.
 var (
-	benchActionGet    = []string{`"urn:crmsoap:v1#GetCustomer"`}
-	benchActionAdd    = []string{`"urn:crmsoap:v1#AddCustomer"`}
-	benchActionUpdate = []string{`"urn:crmsoap:v1#UpdateCustomer"`}
+	benchActionGet    = benchHeader("urn:crmsoap:v1#GetCustomer")
+	benchActionAdd    = benchHeader("urn:crmsoap:v1#AddCustomer")
+	benchActionUpdate = benchHeader("urn:crmsoap:v1#UpdateCustomer")
 )
 
 func benchEnvelope(body string) []byte {
@@ -148,5 +148,5 @@ func benchSignOne(s *wssec.Signer, r benchReq) (benchReq, error) {
 	if err != nil {
 		return r, err
 	}
-	return benchReq{r.action, b}, nil
+	return benchReq{r.header, b}, nil
 }

@@ -12,10 +12,16 @@ import (
 	"time"
 )
 
-// benchReq is one request ready to send: its SOAPAction header value and body.
+// benchReq is one request ready to send: its headers (shared, never modified)
+// and body.
 type benchReq struct {
-	action []string
+	header http.Header
 	body   []byte
+}
+
+// benchHeader is the header of every SOAP 1.1 request for action.
+func benchHeader(action string) http.Header {
+	return http.Header{"Content-Type": {"text/xml; charset=utf-8"}, "SOAPAction": {`"` + action + `"`}}
 }
 
 // benchSource hands out requests to the workers: round-robin over a fixed ring
@@ -68,6 +74,10 @@ const (
 // warmup+duration has passed; only requests started after the warm-up count.
 func benchLoad(ctx context.Context, tr *http.Transport, t benchTarget, src *benchSource, conns int, warmup, duration time.Duration) (*benchRun, error) {
 	var phase atomic.Int32
+	var win benchWindow
+	if warmup <= 0 {
+		win.open(ctx, t, &phase, duration) // before the first request, which must count
+	}
 	workers := make([]*benchWorker, conns)
 	var wg sync.WaitGroup
 	done := make(chan struct{})
@@ -77,31 +87,22 @@ func benchLoad(ctx context.Context, tr *http.Transport, t benchTarget, src *benc
 			return nil, err
 		}
 		workers[i] = w
-		wg.Add(1)
-		go func() { defer wg.Done(); w.loop(src) }()
+		wg.Go(func() { w.loop(src) })
 	}
 	go func() { wg.Wait(); close(done) }()
 
-	stopped := benchWait(ctx, done, warmup)
-	run := &benchRun{serverCPU: -1}
-	cpu0, cpuErr := benchProcessCPU(t.pid)
-	self0, _ := benchProcessCPU(0)
-	start := time.Now()
-	phase.Store(benchMeasure)
-	waitProfile := t.startProfile(ctx, duration)
+	stopped := false
+	if warmup > 0 {
+		stopped = benchWait(ctx, done, warmup)
+		win.open(ctx, t, &phase, duration)
+	}
 	if !stopped {
 		benchWait(ctx, done, duration)
 	}
 	phase.Store(benchStop)
-	run.elapsed = time.Since(start)
-	cpu1, cpuErr1 := benchProcessCPU(t.pid)
-	self1, _ := benchProcessCPU(0)
+	run := win.close(t)
 	<-done
-	run.profileErr = waitProfile()
-	if t.pid > 0 && cpuErr == nil && cpuErr1 == nil {
-		run.serverCPU = cpu1 - cpu0
-	}
-	run.clientCPU = self1 - self0
+	run.profileErr = win.waitProfile()
 	for _, w := range workers {
 		run.hist.merge(&w.hist)
 		run.requests += w.hist.n
@@ -111,10 +112,34 @@ func benchLoad(ctx context.Context, tr *http.Transport, t benchTarget, src *benc
 			run.firstErr = w.firstErr
 		}
 	}
-	if err := ctx.Err(); err != nil {
-		return run, err
+	return run, ctx.Err()
+}
+
+// benchWindow is the timed window: its start and the CPU times at its start.
+type benchWindow struct {
+	start        time.Time
+	server, self float64
+	serverErr    error
+	waitProfile  func() error
+}
+
+func (win *benchWindow) open(ctx context.Context, t benchTarget, phase *atomic.Int32, d time.Duration) {
+	win.server, win.serverErr = benchProcessCPU(t.pid)
+	win.self, _ = benchProcessCPU(0)
+	win.start = time.Now()
+	phase.Store(benchMeasure)
+	win.waitProfile = t.startProfile(ctx, d)
+}
+
+func (win *benchWindow) close(t benchTarget) *benchRun {
+	run := &benchRun{elapsed: time.Since(win.start), serverCPU: -1}
+	server, err := benchProcessCPU(t.pid)
+	self, _ := benchProcessCPU(0)
+	if t.pid > 0 && err == nil && win.serverErr == nil {
+		run.serverCPU = server - win.server
 	}
-	return run, nil
+	run.clientCPU = self - win.self
+	return run
 }
 
 // benchWait waits for d, for every worker to finish or for ctx; it reports
@@ -134,13 +159,14 @@ func benchWait(ctx context.Context, done <-chan struct{}, d time.Duration) bool 
 	return false
 }
 
-// benchWorker is one client connection's loop. It reuses its request and body
-// reader, so the generator allocates nothing per request beyond net/http.
+// benchWorker is one client connection's loop. Each request is a shallow copy
+// of a template with a fresh bytes.Reader over a pre-built body: the transport
+// may still read a request's body after RoundTrip has returned (it checks for
+// bytes beyond Content-Length once the response is in), so neither is reused.
 type benchWorker struct {
 	tr       *http.Transport
-	req      *http.Request
-	body     *benchBody
-	cur      []byte
+	tmpl     *http.Request
+	cur      []byte // the body being sent, for GetBody
 	phase    *atomic.Int32
 	hist     benchHist
 	errors   int64
@@ -148,20 +174,15 @@ type benchWorker struct {
 	firstErr string
 }
 
-// benchBody is a re-armable request body.
-type benchBody struct{ bytes.Reader }
-
-func (*benchBody) Close() error { return nil }
-
 func newBenchWorker(ctx context.Context, tr *http.Transport, u *url.URL, phase *atomic.Int32) (*benchWorker, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), nil)
+	tmpl, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), nil)
 	if err != nil {
 		return nil, err
 	}
-	req.Header["Content-Type"] = []string{"text/xml; charset=utf-8"}
-	w := &benchWorker{tr: tr, req: req, body: new(benchBody), phase: phase}
-	// Set once: the transport calls GetBody only to retry on a dead keep-alive connection.
-	req.GetBody = w.getBody
+	w := &benchWorker{tr: tr, tmpl: tmpl, phase: phase}
+	// Set once: the transport calls GetBody, from RoundTrip, only to resend on a keep-alive connection
+	// that the server had closed.
+	tmpl.GetBody = w.getBody
 	return w, nil
 }
 
@@ -193,35 +214,25 @@ func (w *benchWorker) loop(src *benchSource) {
 
 // do sends r and reads the whole response; any status but 200 is an error.
 func (w *benchWorker) do(r *benchReq) error {
+	req := new(http.Request)
+	*req = *w.tmpl
+	req.Header = r.header
+	req.Body = io.NopCloser(bytes.NewReader(r.body))
+	req.ContentLength = int64(len(r.body))
 	w.cur = r.body
-	w.body.Reset(r.body)
-	w.req.Body = w.body
-	w.req.ContentLength = int64(len(r.body))
-	w.req.Header["SOAPAction"] = r.action
-	resp, err := w.tr.RoundTrip(w.req)
+	resp, err := w.tr.RoundTrip(req)
 	if err != nil {
-		w.fresh()
 		return err
 	}
 	if resp.StatusCode != http.StatusOK {
 		sample, _ := io.ReadAll(io.LimitReader(resp.Body, 600))
 		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
-		w.fresh()
 		return fmt.Errorf("HTTP %d: %s", resp.StatusCode, bytes.TrimSpace(sample))
 	}
 	_, err = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	return err
-}
-
-// fresh replaces the request and body after a failure, when the transport may
-// still be reading the old ones.
-func (w *benchWorker) fresh() {
-	w.req = w.req.Clone(w.req.Context())
-	w.req.Header["SOAPAction"] = nil
-	w.req.GetBody = w.getBody
-	w.body = new(benchBody)
 }
 
 func (w *benchWorker) getBody() (io.ReadCloser, error) {

@@ -281,8 +281,7 @@ func benchPost(ctx context.Context, tr *http.Transport, u *url.URL, r benchReq) 
 	if err != nil {
 		return 0, nil, err
 	}
-	req.Header.Set("Content-Type", "text/xml; charset=utf-8")
-	req.Header["SOAPAction"] = r.action
+	req.Header = r.header.Clone()
 	resp, err := (&http.Client{Transport: tr, Timeout: 30 * time.Second}).Do(req)
 	if err != nil {
 		return 0, nil, err

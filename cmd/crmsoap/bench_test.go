@@ -4,8 +4,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -71,12 +76,57 @@ func TestBenchSign_DistinctVerifiable(t *testing.T) {
 			t.Fatalf("envelope %d refused: %v\n%s", i, err, r.body)
 		}
 		op := res.Body.ChildElements()[0].Tag
-		if want := strings.TrimSuffix(strings.TrimPrefix(r.action[0], `"urn:crmsoap:v1#`), `"`); op != want || res.Client != "bench" {
+		if want := strings.TrimSuffix(strings.TrimPrefix(r.header["SOAPAction"][0], `"urn:crmsoap:v1#`), `"`); op != want || res.Client != "bench" {
 			t.Errorf("envelope %d: client %q operation %s, want bench and %s", i, res.Client, op, want)
 		}
 	}
 	if _, err := v.Verify(parse(reqs[0].body)); err == nil {
 		t.Error("a pre-signed envelope sent twice was accepted, want a replay refusal")
+	}
+}
+
+// TestBenchLoad_BodiesIntact checks on the server side that every request
+// arrives whole with its own headers, and that a source of unique envelopes
+// ends the run when it is used up.
+func TestBenchLoad_BodiesIntact(t *testing.T) {
+	var bad atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		want := benchGet(0)
+		if m := benchIDPattern.FindSubmatch(body); m != nil {
+			id, _ := strconv.ParseInt(string(m[1]), 10, 64)
+			want = benchGet(id)
+		}
+		if err != nil || !bytes.Equal(body, want.body) || r.Header.Get("SOAPAction") != want.header["SOAPAction"][0] {
+			bad.Add(1)
+			http.Error(w, "mangled request", http.StatusBadRequest)
+			return
+		}
+		w.Write([]byte("<ok/>"))
+	}))
+	defer srv.Close()
+	u, _ := url.Parse(srv.URL)
+	tr := &http.Transport{MaxIdleConnsPerHost: 16}
+	defer tr.CloseIdleConnections()
+	ring := &benchSource{reqs: make([]benchReq, 64), cycle: true}
+	for i := range ring.reqs {
+		ring.reqs[i] = benchGet(int64(i * 1000))
+	}
+	run, err := benchLoad(context.Background(), tr, benchTarget{url: u, pid: -1}, ring, 16, 50*time.Millisecond, 400*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.requests == 0 || run.errors != 0 || bad.Load() != 0 || run.ranOut {
+		t.Errorf("%d requests, %d errors (%s), %d mangled on arrival, ran out %t; want requests, no errors, not run out",
+			run.requests, run.errors, run.firstErr, bad.Load(), run.ranOut)
+	}
+	once := &benchSource{reqs: ring.reqs[:40]}
+	run, err = benchLoad(context.Background(), tr, benchTarget{url: u, pid: -1}, once, 4, 0, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !run.ranOut || run.requests != 40 || run.elapsed > 5*time.Second {
+		t.Errorf("40 unique envelopes: ran out %t after %d requests in %v, want ran out after 40, early", run.ranOut, run.requests, run.elapsed)
 	}
 }
 
