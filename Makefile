@@ -5,15 +5,18 @@ BIN       ?= bin/crmsoap
 RUN_FLAGS ?= --insecure-no-auth
 FUZZTIME  ?= 10s
 
-.PHONY: run test build generate check-generate lint interop bench fuzz ci
+.PHONY: run test test-deps build generate check-generate lint interop bench fuzz ci
 
 ## run: start the server on 127.0.0.1:8080 with ./crm.db (development mode: no signature checks)
 run:
 	$(GO) run ./cmd/crmsoap serve $(RUN_FLAGS)
 
-## test: every Go test, with the race detector
-test:
+## test: every Go test, with the race detector (installs xmlsec1 and zeep first: WS-Security tests check against them)
+test: test-deps
 	$(GO) test -race -count=1 ./...
+
+test-deps:
+	CRMSOAP_INTEROP_ONLY="zeep xmlsec" bash interop/run.sh --install-only
 
 ## build: the binary in bin/
 build:

@@ -7,6 +7,7 @@
 # line from the templates in interop/xmlsec/; xmlsec1 verifies the server's signatures.
 #
 #   bash interop/run.sh            (what `make interop` runs)
+#   bash interop/run.sh --install-only   (only the installs: `make test` needs xmlsec1 and zeep too)
 #
 # Installs what is missing (Debian packages, then node-soap from interop/package-lock.json),
 # builds the server, starts it on 127.0.0.1:0 with a throw-away database, runs every client,
@@ -85,6 +86,9 @@ done
 mapfile -t deb_packages < <(printf '%s\n' "${deb_packages[@]}" | sort -u)
 install_debian "${deb_packages[@]}"
 $needs_node && install_node
+if [[ ${1:-} == --install-only ]]; then
+	exit 0
+fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/crmsoap-interop.XXXXXX")
 declare -A server_pids=()
