@@ -3,9 +3,6 @@ package soap
 import (
 	"bytes"
 	"encoding/xml"
-	"errors"
-	"io"
-	"strconv"
 	"strings"
 
 	"github.com/beevik/etree"
@@ -37,103 +34,14 @@ func (e *mustUnderstandError) Error() string {
 	return "header block " + strings.Join(names, ", ") + " marked mustUnderstand is not understood"
 }
 
-// scan is the single token pass over unverified bytes that runs before any tree
-// is built: it refuses any DOCTYPE (and so every entity trick) and processing
-// instructions other than the XML declaration, bounds depth and element count,
-// and insists on exactly one root element.
-func scan(unverified []byte, maxDepth, maxElements int) error {
-	d := xml.NewDecoder(bytes.NewReader(unverified))
-	d.Strict = true     // unknown entities are errors; no CharsetReader: only UTF-8
-	var open []xml.Name // RawToken does not match end tags to start tags: do it here
-	depth, elements, roots, tokens := 0, 0, 0, 0
-	for ; ; tokens++ {
-		tok, err := d.RawToken()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return malformed("XML is not well-formed: %v", trimXMLError(err))
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			open = append(open, t.Name)
-			depth++
-			elements++
-			if depth == 1 {
-				roots++
-			}
-			switch {
-			case roots > 1:
-				return malformed("XML has more than one root element")
-			case depth > maxDepth:
-				return malformed("XML nesting exceeds %d levels", maxDepth)
-			case elements > maxElements:
-				return malformed("XML has more than %d elements", maxElements)
-			}
-		case xml.EndElement:
-			if depth == 0 || open[depth-1] != t.Name {
-				line, _ := d.InputPos()
-				return malformed("XML is not well-formed: unexpected end tag </%s> (line %d)", qname(t.Name), line)
-			}
-			open = open[:depth-1]
-			depth--
-		case xml.Directive:
-			if bytes.HasPrefix(bytes.TrimSpace(t), []byte("DOCTYPE")) {
-				return malformed("DOCTYPE is not allowed")
-			}
-			return malformed("XML directives are not allowed")
-		case xml.ProcInst:
-			if t.Target != "xml" {
-				return malformed("processing instructions are not allowed")
-			}
-			if tokens != 0 {
-				return malformed("the XML declaration must come first")
-			}
-		case xml.CharData:
-			if depth == 0 && len(bytes.TrimSpace(t)) != 0 {
-				return malformed("text outside the root element")
-			}
-		}
-	}
-	if roots == 0 {
-		return malformed("XML has no root element")
-	}
-	if depth != 0 {
-		return malformed("XML is not well-formed: unexpected end of input")
-	}
-	return nil
-}
-
-func qname(n xml.Name) string {
-	if n.Space == "" {
-		return n.Local
-	}
-	return n.Space + ":" + n.Local
-}
-
-// trimXMLError drops the "XML syntax error on line N: " decoration to keep fault
-// text short but keeps the line.
-func trimXMLError(err error) string {
-	var se *xml.SyntaxError
-	if errors.As(err, &se) {
-		return se.Msg + " (line " + strconv.Itoa(se.Line) + ")"
-	}
-	return err.Error()
-}
-
-// parseEnvelope scans, parses and checks the structure of an envelope that
-// arrived on the transport of version want.
+// parseEnvelope parses (one pass, see xmlParser) and checks the structure of an
+// envelope that arrived on the transport of version want.
 func parseEnvelope(raw []byte, want Version, maxDepth, maxElements int) (*Envelope, error) {
 	// A UTF-8 byte order mark is allowed before the XML declaration.
 	unverified := bytes.TrimPrefix(raw, []byte("\ufeff"))
-	if err := scan(unverified, maxDepth, maxElements); err != nil {
+	doc, err := parseXML(unverified, maxDepth, maxElements)
+	if err != nil {
 		return nil, err
-	}
-	doc := etree.NewDocument()
-	doc.ReadSettings.MaxDepth = maxDepth + 1
-	doc.ReadSettings.CharsetReader = refuseCharset
-	if err := doc.ReadFromBytes(unverified); err != nil {
-		return nil, malformed("XML is not well-formed: %v", trimXMLError(err))
 	}
 	root := doc.Root()
 	if root == nil || root.Tag != "Envelope" {
@@ -152,10 +60,6 @@ func parseEnvelope(raw []byte, want Version, maxDepth, maxElements int) (*Envelo
 		return nil, err
 	}
 	return env, nil
-}
-
-func refuseCharset(charset string, _ io.Reader) (io.Reader, error) {
-	return nil, errors.New("charset " + charset + " is not supported: send UTF-8")
 }
 
 func versionOf(ns string) Version {

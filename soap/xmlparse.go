@@ -1,0 +1,520 @@
+package soap
+
+import (
+	"bytes"
+	"strconv"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/beevik/etree"
+)
+
+// xmlParser is the one pass over untrusted request bytes. It is a strict,
+// non-validating XML 1.0 parser: it enforces the limits while it reads (a
+// DOCTYPE or any other directive, processing instructions other than the XML
+// declaration, depth, element count), checks well-formedness (matching tags,
+// unique attributes, declared namespace prefixes, legal names and characters,
+// valid UTF-8, only the five predefined entities and character references) and
+// records the document as flat nodes, then builds the etree document etree's own
+// parser would build for the same bytes in a handful of allocations.
+//
+// It allocates O(input): nodes, attributes and decoded text are at most a small
+// constant per input byte, and a parser is reused through parserPool.
+type xmlParser struct {
+	in          []byte
+	maxDepth    int
+	maxElements int
+
+	nodes []xnode
+	attrs []xattr
+	arena []byte // decoded text (references, line ends): string space beyond len(in)
+	open  []openElem
+	ns    nsScope
+	keys  []attrKey // scratch for the unique-attribute check
+
+	elements, texts, comments, procInsts int
+	docKids                              int32
+}
+
+// span is a string in the parser's string space: offsets below len(in) are in
+// the input, offsets from len(in) on are in the arena.
+type span struct{ start, end int32 }
+
+type xkind uint8
+
+const (
+	xElement xkind = iota
+	xText
+	xComment
+	xProcInst
+)
+
+// xnode is one token of the document, in document order.
+type xnode struct {
+	kind   xkind
+	parent int32 // ordinal of the parent element, -1 for the document
+	ord    int32 // element: its ordinal among elements
+	a, b   span  // element: name; text and comment: data; PI: target, instruction
+	attr0  int32 // element: its first attribute in attrs
+	nattr  int32
+	nkids  int32
+}
+
+type xattr struct{ name, value span }
+
+type openElem struct {
+	node   int32
+	name   span
+	nsMark int32 // namespace bindings in scope before this element's declarations
+}
+
+// maxXMLInput keeps every offset of the string space (input plus arena, at most
+// twice the input) in an int32.
+const maxXMLInput = 1 << 30
+
+var parserPool = sync.Pool{New: func() any { return new(xmlParser) }}
+
+// parseXML parses unverified (a byte order mark already removed) into a new
+// document. Every refusal is an *Error with Code CodeMalformedRequest.
+func parseXML(unverified []byte, maxDepth, maxElements int) (*etree.Document, error) {
+	p := parserPool.Get().(*xmlParser)
+	p.reset(unverified, maxDepth, maxElements)
+	var doc *etree.Document
+	err := p.parse()
+	if err == nil {
+		doc = p.build()
+	}
+	p.release()
+	return doc, err
+}
+
+func (p *xmlParser) reset(in []byte, maxDepth, maxElements int) {
+	p.in, p.maxDepth, p.maxElements = in, maxDepth, maxElements
+	p.nodes, p.attrs, p.arena, p.open, p.keys = p.nodes[:0], p.attrs[:0], p.arena[:0], p.open[:0], p.keys[:0]
+	p.ns.reset()
+	p.elements, p.texts, p.comments, p.procInsts, p.docKids = 0, 0, 0, 0, 0
+}
+
+// release returns p to the pool, unless a large document grew its slices (one
+// huge request must not pin memory for ever).
+func (p *xmlParser) release() {
+	p.in = nil
+	if cap(p.nodes) > 4096 || cap(p.attrs) > 4096 || cap(p.arena) > 64<<10 || p.ns.large() {
+		return
+	}
+	parserPool.Put(p)
+}
+
+func (p *xmlParser) parse() error {
+	in := p.in
+	if len(in) >= maxXMLInput {
+		return malformed("XML document is too large")
+	}
+	i := 0
+	if isXMLDecl(in) {
+		var err error
+		if i, err = p.xmlDecl(); err != nil {
+			return err
+		}
+	}
+	for i < len(in) {
+		var err error
+		switch {
+		case in[i] != '<' && len(p.open) == 0:
+			i, err = p.prologText(i)
+		case in[i] != '<':
+			i, err = p.text(i)
+		case i+1 >= len(in):
+			err = p.eof(len(in))
+		case in[i+1] == '/':
+			i, err = p.endTag(i)
+		case in[i+1] == '?':
+			err = p.procInst(i)
+		case in[i+1] == '!':
+			i, err = p.bang(i)
+		default:
+			i, err = p.startTag(i)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if n := len(p.open); n > 0 {
+		return p.syntaxError(len(in), "unexpected end of input: <"+p.clip(p.open[n-1].name)+"> is not closed")
+	}
+	if p.elements == 0 {
+		return malformed("XML has no root element")
+	}
+	return nil
+}
+
+// addNode appends n as the next child of the innermost open element, or of the
+// document.
+func (p *xmlParser) addNode(n xnode) {
+	n.parent = -1
+	if k := len(p.open); k > 0 {
+		parent := &p.nodes[p.open[k-1].node]
+		parent.nkids++
+		n.parent = parent.ord
+	} else {
+		p.docKids++
+	}
+	p.nodes = append(p.nodes, n)
+}
+
+// startTag reads <name attr="value" ...> or <name .../> at in[i] == '<'.
+func (p *xmlParser) startTag(lt int) (int, error) {
+	in := p.in
+	depth := len(p.open) + 1
+	p.elements++
+	switch {
+	case depth == 1 && p.elements > 1:
+		return 0, malformed("XML has more than one root element")
+	case depth > p.maxDepth:
+		return 0, malformed("XML nesting exceeds %d levels", p.maxDepth)
+	case p.elements > p.maxElements:
+		return 0, malformed("XML has more than %d elements", p.maxElements)
+	}
+	end, err := p.name(lt + 1)
+	if err != nil {
+		return 0, err
+	}
+	if end == lt+1 {
+		return 0, p.syntaxError(lt, "expected element name after <")
+	}
+	name := span{int32(lt + 1), int32(end)}
+	attr0 := len(p.attrs)
+	i, empty := end, false
+	for {
+		j := skipSpace(in, i)
+		if j >= len(in) {
+			return 0, p.eof(j)
+		}
+		if c := in[j]; c == '>' || c == '/' {
+			if c == '/' {
+				if j+1 >= len(in) {
+					return 0, p.eof(j + 1)
+				}
+				if in[j+1] != '>' {
+					return 0, p.syntaxError(j, "expected /> in element <"+p.clip(name)+">")
+				}
+				empty, j = true, j+1
+			}
+			i = j + 1
+			break
+		}
+		if j == i {
+			return 0, p.syntaxError(j, "expected whitespace, an attribute, /> or > in element <"+p.clip(name)+">")
+		}
+		if i, err = p.attribute(j, name); err != nil {
+			return 0, err
+		}
+	}
+	nsMark, err := p.bindNamespaces(lt, name, attr0)
+	if err != nil {
+		return 0, err
+	}
+	ord := int32(p.elements - 1)
+	p.addNode(xnode{kind: xElement, ord: ord, a: name, attr0: int32(attr0), nattr: int32(len(p.attrs) - attr0)})
+	if empty {
+		p.ns.pop(p, nsMark)
+	} else {
+		p.open = append(p.open, openElem{node: int32(len(p.nodes) - 1), name: name, nsMark: nsMark})
+	}
+	return i, nil
+}
+
+// attribute reads name="value" at in[i], the start of the name.
+func (p *xmlParser) attribute(i int, elem span) (int, error) {
+	in := p.in
+	end, err := p.name(i)
+	if err != nil {
+		return 0, err
+	}
+	if end == i {
+		return 0, p.syntaxError(i, "expected attribute name in element <"+p.clip(elem)+">")
+	}
+	name := span{int32(i), int32(end)}
+	j := skipSpace(in, end)
+	if j >= len(in) {
+		return 0, p.eof(j)
+	}
+	if in[j] != '=' {
+		return 0, p.syntaxError(j, "attribute name without = in element <"+p.clip(elem)+">")
+	}
+	j = skipSpace(in, j+1)
+	if j >= len(in) {
+		return 0, p.eof(j)
+	}
+	if q := in[j]; q != '"' && q != '\'' {
+		return 0, p.syntaxError(j, "unquoted or missing attribute value in element <"+p.clip(elem)+">")
+	}
+	value, next, err := p.attrValue(j + 1)
+	if err != nil {
+		return 0, err
+	}
+	p.attrs = append(p.attrs, xattr{name: name, value: value})
+	return next, nil
+}
+
+// endTag reads </name> at in[i] == '<' and closes the innermost open element.
+func (p *xmlParser) endTag(lt int) (int, error) {
+	in := p.in
+	end, err := p.name(lt + 2)
+	if err != nil {
+		return 0, err
+	}
+	if end == lt+2 {
+		return 0, p.syntaxError(lt, "expected element name after </")
+	}
+	name := span{int32(lt + 2), int32(end)}
+	j := skipSpace(in, end)
+	if j >= len(in) {
+		return 0, p.eof(j)
+	}
+	if in[j] != '>' {
+		return 0, p.syntaxError(j, "invalid characters between </"+p.clip(name)+" and >")
+	}
+	k := len(p.open)
+	if k == 0 {
+		return 0, p.syntaxError(lt, "unexpected end tag </"+p.clip(name)+">")
+	}
+	top := p.open[k-1]
+	if !bytes.Equal(in[top.name.start:top.name.end], in[name.start:name.end]) {
+		return 0, p.syntaxError(lt, "end tag </"+p.clip(name)+"> does not match start tag <"+p.clip(top.name)+">")
+	}
+	p.ns.pop(p, top.nsMark)
+	p.open = p.open[:k-1]
+	return j + 1, nil
+}
+
+// bang reads what starts with <!: a comment, a CDATA section, or a directive,
+// which is refused at once.
+func (p *xmlParser) bang(lt int) (int, error) {
+	in := p.in
+	rest := in[lt+2:]
+	switch {
+	case bytes.HasPrefix(rest, []byte("--")):
+		return p.comment(lt)
+	case bytes.HasPrefix(rest, []byte("[CDATA[")):
+		if len(p.open) == 0 {
+			return 0, malformed("text outside the root element")
+		}
+		return p.cdata(lt)
+	case len(rest) > 0 && rest[0] == '-':
+		if len(rest) == 1 {
+			return 0, p.eof(len(in))
+		}
+		return 0, p.syntaxError(lt, "invalid sequence <!- not part of <!--")
+	case len(rest) > 0 && rest[0] == '[':
+		if len(rest) < len("[CDATA[") && bytes.HasPrefix([]byte("[CDATA["), rest) {
+			return 0, p.eof(len(in))
+		}
+		return 0, p.syntaxError(lt, "invalid <![ sequence")
+	}
+	if bytes.HasPrefix(rest[skipSpace(rest, 0):], []byte("DOCTYPE")) {
+		return 0, malformed("DOCTYPE is not allowed")
+	}
+	return 0, malformed("XML directives are not allowed")
+}
+
+// comment reads <!-- ... --> at in[lt]; "--" may only end it.
+func (p *xmlParser) comment(lt int) (int, error) {
+	in := p.in
+	start := lt + 4
+	k := bytes.Index(in[start:], []byte("--"))
+	if k < 0 {
+		return 0, p.eof(len(in))
+	}
+	end := start + k
+	if end+2 >= len(in) {
+		return 0, p.eof(len(in))
+	}
+	if in[end+2] != '>' {
+		return 0, p.syntaxError(end, `invalid sequence "--" not allowed in comments`)
+	}
+	if err := p.checkChars(start, end); err != nil {
+		return 0, err
+	}
+	// Like encoding/xml, comment text is kept as written (no line-end normalization).
+	p.comments++
+	p.addNode(xnode{kind: xComment, a: span{int32(start), int32(end)}})
+	return end + 3, nil
+}
+
+// procInst refuses a processing instruction; the XML declaration at the very
+// start was read by xmlDecl.
+func (p *xmlParser) procInst(lt int) error {
+	end, err := p.name(lt + 2)
+	if err == nil && string(p.in[lt+2:end]) == "xml" {
+		return malformed("the XML declaration must come first")
+	}
+	return malformed("processing instructions are not allowed")
+}
+
+// prologText reads text outside the root element: white space only.
+func (p *xmlParser) prologText(i int) (int, error) {
+	j := skipSpace(p.in, i)
+	if j < len(p.in) && p.in[j] != '<' {
+		return 0, malformed("text outside the root element")
+	}
+	s := span{int32(i), int32(j)}
+	if bytes.IndexByte(p.in[i:j], '\r') >= 0 {
+		a0 := len(p.arena)
+		p.arena = normalizeLineEnds(append(p.arena, p.in[i:j]...), a0)
+		s = p.arenaSpan(a0)
+	}
+	p.addText(s)
+	return j, nil
+}
+
+func (p *xmlParser) addText(s span) {
+	p.texts++
+	p.addNode(xnode{kind: xText, a: s})
+}
+
+// xmlDecl reads the XML declaration at the start of the input:
+// <?xml version="1.0" (encoding="UTF-8")? (standalone="yes"|"no")? ?>
+func (p *xmlParser) xmlDecl() (int, error) {
+	in := p.in
+	instStart := skipSpace(in, len("<?xml"))
+	if instStart == len("<?xml") && in[instStart] != '?' {
+		return 0, p.syntaxError(instStart, "malformed XML declaration")
+	}
+	end := bytes.Index(in, []byte("?>"))
+	if end < 0 {
+		return 0, p.eof(len(in))
+	}
+	inst := in[instStart:end]
+	d := declReader{b: inst}
+	version, ok := d.param("version", true, false)
+	if !ok {
+		return 0, p.syntaxError(instStart+d.i, "the XML declaration needs a version: <?xml version=\"1.0\" encoding=\"UTF-8\"?>")
+	}
+	if version != "1.0" {
+		return 0, malformed("XML version %q is not supported: send XML 1.0", clipString(version))
+	}
+	if enc, found := d.param("encoding", false, true); found && !eqFoldASCII(enc, "utf-8") {
+		return 0, malformed("the XML declaration says encoding %q: send UTF-8", clipString(enc))
+	}
+	if sa, found := d.param("standalone", false, true); found && sa != "yes" && sa != "no" {
+		return 0, p.syntaxError(instStart+d.i, "standalone must be \"yes\" or \"no\" in the XML declaration")
+	}
+	if d.i = skipSpace(inst, d.i); d.i != len(inst) || d.bad {
+		return 0, p.syntaxError(instStart+d.i, "malformed XML declaration")
+	}
+	if err := p.checkChars(instStart, end); err != nil {
+		return 0, err
+	}
+	p.procInsts++
+	p.addNode(xnode{kind: xProcInst, a: span{2, 5}, b: span{int32(instStart), int32(end)}})
+	return end + 2, nil
+}
+
+// isXMLDecl reports whether in starts with an XML declaration (and not with a
+// processing instruction whose target merely starts with "xml").
+func isXMLDecl(in []byte) bool {
+	return len(in) > 5 && bytes.HasPrefix(in, []byte("<?xml")) && in[5] < utf8.RuneSelf && !nameByte[in[5]]
+}
+
+// declReader reads the pseudo-attributes of the XML declaration in order.
+type declReader struct {
+	b   []byte
+	i   int
+	bad bool
+}
+
+// param reads ` name="value"` (or single quotes) when it comes next, after
+// white space when space is set; found is false when something else comes next.
+func (d *declReader) param(name string, required, space bool) (value string, found bool) {
+	j := skipSpace(d.b, d.i)
+	if space && j == d.i || !bytes.HasPrefix(d.b[j:], []byte(name)) {
+		if required {
+			d.bad = true
+		}
+		return "", false
+	}
+	j = skipSpace(d.b, j+len(name))
+	if j >= len(d.b) || d.b[j] != '=' {
+		d.bad = true
+		return "", false
+	}
+	j = skipSpace(d.b, j+1)
+	if j >= len(d.b) || d.b[j] != '"' && d.b[j] != '\'' {
+		d.bad = true
+		return "", false
+	}
+	k := bytes.IndexByte(d.b[j+1:], d.b[j])
+	if k < 0 {
+		d.bad = true
+		return "", false
+	}
+	d.i = j + 1 + k + 1
+	return string(d.b[j+1 : j+1+k]), true
+}
+
+func eqFoldASCII(s, lower string) bool {
+	if len(s) != len(lower) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && isSpaceByte(b[i]) {
+		i++
+	}
+	return i
+}
+
+func isSpaceByte(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// syntaxError is a well-formedness error at input offset off, with its line
+// and column (in characters) so that a one-line envelope still points at it.
+func (p *xmlParser) syntaxError(off int, msg string) *Error {
+	line, col := position(p.in, off)
+	return &Error{Code: CodeMalformedRequest, Message: "XML is not well-formed: " + msg +
+		" (line " + strconv.Itoa(line) + ", column " + strconv.Itoa(col) + ")"}
+}
+
+func (p *xmlParser) eof(off int) *Error { return p.syntaxError(off, "unexpected end of input") }
+
+func position(in []byte, off int) (line, col int) {
+	off = min(off, len(in))
+	before := in[:off]
+	line = 1 + bytes.Count(before, []byte("\n"))
+	lineStart := bytes.LastIndexByte(before, '\n') + 1
+	return line, 1 + len(bytes.Runes(before[lineStart:]))
+}
+
+// clip is a name or other token from the input, shortened for a message.
+func (p *xmlParser) clip(s span) string { return clipString(string(p.bytesOf(s))) }
+
+func clipString(s string) string {
+	const max = 64
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && s[cut]&0xC0 == 0x80 {
+		cut--
+	}
+	return s[:cut] + "..."
+}
+
+// bytesOf is the text of s; an arena slice is valid until the next append.
+func (p *xmlParser) bytesOf(s span) []byte {
+	if n := int32(len(p.in)); s.start >= n {
+		return p.arena[s.start-n : s.end-n]
+	}
+	return p.in[s.start:s.end]
+}
