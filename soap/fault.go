@@ -162,7 +162,7 @@ func writeFaultEnvelope(buf *bytes.Buffer, v Version, f *fault) error {
 			open, end = "<env:Detail>", "</env:Detail>"
 		}
 		buf.WriteString(open)
-		if err := xml.NewEncoder(buf).Encode(f.detail); err != nil {
+		if err := encodeXML(buf, f.detail); err != nil {
 			return err
 		}
 		buf.WriteString(end)
@@ -266,7 +266,7 @@ func openEnvelope(buf *bytes.Buffer, v Version) {
 	}
 }
 
-func escape(buf *bytes.Buffer, s string) { _ = xml.EscapeText(buf, []byte(s)) }
+func escape(buf *bytes.Buffer, s string) { escapeString(buf, s) }
 
 // contentTypeOf is the response media type of version v.
 func contentTypeOf(v Version) string {

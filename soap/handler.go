@@ -122,6 +122,7 @@ func NewHandler(cfg Config) (*Handler, error) {
 			return nil, fmt.Errorf("soap: operation %s: %w", op.name.Local, err)
 		}
 		h.routes[op.name] = &route{op: op, plan: plan}
+		planFor(op.resType) // compile the response encoder now, not on the first request
 	}
 	if cfg.WSDL != nil {
 		t, err := newWSDLTemplate(cfg.WSDL)

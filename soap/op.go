@@ -12,6 +12,7 @@ type Operation struct {
 	name    xml.Name
 	action  string
 	reqType reflect.Type
+	resType reflect.Type // *Resp
 	call    func(ctx context.Context, req any) (any, error)
 }
 
@@ -20,8 +21,8 @@ type Operation struct {
 var errNilResponse = errors.New("operation returned a nil response and a nil error")
 
 // Op makes an Operation for handler fn: Req is decoded strictly from the body
-// element name, and the returned *Resp is marshalled (encoding/xml) as the
-// response body. Req and Resp are structs such as the types gowsdl generates;
+// element name, and the returned *Resp is marshalled as encoding/xml would
+// (see encodeXML) as the response body. Req and Resp are structs such as the types gowsdl generates;
 // Resp carries its own XMLName with its namespace. action is the operation's
 // SOAPAction (SOAP 1.1) or action parameter (SOAP 1.2).
 func Op[Req, Resp any](name xml.Name, action string, fn func(context.Context, *Req) (*Resp, error)) Operation {
@@ -29,6 +30,7 @@ func Op[Req, Resp any](name xml.Name, action string, fn func(context.Context, *R
 		name:    name,
 		action:  action,
 		reqType: reflect.TypeFor[Req](),
+		resType: reflect.TypeFor[*Resp](),
 		call: func(ctx context.Context, req any) (any, error) {
 			resp, err := fn(ctx, req.(*Req))
 			if err != nil {

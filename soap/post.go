@@ -169,7 +169,7 @@ func (h *Handler) respond(ctx context.Context, w http.ResponseWriter, x *exchang
 	openEnvelope(buf, x.version)
 	p := envPrefix(x.version)
 	buf.WriteString("<" + p + ":Body>")
-	if err := xml.NewEncoder(buf).Encode(resp); err != nil {
+	if err := encodeXML(buf, resp); err != nil {
 		h.fail(ctx, w, x, fmt.Errorf("marshal %T: %w", resp, err))
 		return
 	}
