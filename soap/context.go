@@ -10,10 +10,31 @@ const (
 	requestIDKey
 )
 
+// requestContext is the context of one request as the handler builds it: the
+// request ID, and the SOAP version once the envelope is parsed, answered by one
+// Value method rather than one context.WithValue (and allocation) each.
+type requestContext struct {
+	context.Context
+	id      string
+	version Version // 0 until the envelope is parsed
+}
+
+func (c *requestContext) Value(key any) any {
+	if key == versionKey || key == requestIDKey {
+		return c
+	}
+	return c.Context.Value(key)
+}
+
 // VersionFrom is the SOAP version of the request in ctx, 0 when there is none.
 func VersionFrom(ctx context.Context) Version {
-	v, _ := ctx.Value(versionKey).(Version)
-	return v
+	switch v := ctx.Value(versionKey).(type) {
+	case *requestContext:
+		return v.version
+	case Version:
+		return v
+	}
+	return 0
 }
 
 // PrincipalFrom is the authenticated principal of the request in ctx, "" when
@@ -31,14 +52,17 @@ func WithPrincipal(ctx context.Context, name string) context.Context {
 
 // RequestIDFrom is the ID of the request in ctx (also sent as X-Request-Id).
 func RequestIDFrom(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
+	if c, ok := ctx.Value(requestIDKey).(*requestContext); ok {
+		return c.id
+	}
+	return ""
 }
 
+// withVersion records the SOAP version in the request's context.
 func withVersion(ctx context.Context, v Version) context.Context {
+	if c, ok := ctx.(*requestContext); ok {
+		c.version = v
+		return c
+	}
 	return context.WithValue(ctx, versionKey, v)
-}
-
-func withRequestID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, requestIDKey, id)
 }

@@ -154,6 +154,37 @@ func opaque(t reflect.Type) bool {
 // namespace every child must be in unless its field's tag names another; path is
 // el's path below the body element, for messages ("" for the body element).
 func (p *structPlan) decode(el *etree.Element, v reflect.Value, ns, path string) *Error {
+	return p.decodeAt(el, v, ns, where{top: el, prefix: path})
+}
+
+// where names elements in messages by their path below the body element. The
+// path is made from the tree (el's parents up to top) only when there is a
+// message to write, so a request that decodes builds no path at all.
+type where struct {
+	top    *etree.Element // the element whose path is prefix
+	prefix string
+}
+
+func (w where) path(el *etree.Element) string {
+	n := len(w.prefix)
+	for e := el; e != w.top && e != nil; e = e.Parent() {
+		n += len(e.Tag) + 1
+	}
+	b := make([]byte, n)
+	i := n
+	for e := el; e != w.top && e != nil; e = e.Parent() {
+		i -= copy(b[i-len(e.Tag):], e.Tag)
+		i--
+		b[i] = '/'
+	}
+	copy(b, w.prefix)
+	if w.prefix == "" && n > 0 {
+		return string(b[1:])
+	}
+	return string(b)
+}
+
+func (p *structPlan) decodeAt(el *etree.Element, v reflect.Value, ns string, w where) *Error {
 	var seenBits uint64
 	var seen []bool
 	if len(p.fields) > 64 {
@@ -163,17 +194,18 @@ func (p *structPlan) decode(el *etree.Element, v reflect.Value, ns, path string)
 		switch t := tok.(type) {
 		case *etree.CharData:
 			if !isBlank(t.Data) {
-				where := path
-				if where == "" {
-					where = el.Tag
+				path := w.path(el)
+				at := path
+				if at == "" {
+					at = el.Tag
 				}
-				return invalid(path, "unexpected text in %q", where)
+				return invalid(path, "unexpected text in %q", at)
 			}
 		case *etree.Element:
-			childPath := joinPath(path, t.Tag)
 			i, ok := p.byName[t.Tag]
 			if !ok {
-				return invalid(childPath, "unexpected element %q", childPath)
+				path := w.path(t)
+				return invalid(path, "unexpected element %q", path)
 			}
 			fp := p.fields[i]
 			want := fp.space
@@ -181,11 +213,13 @@ func (p *structPlan) decode(el *etree.Element, v reflect.Value, ns, path string)
 				want = ns
 			}
 			if got := t.NamespaceURI(); got != want {
-				return invalid(childPath, "unexpected element %q in namespace %q (want %q)", childPath, got, want)
+				path := w.path(t)
+				return invalid(path, "unexpected element %q in namespace %q (want %q)", path, got, want)
 			}
 			if !fp.repeated {
 				if seen != nil && seen[i] || seen == nil && seenBits&(1<<i) != 0 {
-					return invalid(childPath, "duplicate element %q", childPath)
+					path := w.path(t)
+					return invalid(path, "duplicate element %q", path)
 				}
 				if seen != nil {
 					seen[i] = true
@@ -193,7 +227,7 @@ func (p *structPlan) decode(el *etree.Element, v reflect.Value, ns, path string)
 					seenBits |= 1 << i
 				}
 			}
-			if err := fp.decode(t, v, want, childPath); err != nil {
+			if err := fp.decode(t, v, want, w); err != nil {
 				return err
 			}
 		}
@@ -201,8 +235,8 @@ func (p *structPlan) decode(el *etree.Element, v reflect.Value, ns, path string)
 	return nil
 }
 
-func (fp *fieldPlan) decode(el *etree.Element, parent reflect.Value, ns, path string) *Error {
-	isNil, err := nilled(el, path)
+func (fp *fieldPlan) decode(el *etree.Element, parent reflect.Value, ns string, w where) *Error {
+	isNil, err := nilled(el, w)
 	if err != nil || isNil {
 		return err
 	}
@@ -218,13 +252,14 @@ func (fp *fieldPlan) decode(el *etree.Element, parent reflect.Value, ns, path st
 		dst = nv.Elem()
 	}
 	if fp.sub != nil {
-		return fp.sub.decode(el, dst, ns, path)
+		return fp.sub.decodeAt(el, dst, ns, w)
 	}
-	text, err := leafText(el, path)
+	text, err := leafText(el, w)
 	if err != nil {
 		return err
 	}
 	if perr := fp.leaf(text, dst); perr != nil {
+		path := w.path(el)
 		return invalid(path, "%s: %v", path, perr)
 	}
 	return nil
@@ -232,7 +267,7 @@ func (fp *fieldPlan) decode(el *etree.Element, parent reflect.Value, ns, path st
 
 // nilled reports whether el carries xsi:nil="true"; such an element leaves its
 // field at the zero value and must be empty.
-func nilled(el *etree.Element, path string) (bool, *Error) {
+func nilled(el *etree.Element, w where) (bool, *Error) {
 	for i := range el.Attr {
 		a := &el.Attr[i]
 		if a.Key != "nil" || a.Space == "" || a.NamespaceURI() != xsiNS {
@@ -248,6 +283,7 @@ func nilled(el *etree.Element, path string) (bool, *Error) {
 			if _, ok := tok.(*etree.Comment); ok {
 				continue
 			}
+			path := w.path(el)
 			return false, invalid(path, "%s: an element with xsi:nil=\"true\" must be empty", path)
 		}
 		return true, nil
@@ -256,7 +292,7 @@ func nilled(el *etree.Element, path string) (bool, *Error) {
 }
 
 // leafText is the character data of a text-only element.
-func leafText(el *etree.Element, path string) (string, *Error) {
+func leafText(el *etree.Element, w where) (string, *Error) {
 	if len(el.Child) == 1 {
 		if cd, ok := el.Child[0].(*etree.CharData); ok {
 			return cd.Data, nil
@@ -268,8 +304,8 @@ func leafText(el *etree.Element, path string) (string, *Error) {
 		case *etree.CharData:
 			b.WriteString(t.Data)
 		case *etree.Element:
-			p := joinPath(path, t.Tag)
-			return "", invalid(p, "unexpected element %q", p)
+			path := w.path(t)
+			return "", invalid(path, "unexpected element %q", path)
 		}
 	}
 	return b.String(), nil
@@ -287,13 +323,6 @@ func fieldAlloc(v reflect.Value, index []int) reflect.Value {
 		v = v.Field(x)
 	}
 	return v
-}
-
-func joinPath(path, local string) string {
-	if path == "" {
-		return local
-	}
-	return path + "/" + local
 }
 
 func invalid(field, format string, args ...any) *Error {

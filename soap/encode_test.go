@@ -211,6 +211,9 @@ func TestEncodeXML_Planned(t *testing.T) {
 }
 
 func TestEncodeXML_Allocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts under the race detector")
+	}
 	kind := toyKind("RED")
 	resp := &echoResponse{Version: "1.1", Text: "hello & <world>", Count: 42, Small: -7, Flag: true, Ratio: 0.25,
 		Kind: &kind, Day: "2024-02-29", Inner: &inner{Name: "Inner", Level: 3, Items: []*item{{Key: "a", Value: 1}}},

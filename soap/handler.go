@@ -2,11 +2,10 @@ package soap
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/xml"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"reflect"
 	"strings"
@@ -134,16 +133,28 @@ func NewHandler(cfg Config) (*Handler, error) {
 	return h, nil
 }
 
+// request is everything one request needs that outlives a function call, in
+// one allocation: the log record, the counting writer, the context and the
+// header values the handler sets.
+type request struct {
+	x   exchange
+	cw  countingWriter
+	ctx requestContext
+}
+
 // ServeHTTP serves GET ?wsdl and POSTed envelopes; any other method is 405.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	x := &exchange{start: time.Now(), id: requestID(r.Header.Get("X-Request-Id"), h.newID), version: V11}
-	w.Header().Set("X-Request-Id", x.id)
-	cw := &countingWriter{ResponseWriter: w}
+	rq := &request{x: exchange{start: time.Now(), version: V11}, cw: countingWriter{ResponseWriter: w}}
+	x, cw := &rq.x, &rq.cw
+	x.id = requestID(r.Header.Get("X-Request-Id"), h.newID)
+	x.hdr[hdrRequestID] = x.id
+	w.Header()["X-Request-Id"] = x.hdr[hdrRequestID : hdrRequestID+1 : hdrRequestID+1]
 	if h.cfg.Observer != nil {
 		h.cfg.Observer.Begin()
 	}
-	defer func() { h.finish(r, x, cw) }()
-	ctx := withRequestID(r.Context(), x.id)
+	rq.ctx = requestContext{Context: r.Context(), id: x.id}
+	ctx := &rq.ctx
+	defer h.finish(ctx, r, x, cw)
 	switch {
 	case r.Method == http.MethodPost:
 		if !h.acquire() {
@@ -196,9 +207,16 @@ func requestID(client string, newID func() string) string {
 	return client
 }
 
-// randomID is 16 random hex characters.
+// randomID is 16 random hex characters. Request IDs are not secrets: the
+// runtime's per-thread generator (math/rand/v2) is unpredictable enough and
+// costs no system call.
 func randomID() string {
-	var b [8]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
-	return hex.EncodeToString(b[:])
+	const digits = "0123456789abcdef"
+	var b [16]byte
+	n := rand.Uint64()
+	for i := range b {
+		b[i] = digits[n&15]
+		n >>= 4
+	}
+	return string(b[:])
 }

@@ -1,6 +1,7 @@
 package soap
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -8,6 +9,7 @@ import (
 
 // exchange is what the request log line says about one request.
 type exchange struct {
+	hdr       [3]string // values of the X-Request-Id, Content-Type and Content-Length headers
 	start     time.Time
 	id        string
 	version   Version
@@ -46,6 +48,13 @@ func (w *countingWriter) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (w *countingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+// Indexes in exchange.hdr.
+const (
+	hdrRequestID = iota
+	hdrContentType
+	hdrContentLength
+)
+
 // logRequest writes the one Info line per request. It never logs bodies.
 func (h *Handler) logRequest(r *http.Request, x *exchange, w *countingWriter) {
 	attrs := []slog.Attr{
@@ -68,8 +77,10 @@ func (h *Handler) logRequest(r *http.Request, x *exchange, w *countingWriter) {
 }
 
 // finish logs the request and reports it to the observer.
-func (h *Handler) finish(r *http.Request, x *exchange, w *countingWriter) {
-	h.logRequest(r, x, w)
+func (h *Handler) finish(ctx context.Context, r *http.Request, x *exchange, w *countingWriter) {
+	if h.log.Enabled(ctx, slog.LevelInfo) {
+		h.logRequest(r, x, w)
+	}
 	if h.cfg.Observer != nil {
 		h.cfg.Observer.End(Observation{
 			Operation: x.op, Version: x.version, Outcome: x.outcome, SecurityFailure: x.security,

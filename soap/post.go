@@ -56,19 +56,25 @@ func (h *Handler) readError(err error) *Error {
 // (no charset is fine: XML carries its own encoding).
 func transport(hdr http.Header) (Version, string, error) {
 	ct := hdr.Get("Content-Type")
-	media, params, err := mime.ParseMediaType(ct)
+	media, charset, action, ok := soapMediaType(ct)
+	if !ok {
+		m, params, err := mime.ParseMediaType(ct)
+		if err != nil {
+			m = ""
+		}
+		media, charset, action = m, params["charset"], params["action"]
+	}
 	v := V11
-	switch {
-	case err != nil:
-	case media == "text/xml":
+	switch media {
+	case "text/xml":
 		action := strings.TrimSpace(hdr.Get("SOAPAction"))
 		if len(action) >= 2 && action[0] == '"' && action[len(action)-1] == '"' {
 			action = action[1 : len(action)-1]
 		}
-		return v, action, checkCharset(params["charset"], v)
-	case media == "application/soap+xml":
+		return v, action, checkCharset(charset, v)
+	case "application/soap+xml":
 		v = V12
-		return v, params["action"], checkCharset(params["charset"], v)
+		return v, action, checkCharset(charset, v)
 	}
 	return v, "", &Error{Code: CodeMalformedRequest, Status: http.StatusUnsupportedMediaType,
 		Message: fmt.Sprintf("content type %q is not supported: send text/xml (SOAP 1.1) or "+
@@ -104,7 +110,7 @@ func (h *Handler) process(ctx context.Context, x *exchange, v Version, action st
 	if err := notUnderstood(env, understands); err != nil {
 		return nil, err
 	}
-	body := env.Body.ChildElements()[0]
+	body := firstChildElement(env.Body) // checkBody made sure there is exactly one
 	if h.cfg.Security != nil {
 		ctx, body, err = h.cfg.Security.Check(ctx, env)
 		if err != nil {
@@ -125,6 +131,15 @@ func (h *Handler) process(ctx context.Context, x *exchange, v Version, action st
 		return nil, err
 	}
 	return h.call(ctx, rt, req.Interface())
+}
+
+func firstChildElement(e *etree.Element) *etree.Element {
+	for _, t := range e.Child {
+		if c, ok := t.(*etree.Element); ok {
+			return c
+		}
+	}
+	return nil
 }
 
 // route picks the operation of the body element and checks the action against it.
@@ -179,7 +194,7 @@ func (h *Handler) respond(ctx context.Context, w http.ResponseWriter, x *exchang
 		return
 	}
 	x.outcome = "ok"
-	write(w, x.version, http.StatusOK, buf)
+	write(w, x, http.StatusOK, buf)
 }
 
 // sign replaces the envelope in buf by its signed form when responses are signed.
@@ -232,12 +247,17 @@ func (h *Handler) fail(ctx context.Context, w http.ResponseWriter, x *exchange, 
 		buf.Reset()
 		_ = writeFaultEnvelope(buf, x.version, &f)
 	}
-	write(w, x.version, statusOf(x.version, &f), buf)
+	write(w, x, statusOf(x.version, &f), buf)
 }
 
-func write(w http.ResponseWriter, v Version, status int, buf *bytes.Buffer) {
-	w.Header().Set("Content-Type", contentTypeOf(v))
-	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+// write sends buf as the whole response. The header values live in the
+// exchange, which saves an allocation per header.
+func write(w http.ResponseWriter, x *exchange, status int, buf *bytes.Buffer) {
+	x.hdr[hdrContentType] = contentTypeOf(x.version)
+	x.hdr[hdrContentLength] = strconv.Itoa(buf.Len())
+	hdr := w.Header()
+	hdr["Content-Type"] = x.hdr[hdrContentType : hdrContentType+1 : hdrContentType+1]
+	hdr["Content-Length"] = x.hdr[hdrContentLength : hdrContentLength+1 : hdrContentLength+1]
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
 }

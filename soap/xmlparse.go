@@ -391,13 +391,13 @@ func (p *xmlParser) xmlDecl() (int, error) {
 	if !ok {
 		return 0, p.syntaxError(instStart+d.i, "the XML declaration needs a version: <?xml version=\"1.0\" encoding=\"UTF-8\"?>")
 	}
-	if version != "1.0" {
-		return 0, malformed("XML version %q is not supported: send XML 1.0", clipString(version))
+	if string(version) != "1.0" {
+		return 0, malformed("XML version %q is not supported: send XML 1.0", clipString(string(version)))
 	}
 	if enc, found := d.param("encoding", false, true); found && !eqFoldASCII(enc, "utf-8") {
-		return 0, malformed("the XML declaration says encoding %q: send UTF-8", clipString(enc))
+		return 0, malformed("the XML declaration says encoding %q: send UTF-8", clipString(string(enc)))
 	}
-	if sa, found := d.param("standalone", false, true); found && sa != "yes" && sa != "no" {
+	if sa, found := d.param("standalone", false, true); found && string(sa) != "yes" && string(sa) != "no" {
 		return 0, p.syntaxError(instStart+d.i, "standalone must be \"yes\" or \"no\" in the XML declaration")
 	}
 	if d.i = skipSpace(inst, d.i); d.i != len(inst) || d.bad {
@@ -426,34 +426,35 @@ type declReader struct {
 
 // param reads ` name="value"` (or single quotes) when it comes next, after
 // white space when space is set; found is false when something else comes next.
-func (d *declReader) param(name string, required, space bool) (value string, found bool) {
+func (d *declReader) param(name string, required, space bool) (value []byte, found bool) {
 	j := skipSpace(d.b, d.i)
 	if space && j == d.i || !bytes.HasPrefix(d.b[j:], []byte(name)) {
 		if required {
 			d.bad = true
 		}
-		return "", false
+		return nil, false
 	}
 	j = skipSpace(d.b, j+len(name))
 	if j >= len(d.b) || d.b[j] != '=' {
 		d.bad = true
-		return "", false
+		return nil, false
 	}
 	j = skipSpace(d.b, j+1)
 	if j >= len(d.b) || d.b[j] != '"' && d.b[j] != '\'' {
 		d.bad = true
-		return "", false
+		return nil, false
 	}
 	k := bytes.IndexByte(d.b[j+1:], d.b[j])
 	if k < 0 {
 		d.bad = true
-		return "", false
+		return nil, false
 	}
 	d.i = j + 1 + k + 1
-	return string(d.b[j+1 : j+1+k]), true
+	return d.b[j+1 : j+1+k], true
 }
 
-func eqFoldASCII(s, lower string) bool {
+// eqFoldASCII reports whether s is lower, ASCII letters compared without case.
+func eqFoldASCII[T string | []byte](s T, lower string) bool {
 	if len(s) != len(lower) {
 		return false
 	}
