@@ -122,35 +122,40 @@ func (m *Main) benchUnsigned(ctx context.Context, cfg *benchConfig, env *benchEn
 // envelope, which must not be charged to the server.
 func (m *Main) benchSigned(ctx context.Context, cfg *benchConfig, env *benchEnv, sc benchScenario, conns int) (benchRow, error) {
 	offset := 0
-	sign := func(n int) (*benchSource, error) {
+	sign := func(n int) ([]benchReq, error) {
 		start := time.Now()
 		reqs, err := benchSign(ctx, env.signer, n, func(i int) benchReq { return sc.gen(env.secureIDs, offset+i) })
 		offset += n
 		m.benchProgress("%s at %d conns: signed %d envelopes in %s", sc.id, conns, n, time.Since(start).Round(time.Millisecond))
-		return &benchSource{reqs: reqs}, err
+		return reqs, err
 	}
 	var rate float64
+	var unused []benchReq // signed for the warm-up but not sent: still fresh, and never seen by the server
 	if cfg.warmup > 0 {
 		// Enough for the warm-up at 3,000 signed requests/s; a faster server runs out early, which still
 		// gives its rate.
-		src, err := sign(min(cfg.maxSigned, max(200, 2*conns, int(cfg.warmup.Seconds()*3000))))
+		reqs, err := sign(min(cfg.maxSigned, max(200, 2*conns, int(cfg.warmup.Seconds()*3000))))
 		if err != nil {
 			return benchRow{}, err
 		}
+		src := &benchSource{reqs: reqs}
 		warm, err := benchLoad(ctx, env.tr, *env.secure, src, conns, 0, cfg.warmup)
 		if err != nil {
 			return benchRow{}, err
 		}
 		rate = float64(warm.requests) / warm.elapsed.Seconds()
+		unused = reqs[min(int(src.next.Load()), len(reqs)):]
 	}
 	n := cfg.maxSigned
 	if rate > 0 {
 		n = min(cfg.maxSigned, int(rate*cfg.duration.Seconds()*1.5)+2*conns)
 	}
-	src, err := sign(n)
+	more, err := sign(max(0, n-len(unused)))
 	if err != nil {
 		return benchRow{}, err
 	}
+	src := &benchSource{reqs: append(unused, more...)}
+	n = len(src.reqs)
 	m.benchProgress("%s at %d conns: %s timed", sc.id, conns, cfg.duration)
 	run, err := benchLoad(ctx, env.tr, env.secure.withProfile(cfg.profileDir, sc.id, conns), src, conns, 0, cfg.duration)
 	if err != nil {
