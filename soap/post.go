@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"math"
 	"mime"
 	"net/http"
 	"reflect"
@@ -202,9 +203,16 @@ func (h *Handler) sign(buf *bytes.Buffer) error {
 	if h.cfg.SignResponse == nil {
 		return nil
 	}
-	doc := etree.NewDocument()
-	if err := doc.ReadFromBytes(buf.Bytes()); err != nil {
-		return fmt.Errorf("sign response: parse: %w", err)
+	// The envelope is this package's own output: the request parser reads it
+	// (no limits to speak of), and etree's parser takes over in the unlikely
+	// case that an application's MarshalXML wrote something it refuses, such
+	// as an undeclared prefix.
+	doc, err := parseXML(buf.Bytes(), math.MaxInt, math.MaxInt)
+	if err != nil {
+		doc = etree.NewDocument()
+		if err := doc.ReadFromBytes(buf.Bytes()); err != nil {
+			return fmt.Errorf("sign response: parse: %w", err)
+		}
 	}
 	if err := h.cfg.SignResponse(doc); err != nil {
 		return fmt.Errorf("sign response: %w", err)
