@@ -99,7 +99,7 @@ func (p *xmlParser) reset(in []byte, maxDepth, maxElements int) {
 // huge request must not pin memory for ever).
 func (p *xmlParser) release() {
 	p.in = nil
-	if cap(p.nodes) > 4096 || cap(p.attrs) > 4096 || cap(p.arena) > 64<<10 || p.ns.large() {
+	if cap(p.nodes) > 4096 || cap(p.attrs) > 4096 || cap(p.keys) > 4096 || cap(p.arena) > 64<<10 || p.ns.large() {
 		return
 	}
 	parserPool.Put(p)

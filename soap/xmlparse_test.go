@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/beevik/etree"
 )
@@ -449,4 +450,51 @@ func FuzzParseXML(f *testing.F) {
 		checkAgainstReference(t, in, 64, 100000)
 		checkAgainstReference(t, in, 3, 10)
 	})
+}
+
+// TestParseXML_HostileShapes parses documents of the default body limit
+// (4 MiB) built to make a careless parser quadratic: one element with 300,000
+// attributes, 100,000 namespace declarations in scope of 100,000 elements
+// that use them, 500,000 comments, a text of 800,000 references. Linear work takes well under a
+// second each; quadratic work would take minutes.
+func TestParseXML_HostileShapes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("large documents")
+	}
+	scale := 1
+	if raceEnabled {
+		scale = 10 // the race detector is ten times slower: keep the suite fast
+	}
+	var attrs, decls, comments, refs strings.Builder
+	attrs.WriteString("<a")
+	for i := range 300000 / scale {
+		fmt.Fprintf(&attrs, " a%d=''", i)
+	}
+	attrs.WriteString("/>")
+	decls.WriteString("<a")
+	for i := range 100000 / scale {
+		fmt.Fprintf(&decls, " xmlns:p%d='u'", i)
+	}
+	decls.WriteString(">")
+	for range 100000 / scale {
+		decls.WriteString("<p0:b p1:c=''/>")
+	}
+	decls.WriteString("</a>")
+	comments.WriteString("<a>" + strings.Repeat("<!---->", 500000/scale) + "</a>")
+	refs.WriteString("<a>" + strings.Repeat("&amp;", 800000/scale) + "</a>")
+	for name, doc := range map[string]string{"Attributes": attrs.String(), "Namespaces": decls.String(),
+		"Comments": comments.String(), "References": refs.String()} {
+		t.Run(name, func(t *testing.T) {
+			if len(doc) > DefaultMaxBodyBytes {
+				t.Fatalf("%d bytes, more than the body limit", len(doc))
+			}
+			start := time.Now()
+			if _, err := parseXML([]byte(doc), DefaultMaxDepth, 1000000); err != nil {
+				t.Fatal(err)
+			}
+			if d := time.Since(start); d > 10*time.Second {
+				t.Errorf("%d bytes took %v", len(doc), d)
+			}
+		})
+	}
 }
