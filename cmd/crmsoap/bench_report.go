@@ -2,10 +2,13 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"time"
 )
@@ -17,6 +20,9 @@ func benchReport(w io.Writer, cfg *benchConfig, env *benchEnv, rows []benchRow) 
 	fmt.Fprintf(bw, "- Machine: %d CPUs (nproc), %s, Linux %s, %s\n", runtime.NumCPU(), benchCPUModel(), benchKernel(), runtime.Version())
 	fmt.Fprintf(bw, "- Load average before the run: %s (other work on the machine skews every number)\n", cfg.loadBefore)
 	fmt.Fprintf(bw, "- Command: `crmsoap bench %s`\n", strings.Join(benchQuote(cfg.args), " "))
+	if rev := benchRevision(); rev != "" {
+		fmt.Fprintf(bw, "- Code: %s\n", rev)
+	}
 	if cfg.url != "" {
 		fmt.Fprintf(bw, "- Target: %s (server CPU not measurable: n/a); ceiling C: a child process on this machine\n", cfg.url)
 	} else {
@@ -142,6 +148,36 @@ func benchQuote(args []string) []string {
 		out[i] = a
 	}
 	return out
+}
+
+// benchRevision names the code measured: the VCS stamp of the binary, else the
+// git commit of the working directory (go run does not stamp), "" when unknown.
+func benchRevision() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		var rev, dirty string
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				if s.Value == "true" {
+					dirty = " with uncommitted changes"
+				}
+			}
+		}
+		if rev != "" {
+			return "commit " + rev[:min(12, len(rev))] + dirty
+		}
+	}
+	out, err := exec.Command("git", "rev-parse", "--short=12", "HEAD").Output()
+	if err != nil {
+		return ""
+	}
+	rev := "commit " + strings.TrimSpace(string(out))
+	if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(bytes.TrimSpace(st)) > 0 {
+		rev += " with uncommitted changes"
+	}
+	return rev
 }
 
 func benchLoadAvg() string {
