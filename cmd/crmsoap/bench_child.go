@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -41,7 +42,8 @@ func benchStartChild(name, bin string, args []string) (*benchChild, error) {
 		if err != nil {
 			return nil, err
 		}
-		c, err := benchStartOnce(name, bin, append(args, "--addr", "127.0.0.1:"+port))
+		addr := "127.0.0.1:" + port
+		c, err := benchStartOnce(name, bin, append(args, "--addr", addr), addr)
 		if err == nil {
 			return c, nil
 		}
@@ -50,8 +52,7 @@ func benchStartChild(name, bin string, args []string) (*benchChild, error) {
 	return nil, last
 }
 
-func benchStartOnce(name, bin string, args []string) (*benchChild, error) {
-	addr := args[len(args)-1]
+func benchStartOnce(name, bin string, args []string, addr string) (*benchChild, error) {
 	c := &benchChild{name: name, cmd: exec.Command(bin, args...), done: make(chan error, 1)}
 	stderr, err := c.cmd.StderrPipe()
 	if err != nil {
@@ -82,7 +83,7 @@ func benchStartOnce(name, bin string, args []string) (*benchChild, error) {
 	return nil, fmt.Errorf("%s did not listen on %s within 30s:\n%s", name, addr, c.logText())
 }
 
-func (c *benchChild) readLogs(stderr interface{ Read([]byte) (int, error) }, serving chan<- string) {
+func (c *benchChild) readLogs(stderr io.Reader, serving chan<- string) {
 	sc := bufio.NewScanner(stderr)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	started := false
