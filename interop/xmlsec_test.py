@@ -34,6 +34,8 @@ import urllib.request
 
 from lxml import etree
 
+import checks
+
 NS = "urn:crmsoap:v1"
 DS = "http://www.w3.org/2000/09/xmldsig#"
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
@@ -49,23 +51,8 @@ ID_ATTRS = ["--id-attr:Id", "Body", "--id-attr:Id", "Timestamp"]
 # elements in it, all inside one element the contract does not know.
 BIG_ITEMS = 1500
 
-passed = 0
-failed = 0
-
-
-def check(name, ok, got=None, want=None):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"ok - xmlsec1 {name}", flush=True)
-    else:
-        failed += 1
-        print(f"FAIL - xmlsec1 {name}: got {got!r}, want {want!r}", flush=True)
-    return ok
-
-
-def equal(name, got, want):
-    return check(name, got == want, got, want)
+checks.suite = "xmlsec1"
+check, equal = checks.check, checks.equal
 
 
 class Template:
@@ -364,8 +351,7 @@ def main():
     except Exception as e:
         check(f"[{t.name}] default-namespace case ran", False, f"{type(e).__name__}: {e}", "no exception")
         traceback.print_exc()
-    print(f"# xmlsec1: {passed} passed, {failed} failed", flush=True)
-    return 1 if failed else 0
+    return checks.summary()
 
 
 if __name__ == "__main__":

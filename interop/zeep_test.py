@@ -18,28 +18,14 @@ import zeep
 import zeep.exceptions
 import zeep.transports
 
+import checks
+
 NS = "urn:crmsoap:v1"
 # Markup characters, a CDATA terminator and an already-escaped entity must come back verbatim.
 XML_SPECIALS = "Müller & Söhne <GmbH> \"quoted\" 'single' ]]> &amp;"
 
-passed = 0
-failed = 0
-
-
-def check(name, ok, got=None, want=None):
-    """Records one check; got/want are printed only on failure."""
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"ok - zeep {name}", flush=True)
-    else:
-        failed += 1
-        print(f"FAIL - zeep {name}: got {got!r}, want {want!r}", flush=True)
-    return ok
-
-
-def equal(name, got, want):
-    return check(name, got == want, got, want)
+checks.suite = "zeep"
+check, equal = checks.check, checks.equal
 
 
 class RecordingTransport(zeep.transports.Transport):
@@ -254,8 +240,7 @@ def main():
         except Exception as e:
             check(f"[{port}] suite ran to the end", False, f"{type(e).__name__}: {e}", "no exception")
             traceback.print_exc()
-    print(f"# zeep: {passed} passed, {failed} failed", flush=True)
-    return 1 if failed else 0
+    return checks.summary()
 
 
 if __name__ == "__main__":

@@ -27,29 +27,16 @@ from zeep.wsse.compose import Compose
 from zeep.wsse.signature import BinarySignature, Signature, _make_verify_key, _verify_envelope_with_key
 from zeep.wsse.utils import WSU, get_security_header
 
+import checks
+
 NS = "urn:crmsoap:v1"
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 WSU_NS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
 DS = "http://www.w3.org/2000/09/xmldsig#"
 ENV12 = "http://www.w3.org/2003/05/soap-envelope"
 
-passed = 0
-failed = 0
-
-
-def check(name, ok, got=None, want=None):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"ok - zeep-wsse {name}", flush=True)
-    else:
-        failed += 1
-        print(f"FAIL - zeep-wsse {name}: got {got!r}, want {want!r}", flush=True)
-    return ok
-
-
-def equal(name, got, want):
-    return check(name, got == want, got, want)
+checks.suite = "zeep-wsse"
+check, equal = checks.check, checks.equal
 
 
 class Timestamp:
@@ -379,8 +366,7 @@ def main():
         except Exception as e:
             check(f"[{port}] suite ran to the end", False, f"{type(e).__name__}: {e}", "no exception")
             traceback.print_exc()
-    print(f"# zeep-wsse: {passed} passed, {failed} failed", flush=True)
-    return 1 if failed else 0
+    return checks.summary()
 
 
 if __name__ == "__main__":
