@@ -113,7 +113,7 @@ func (m *Main) serve(ctx context.Context, args []string) (err error) {
 	if cfg.adminAddr != "" {
 		admin, aln, err := startAdmin(cfg.adminAddr, adminHandler(met, ready, log), log)
 		if err != nil {
-			return fmt.Errorf("admin listener on %s: %w", cfg.adminAddr, err)
+			return fmt.Errorf("admin listener on %s: %w (choose another with --admin-addr, or --admin-addr \"\" to turn it off)", cfg.adminAddr, err)
 		}
 		defer admin.Close()
 		log.Info("admin listening", "addr", aln.Addr().String())
