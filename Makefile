@@ -3,7 +3,7 @@
 GO        ?= go
 BIN       ?= bin/crmsoap
 RUN_FLAGS ?= --insecure-no-auth
-FUZZTIME  ?= 10s
+FUZZTIME  ?= 10000x
 
 .PHONY: run test test-deps build generate check-generate lint interop bench fuzz ci
 
@@ -49,7 +49,7 @@ bench:
 	$(GO) build -o $(BIN) ./cmd/crmsoap
 	$(BIN) bench $(BENCH_FLAGS)
 
-## fuzz: each fuzz target for FUZZTIME
+## fuzz: each fuzz target for FUZZTIME executions (or a duration such as 30s)
 fuzz:
 	bash .ci/fuzz.sh $(FUZZTIME)
 
