@@ -5,22 +5,31 @@ import (
 	"fmt"
 
 	"github.com/crmsoap/crmsoap/store"
-	"github.com/crmsoap/crmsoap/wsdl"
 )
 
-// Code is a CRM fault code, as declared by the contract's FaultCode type.
-type Code = wsdl.FaultCode
+// Code is a CRM error code. Its values are the contract's fault codes: a
+// transport sends them as they are.
+type Code string
 
-// The fault codes the service returns.
+// The CRM error codes.
 const (
-	CodeValidationFailed = wsdl.FaultCodeVALIDATION_FAILED
-	CodeNotFound         = wsdl.FaultCodeNOT_FOUND
-	CodeConflict         = wsdl.FaultCodeCONFLICT
-	CodeDuplicate        = wsdl.FaultCodeDUPLICATE
-	CodeInternal         = wsdl.FaultCodeINTERNAL
+	// CodeValidationFailed: the request breaks a field rule; Field names the field.
+	CodeValidationFailed Code = "VALIDATION_FAILED"
+	// CodeNotFound: the addressed record does not exist.
+	CodeNotFound Code = "NOT_FOUND"
+	// CodeConflict: expectedVersion is stale.
+	CodeConflict Code = "CONFLICT"
+	// CodeDuplicate: a unique field (externalId) is taken by another record.
+	CodeDuplicate Code = "DUPLICATE"
+	// CodeUnauthorized: the caller may not do this.
+	CodeUnauthorized Code = "UNAUTHORIZED"
+	// CodeInternal: an unexpected failure; Err holds the cause, Message says nothing of it.
+	CodeInternal Code = "INTERNAL"
+	// CodeUnavailable: the service cannot take the request now; a retry may succeed.
+	CodeUnavailable Code = "UNAVAILABLE"
 )
 
-// Error is the one error type of the service: a contract fault code, a message that
+// Error is the one error type of the service: a CRM error code, a message that
 // is safe to send to the caller, the offending field (a path such as
 // "customer/email") when there is one, and the underlying cause for logs only.
 type Error struct {
@@ -30,6 +39,7 @@ type Error struct {
 	Err     error
 }
 
+// Error is the code, message, field and cause, for logs.
 func (e *Error) Error() string {
 	s := string(e.Code) + ": " + e.Message
 	if e.Field != "" {
@@ -41,19 +51,11 @@ func (e *Error) Error() string {
 	return s
 }
 
+// Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
 
-// ClientFault reports whether the caller is to blame (SOAP Client/Sender fault).
-func (e *Error) ClientFault() bool { return e.Code != CodeInternal }
-
-// FaultString is the fault's human-readable text on the wire.
-func (e *Error) FaultString() string { return e.Message }
-
-// FaultDetail is the CrmFault element carried in the fault's detail.
-func (e *Error) FaultDetail() any {
-	code := e.Code
-	return &wsdl.CrmFault{Code: &code, Message: e.Message, Field: e.Field}
-}
+// CallerError reports whether the caller is to blame: every code but INTERNAL and UNAVAILABLE.
+func (e *Error) CallerError() bool { return e.Code != CodeInternal && e.Code != CodeUnavailable }
 
 func invalid(field, format string, args ...any) *Error {
 	return &Error{Code: CodeValidationFailed, Field: field, Message: field + ": " + fmt.Sprintf(format, args...)}
@@ -83,6 +85,3 @@ func fromStore(err error, what string) error {
 
 // duplicateFields maps store columns to contract field names.
 var duplicateFields = map[string]string{"external_id": "externalId"}
-
-// FaultCode is the contract code, for logs and metrics.
-func (e *Error) FaultCode() string { return string(e.Code) }

@@ -7,8 +7,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/crmsoap/crmsoap/store"
-	"github.com/crmsoap/crmsoap/wsdl"
-	xsd "github.com/hooklift/gowsdl/soap"
 )
 
 // Field limits, in characters (Unicode code points) after trimming.
@@ -27,13 +25,13 @@ const (
 // customerFromData validates d and returns the store record it describes. now is
 // the request's clock, used for "birth date not in the future". Every rule that
 // fails yields VALIDATION_FAILED naming the first offending field.
-func customerFromData(d *wsdl.CustomerData, now time.Time) (store.Customer, error) {
+func customerFromData(d *CustomerData, now time.Time) (store.Customer, error) {
 	if d == nil {
 		return store.Customer{}, invalid("customer", "is required")
 	}
 	var c store.Customer
 	var err error
-	if c.ExternalID, err = text("customer/externalId", d.ExternalId, maxExternalID); err != nil {
+	if c.ExternalID, err = text("customer/externalId", d.ExternalID, maxExternalID); err != nil {
 		return c, err
 	}
 	if c.Name, err = text("customer/name", d.Name, maxName); err != nil {
@@ -57,15 +55,13 @@ func customerFromData(d *wsdl.CustomerData, now time.Time) (store.Customer, erro
 	if c.Company, err = text("customer/company", d.Company, maxCompany); err != nil {
 		return c, err
 	}
-	if d.Address != nil {
-		if c.Address, err = address("customer/address", d.Address); err != nil {
-			return c, err
-		}
+	if c.Address, err = address("customer/address", d.Address); err != nil {
+		return c, err
 	}
 	return c, nil
 }
 
-func address(field string, a *wsdl.Address) (store.Address, error) {
+func address(field string, a Address) (store.Address, error) {
 	var out store.Address
 	var err error
 	if out.Street, err = text(field+"/street", a.Street, maxStreet); err != nil {
@@ -136,22 +132,24 @@ func phone(field, s string) (string, error) {
 	return s, nil
 }
 
-func gender(field string, g *wsdl.Gender) (string, error) {
+func gender(field string, g *Gender) (string, error) {
 	if g == nil {
 		return "", nil
 	}
 	switch *g {
-	case wsdl.GenderMALE, wsdl.GenderFEMALE, wsdl.GenderOTHER:
+	case GenderMale, GenderFemale, GenderOther:
 		return string(*g), nil
 	}
 	return "", invalid(field, "%q is not one of MALE, FEMALE, OTHER", clip(string(*g)))
 }
 
-func birthDate(field string, d xsd.XSDDate, now time.Time) (time.Time, error) {
-	t, ok := dateFromXSD(d)
-	if !ok {
+// birthDate checks a calendar date (zero = not set) and returns it as UTC
+// midnight of the day it names in its own location.
+func birthDate(field string, t time.Time, now time.Time) (time.Time, error) {
+	if t.IsZero() {
 		return time.Time{}, nil
 	}
+	t = time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 	today := now.UTC().Truncate(24 * time.Hour)
 	if t.After(today) {
 		return time.Time{}, invalid(field, "%s is in the future", t.Format(time.DateOnly))

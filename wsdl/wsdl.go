@@ -1,12 +1,13 @@
-// Package wsdl holds the crmsoap contract: the WSDL 1.1 document (crmsoap.wsdl),
-// the Go types and CrmPortType interface generated from it by gowsdl
-// (crmsoap.gen.go: never edit it; regenerate with `make generate`), and, in this
-// one hand-written file, the table that binds each operation to its port-type
-// method. It imports package soap only here, for that binding.
+// Package wsdl is the SOAP facade of the CRM: the WSDL 1.1 contract
+// (crmsoap.wsdl), the Go types, client and CrmPortType interface generated from
+// it by gowsdl (crmsoap.gen.go: never edit it; regenerate with `make generate`),
+// the table that binds each operation to its port-type method (this file), and
+// the Adapter that implements CrmPortType by calling package service: one file
+// per entity converting wire <-> domain, one for faults. It may import soap,
+// service and the gowsdl runtime; never store.
 package wsdl
 
 import (
-	"context"
 	_ "embed"
 	"encoding/xml"
 	"fmt"
@@ -45,13 +46,6 @@ func Operations(p CrmPortType) []soap.Operation {
 
 func name(local string) xml.Name { return xml.Name{Space: Namespace, Local: local} }
 
-// FaultDetail builds the CrmFault detail for faults raised by the SOAP layer itself
-// (malformed envelopes, unknown operations, security failures, ...).
-func FaultDetail(code, message, field string) any {
-	c := FaultCode(code)
-	return &CrmFault{Code: &c, Message: message, Field: field}
-}
-
 // Scalars decodes the XML Schema date types strictly: gowsdl's own decoders
 // ignore parse errors, and an invalid date must be a VALIDATION_FAILED fault.
 var Scalars = map[reflect.Type]soap.ScalarDecoder{
@@ -86,6 +80,3 @@ func decodeDateTime(text string, dst reflect.Value) error {
 	dst.Set(reflect.ValueOf(xsd.CreateXsdDateTime(t, true)))
 	return nil
 }
-
-// Caller is the authenticated client of the request in ctx, "" when there is none.
-func Caller(ctx context.Context) string { return soap.PrincipalFrom(ctx) }

@@ -166,8 +166,6 @@ func (m *Main) serve(ctx context.Context, args []string) (err error) {
 // buildHandler wires service, security and observability into the SOAP handler.
 func buildHandler(ctx context.Context, cfg serveConfig, db *store.DB, met *metrics, log *slog.Logger) (*soap.Handler, error) {
 	svc := service.New(db)
-	svc.Log = log
-	svc.Caller = wsdl.Caller
 	svc.OnStoreError = func(error) { met.dbErrors.Inc() }
 	security, signer, err := newSecurity(ctx, cfg.security, db, log)
 	if err != nil {
@@ -175,7 +173,7 @@ func buildHandler(ctx context.Context, cfg serveConfig, db *store.DB, met *metri
 	}
 	hc := soap.Config{
 		WSDL:         wsdl.Document,
-		Operations:   wsdl.Operations(svc),
+		Operations:   wsdl.Operations(wsdl.NewAdapter(svc)),
 		Detail:       wsdl.FaultDetail,
 		Scalars:      wsdl.Scalars,
 		Security:     security,
