@@ -54,6 +54,7 @@ type fault struct {
 	outcome       string
 	notUnderstood []xml.Name
 	upgrade       bool
+	wsa           *addressing // the request's WS-Addressing headers; nil: none
 }
 
 // internalMessage is the only text a client ever sees of an unexpected error.
@@ -219,7 +220,12 @@ func prefixFor(space string) string {
 // of a SOAP 1.2 MustUnderstand fault.
 func writeFaultHeader(buf *bytes.Buffer, v Version, f *fault) {
 	nu := v == V12 && len(f.notUnderstood) > 0
+	wsa := f.wsa != nil && f.wsa.unverifiedMessageID != ""
+	if !f.upgrade && !nu && !wsa {
+		return
+	}
 	if !f.upgrade && !nu {
+		writeAddressingHeader(buf, v, f.wsa, faultAction(f.wsa))
 		return
 	}
 	p := envPrefix(v)
