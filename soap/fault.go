@@ -125,10 +125,14 @@ func outcomeOf(af Fault) string {
 	return "server_fault"
 }
 
-// statusOf is the HTTP status of f in version v.
-func statusOf(v Version, f *fault) int {
+// statusOf is the HTTP status of f in version v; sender12, when not zero,
+// replaces the table's 400 of SOAP 1.2 Sender faults (Config.SenderStatus12).
+func statusOf(v Version, f *fault, sender12 int) int {
 	if f.status != 0 {
 		return f.status
+	}
+	if v == V12 && f.role == roleSender && sender12 != 0 {
+		return sender12
 	}
 	return faultTable[v][f.role].status
 }

@@ -206,7 +206,7 @@ func (h *Handler) fail(ctx context.Context, w http.ResponseWriter, x *exchange, 
 		buf.Reset()
 		_ = writeFaultEnvelope(buf, x.version, &f)
 	}
-	write(w, x, statusOf(x.version, &f), buf)
+	write(w, x, statusOf(x.version, &f, h.cfg.SenderStatus12), buf)
 }
 
 // write sends buf as the whole response. The header values live in the
