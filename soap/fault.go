@@ -54,6 +54,7 @@ type fault struct {
 	outcome       string
 	notUnderstood []xml.Name
 	upgrade       bool
+	wsa           *addressing // the request's WS-Addressing headers; nil: none
 }
 
 // internalMessage is the only text a client ever sees of an unexpected error.
@@ -124,10 +125,14 @@ func outcomeOf(af Fault) string {
 	return "server_fault"
 }
 
-// statusOf is the HTTP status of f in version v.
-func statusOf(v Version, f *fault) int {
+// statusOf is the HTTP status of f in version v; sender12, when not zero,
+// replaces the table's 400 of SOAP 1.2 Sender faults (Config.SenderStatus12).
+func statusOf(v Version, f *fault, sender12 int) int {
 	if f.status != 0 {
 		return f.status
+	}
+	if v == V12 && f.role == roleSender && sender12 != 0 {
+		return sender12
 	}
 	return faultTable[v][f.role].status
 }
@@ -219,7 +224,12 @@ func prefixFor(space string) string {
 // of a SOAP 1.2 MustUnderstand fault.
 func writeFaultHeader(buf *bytes.Buffer, v Version, f *fault) {
 	nu := v == V12 && len(f.notUnderstood) > 0
+	wsa := f.wsa != nil && f.wsa.unverifiedMessageID != ""
+	if !f.upgrade && !nu && !wsa {
+		return
+	}
 	if !f.upgrade && !nu {
+		writeAddressingHeader(buf, v, f.wsa, faultAction(f.wsa))
 		return
 	}
 	p := envPrefix(v)

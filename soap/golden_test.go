@@ -99,6 +99,20 @@ var goldenCases = map[string]goldenRequest{
 	"faults/nil-response-11":              {},
 	"faults/security-failed-11":           {},
 	"faults/security-failed-12":           {contentType: ct12},
+
+	// The action parameter bare (KDSoap), the WS-Addressing default actions
+	// (gSOAP without a soapAction), and WS-Addressing headers.
+	"soap/echo-bare-action-12":              {contentType: "application/soap+xml;charset=utf-8;action=urn:example:toy#Echo"},
+	"soap/echo-wsa-default-action-12":       {contentType: ct12 + `; action="urn:example:toy/ToyPortType/Echo"`},
+	"soap/echo-wsa-default-request-11":      {action: `"urn:example:toy/ToyPortType/EchoRequest"`},
+	"soap/echo-wsa-messageid-12":            {contentType: ct12 + `; action="urn:example:toy#Echo"`},
+	"soap/echo-wsa-messageid-11":            {action: `""`},
+	"faults/wsa-action-mismatch-11":         {action: `"urn:example:toy#Echo"`},
+	"faults/wsa-replyto-not-anonymous-12":   {contentType: ct12},
+	"faults/wsa-action-twice-12":            {contentType: ct12},
+	"faults/bare-action-mismatch-12":        {contentType: ct12 + ";action=urn:example:toy#Fail"},
+	"faults/wsa-other-default-action-12":    {contentType: ct12 + `; action="urn:example:toy:ToyPortType:Echo"`},
+	"faults/content-type-bad-parameters-12": {contentType: `application/soap+xml; charset=utf-8; action="urn:example:toy#Echo`},
 }
 
 // caseDirs is every case directory, relative to testdata ("faults/empty-body").

@@ -70,6 +70,10 @@ type Config struct {
 	// is sent (WS-Security). A response that cannot be signed is replaced by an
 	// unsigned INTERNAL fault.
 	SignResponse func(*etree.Document) error
+	// SenderStatus12 is the HTTP status of SOAP 1.2 Sender faults: 0 means
+	// 400, as SOAP 1.2 part 2 (7.5.1.2) says; 500 suits clients that read a
+	// fault only from a 500, such as .NET's WCF client.
+	SenderStatus12 int
 }
 
 // Handler is the http.Handler of one SOAP endpoint: GET ?wsdl serves the WSDL,

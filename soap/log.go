@@ -20,6 +20,8 @@ type exchange struct {
 	// security is the WS-Security fault of a refused message: subcode and reason.
 	security      string
 	securityCause string
+	// wsa is what the request's WS-Addressing headers said (see addressing).
+	wsa addressing
 }
 
 // countingWriter records the status and the bytes written.

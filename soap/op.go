@@ -14,6 +14,9 @@ type Operation struct {
 	reqType reflect.Type
 	resType reflect.Type // *Resp
 	call    func(ctx context.Context, req any) (any, error)
+	// WS-Addressing (see Addressing): the reply's action and other accepted actions.
+	reply        string
+	alternatives []string
 }
 
 // errNilResponse is returned by an operation whose handler returned neither a

@@ -7,12 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"mime"
 	"net/http"
 	"reflect"
 	"runtime/debug"
 	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/beevik/etree"
@@ -51,51 +49,6 @@ func (h *Handler) readError(err error) *Error {
 	return &Error{Code: CodeMalformedRequest, Message: "cannot read the request body", Err: err}
 }
 
-// transport reads the SOAP version and action from the request headers: text/xml
-// is SOAP 1.1 with the SOAPAction header, application/soap+xml is SOAP 1.2 with
-// the action parameter. Anything else, or a charset other than UTF-8, is 415
-// (no charset is fine: XML carries its own encoding).
-func transport(hdr http.Header) (Version, string, error) {
-	ct := hdr.Get("Content-Type")
-	media, charset, action, ok := soapMediaType(ct)
-	if !ok {
-		m, params, err := mime.ParseMediaType(ct)
-		if err != nil {
-			m = ""
-		}
-		media, charset, action = m, params["charset"], params["action"]
-	}
-	v := V11
-	switch media {
-	case "text/xml":
-		action := strings.TrimSpace(hdr.Get("SOAPAction"))
-		if len(action) >= 2 && action[0] == '"' && action[len(action)-1] == '"' {
-			action = action[1 : len(action)-1]
-		}
-		return v, action, checkCharset(charset, v)
-	case "application/soap+xml":
-		v = V12
-		return v, action, checkCharset(charset, v)
-	}
-	return v, "", &Error{Code: CodeMalformedRequest, Status: http.StatusUnsupportedMediaType,
-		Message: fmt.Sprintf("content type %q is not supported: send text/xml (SOAP 1.1) or "+
-			"application/soap+xml (SOAP 1.2) with charset=utf-8", ct)}
-}
-
-func checkCharset(charset string, v Version) error {
-	// No charset: the XML itself says (UTF-8 unless its declaration says otherwise,
-	// and the parser refuses anything but UTF-8).
-	if charset == "" || strings.EqualFold(charset, "utf-8") || strings.EqualFold(charset, "utf8") {
-		return nil
-	}
-	media := "text/xml"
-	if v == V12 {
-		media = "application/soap+xml"
-	}
-	msg := fmt.Sprintf("charset %q is not supported: send %s; charset=utf-8", charset, media)
-	return &Error{Code: CodeMalformedRequest, Status: http.StatusUnsupportedMediaType, Message: msg}
-}
-
 // process runs an envelope through parsing, mustUnderstand, security, routing,
 // strict decoding and the operation, and returns the response value.
 func (h *Handler) process(ctx context.Context, x *exchange, v Version, action string, unverified []byte) (any, error) {
@@ -104,11 +57,7 @@ func (h *Handler) process(ctx context.Context, x *exchange, v Version, action st
 		return nil, err
 	}
 	ctx = withVersion(ctx, v)
-	var understands func(xml.Name) bool
-	if h.cfg.Security != nil {
-		understands = h.cfg.Security.Understands
-	}
-	if err := notUnderstood(env, understands); err != nil {
+	if err := notUnderstood(env, h.understands); err != nil {
 		return nil, err
 	}
 	body := firstChildElement(env.Body) // checkBody made sure there is exactly one
@@ -122,7 +71,10 @@ func (h *Handler) process(ctx context.Context, x *exchange, v Version, action st
 		}
 		x.principal = PrincipalFrom(ctx)
 	}
-	rt, err := h.route(body, action, v)
+	if err := readAddressing(env.Header, &x.wsa); err != nil {
+		return nil, err
+	}
+	rt, err := h.route(body, action, v, &x.wsa)
 	if err != nil {
 		return nil, err
 	}
@@ -143,20 +95,17 @@ func firstChildElement(e *etree.Element) *etree.Element {
 	return nil
 }
 
-// route picks the operation of the body element and checks the action against it.
-func (h *Handler) route(body *etree.Element, action string, v Version) (*route, error) {
+// route picks the operation of the body element and checks the actions against it.
+func (h *Handler) route(body *etree.Element, action string, v Version, wsa *addressing) (*route, error) {
 	name := xml.Name{Space: body.NamespaceURI(), Local: body.Tag}
 	rt, ok := h.routes[name]
 	if !ok {
 		return nil, errorf(CodeUnknownOperation, "", "unknown operation {%s}%s", name.Space, name.Local)
 	}
-	if action != "" && action != rt.op.action {
-		header := "SOAPAction"
-		if v == V12 {
-			header = "action"
-		}
-		return nil, malformed("%s %s does not match body element %s (expected %s)", header, action, name.Local, rt.op.action)
+	if err := checkActions(&rt.op, v, action, wsa); err != nil {
+		return nil, err
 	}
+	wsa.reply = rt.op.replyAction()
 	return rt, nil
 }
 
@@ -183,6 +132,7 @@ func (h *Handler) respond(ctx context.Context, w http.ResponseWriter, x *exchang
 	buf := getBuffer()
 	defer putBuffer(buf)
 	openEnvelope(buf, x.version)
+	writeAddressingHeader(buf, x.version, &x.wsa, x.wsa.reply)
 	p := envPrefix(x.version)
 	buf.WriteString("<" + p + ":Body>")
 	if err := encodeXML(buf, resp); err != nil {
@@ -235,6 +185,7 @@ func (h *Handler) fail(ctx context.Context, w http.ResponseWriter, x *exchange, 
 		h.log.WarnContext(ctx, "receiver fault", "request_id", x.id, "op", x.op, "outcome", f.outcome, "err", err)
 	}
 	x.outcome = f.outcome
+	f.wsa = &x.wsa
 	var se *Error
 	if errors.As(err, &se) && se.Subcode.Local != "" {
 		x.security, x.securityCause = se.Subcode.Local, se.Message
@@ -255,7 +206,7 @@ func (h *Handler) fail(ctx context.Context, w http.ResponseWriter, x *exchange, 
 		buf.Reset()
 		_ = writeFaultEnvelope(buf, x.version, &f)
 	}
-	write(w, x, statusOf(x.version, &f), buf)
+	write(w, x, statusOf(x.version, &f, h.cfg.SenderStatus12), buf)
 }
 
 // write sends buf as the whole response. The header values live in the

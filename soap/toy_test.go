@@ -179,7 +179,8 @@ func toyConfig(tb testing.TB, change func(*Config)) Config {
 	cfg := Config{
 		WSDL: wsdl,
 		Operations: []Operation{
-			Op(xml.Name{Space: toyNS, Local: "Echo"}, toyNS+"#Echo", doEcho),
+			Op(xml.Name{Space: toyNS, Local: "Echo"}, toyNS+"#Echo", doEcho).
+				Addressing("", toyNS+"/ToyPortType/Echo", toyNS+"/ToyPortType/EchoRequest"),
 			Op(xml.Name{Space: toyNS, Local: "Fail"}, toyNS+"#Fail", doFail),
 		},
 		Detail:   toyDetailOf,

@@ -34,14 +34,27 @@ var Document []byte
 const ActionPrefix = Namespace + "#"
 
 // Operations binds each operation of the contract (body element and SOAPAction)
-// to its CrmPortType method.
+// to its CrmPortType method, with its WS-Addressing actions.
 func Operations(p CrmPortType) []soap.Operation {
 	return []soap.Operation{
-		soap.Op(name("AddCustomer"), ActionPrefix+"AddCustomer", p.AddCustomerContext),
-		soap.Op(name("GetCustomer"), ActionPrefix+"GetCustomer", p.GetCustomerContext),
-		soap.Op(name("UpdateCustomer"), ActionPrefix+"UpdateCustomer", p.UpdateCustomerContext),
-		soap.Op(name("DeleteCustomer"), ActionPrefix+"DeleteCustomer", p.DeleteCustomerContext),
+		addressing(soap.Op(name("AddCustomer"), ActionPrefix+"AddCustomer", p.AddCustomerContext)),
+		addressing(soap.Op(name("GetCustomer"), ActionPrefix+"GetCustomer", p.GetCustomerContext)),
+		addressing(soap.Op(name("UpdateCustomer"), ActionPrefix+"UpdateCustomer", p.UpdateCustomerContext)),
+		addressing(soap.Op(name("DeleteCustomer"), ActionPrefix+"DeleteCustomer", p.DeleteCustomerContext)),
 	}
+}
+
+// DefaultActionPrefix starts the action WS-Addressing derives for an operation
+// of CrmPortType when a WSDL names none (namespace/port type/operation), which
+// gSOAP and others send in place of a missing soapAction.
+const DefaultActionPrefix = Namespace + "/CrmPortType/"
+
+// addressing gives op the reply action of the contract's wsaw:Action (X +
+// "Response") and accepts the WS-Addressing default actions of X, with and
+// without the "Request" suffix of the input message's name.
+func addressing(op soap.Operation) soap.Operation {
+	x := op.Name().Local
+	return op.Addressing(ActionPrefix+x+"Response", DefaultActionPrefix+x, DefaultActionPrefix+x+"Request")
 }
 
 func name(local string) xml.Name { return xml.Name{Space: Namespace, Local: local} }

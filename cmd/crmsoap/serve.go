@@ -28,6 +28,7 @@ type serveConfig struct {
 	maxBodyBytes              int64
 	maxDepth, maxElements     int
 	maxInFlight               int
+	soap12SenderStatus        int
 	trustProxy                bool
 	tlsCert, tlsKey           string
 	tlsClientCA               string
@@ -52,6 +53,7 @@ func (m *Main) serveFlags(args []string) (serveConfig, error) {
 	e.Int(&c.maxDepth, "max-depth", "CRMSOAP_MAX_DEPTH", soap.DefaultMaxDepth, "deepest XML element nesting accepted")
 	e.Int(&c.maxElements, "max-elements", "CRMSOAP_MAX_ELEMENTS", soap.DefaultMaxElements, "most XML elements in one request")
 	e.Int(&c.maxInFlight, "max-inflight", "CRMSOAP_MAX_INFLIGHT", 256, "requests handled at once; beyond it 503 with Retry-After (0: no bound)")
+	e.Int(&c.soap12SenderStatus, "soap12-sender-status", "CRMSOAP_SOAP12_SENDER_STATUS", 400, "HTTP status of SOAP 1.2 Sender faults: 400 (the SOAP 1.2 spec) or 500 (for .NET WCF clients)")
 	e.Bool(&c.trustProxy, "trust-proxy", "CRMSOAP_TRUST_PROXY", false, "trust X-Forwarded-Proto/Host for the WSDL's address")
 	e.String(&c.tlsCert, "tls-cert", "CRMSOAP_TLS_CERT", "", "PEM certificate chain: serve HTTPS (TLS 1.2 or newer)")
 	e.String(&c.tlsKey, "tls-key", "CRMSOAP_TLS_KEY", "", "PEM private key of --tls-cert")
@@ -67,6 +69,9 @@ func (m *Main) serveFlags(args []string) (serveConfig, error) {
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+	}
+	if c.soap12SenderStatus != 400 && c.soap12SenderStatus != 500 {
+		return c, fmt.Errorf("serve: --soap12-sender-status %d: want 400 or 500", c.soap12SenderStatus)
 	}
 	if (c.tlsCert == "") != (c.tlsKey == "") {
 		return c, errors.New("serve: --tls-cert and --tls-key go together")
@@ -172,18 +177,19 @@ func buildHandler(ctx context.Context, cfg serveConfig, db *store.DB, met *metri
 		return nil, err
 	}
 	hc := soap.Config{
-		WSDL:         wsdl.Document,
-		Operations:   wsdl.Operations(wsdl.NewAdapter(svc)),
-		Detail:       wsdl.FaultDetail,
-		Scalars:      wsdl.Scalars,
-		Security:     security,
-		MaxBodyBytes: cfg.maxBodyBytes,
-		MaxDepth:     cfg.maxDepth,
-		MaxElements:  cfg.maxElements,
-		MaxInFlight:  cfg.maxInFlight,
-		TrustProxy:   cfg.trustProxy,
-		Logger:       log,
-		Observer:     met,
+		WSDL:           wsdl.Document,
+		Operations:     wsdl.Operations(wsdl.NewAdapter(svc)),
+		Detail:         wsdl.FaultDetail,
+		Scalars:        wsdl.Scalars,
+		Security:       security,
+		MaxBodyBytes:   cfg.maxBodyBytes,
+		MaxDepth:       cfg.maxDepth,
+		MaxElements:    cfg.maxElements,
+		MaxInFlight:    cfg.maxInFlight,
+		SenderStatus12: cfg.soap12SenderStatus,
+		TrustProxy:     cfg.trustProxy,
+		Logger:         log,
+		Observer:       met,
 	}
 	if signer != nil {
 		hc.SignResponse = signer.Sign
