@@ -22,7 +22,8 @@ func (f *Fault) Error() string { return f.Err.Error() }
 // Unwrap returns the service error.
 func (f *Fault) Unwrap() error { return f.Err }
 
-// ClientFault reports whether the caller is to blame (always, for what faultOf builds).
+// ClientFault reports whether the caller is to blame: a Client/Sender fault
+// rather than a Server/Receiver one (UNAVAILABLE).
 func (f *Fault) ClientFault() bool { return f.Err.CallerError() }
 
 // FaultString is the service error's message, safe for the wire.
@@ -34,14 +35,14 @@ func (f *Fault) FaultDetail() any { return FaultDetail(string(f.Err.Code), f.Err
 // FaultCode is the contract code, for the request log and metrics.
 func (f *Fault) FaultCode() string { return string(f.Err.Code) }
 
-// faultOf turns an error of the service into what the SOAP layer sends. The
-// caller's errors become a Fault. Anything else (INTERNAL, UNAVAILABLE, an error
-// that is not a service.Error) goes back as it is: the SOAP handler logs it
+// faultOf turns an error of the service into what the SOAP layer sends. Every
+// service error with a code the caller may see becomes a Fault. INTERNAL, and an
+// error that is not a service.Error, goes back as it is: the SOAP handler logs it
 // once, with the request id and its cause, and sends an INTERNAL fault whose
 // message and CrmFault say nothing of the cause.
 func faultOf(err error) error {
 	var e *service.Error
-	if errors.As(err, &e) && e.CallerError() {
+	if errors.As(err, &e) && e.Code != service.CodeInternal {
 		return &Fault{Err: e}
 	}
 	return err
