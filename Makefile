@@ -4,8 +4,9 @@ GO        ?= go
 BIN       ?= bin/crmsoap
 RUN_FLAGS ?= --insecure-no-auth
 FUZZTIME  ?= 10000x
+VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: run test test-deps build generate check-generate lint interop bench fuzz ci
+.PHONY: run test test-deps build generate check-generate golden lint interop bench fuzz ci
 
 ## run: start the server on 127.0.0.1:8080 with ./crm.db (development mode: no signature checks)
 run:
@@ -18,9 +19,9 @@ test: test-deps
 test-deps:
 	CRMSOAP_INTEROP_ONLY="zeep xmlsec" bash interop/run.sh --install-only
 
-## build: the binary in bin/
+## build: the binary in bin/, stamped with the version (`crmsoap version`, the start log line)
 build:
-	$(GO) build -o $(BIN) ./cmd/crmsoap
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/crmsoap
 
 ## generate: regenerate the Go types from wsdl/crmsoap.wsdl (gowsdl, pinned in go.mod)
 generate:
@@ -29,6 +30,11 @@ generate:
 ## check-generate: fail when the committed generated code differs from a fresh generation
 check-generate: generate
 	git diff --exit-code -- wsdl/
+
+## golden: rewrite the golden envelopes (soap, end to end) from the current behaviour; review the diff
+golden:
+	$(GO) test -count=1 -run 'Golden' ./soap -update
+	$(GO) test -count=1 ./cmd/crmsoap -run 'Golden' -update
 
 ## lint: gofmt, go vet, and the dependency rules (soap and store never import the CRM packages)
 lint:
