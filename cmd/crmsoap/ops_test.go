@@ -66,7 +66,7 @@ func TestServe_SecurityFailuresAreCounted(t *testing.T) {
 	if !strings.Contains(string(metrics), want) {
 		t.Errorf("/metrics lacks %q", want)
 	}
-	if !strings.Contains(srv.logs.String(), `"security_failure":"InvalidSecurity"`) {
+	if !srv.logs.waitFor(`"security_failure":"InvalidSecurity"`) {
 		t.Errorf("the request log does not give the security failure")
 	}
 }

@@ -134,7 +134,7 @@ func TestServe_SignedClientsEndToEnd(t *testing.T) {
 	if err := conn.QueryRow(`SELECT created_by FROM customers WHERE id = ?`, added.Customer.Id).Scan(&createdBy); err != nil || createdBy != "erp" {
 		t.Errorf("created_by = %q (%v), want the authenticated client erp", createdBy, err)
 	}
-	if !strings.Contains(srv.logs.String(), `"principal":"erp"`) {
+	if !srv.logs.waitFor(`"principal":"erp"`) {
 		t.Errorf("request log does not name the client")
 	}
 
@@ -359,7 +359,7 @@ func TestServe_TrustCA(t *testing.T) {
 	if _, err := c.AddCustomerContext(waitCtx(t), &wsdl.AddCustomer{Customer: &wsdl.CustomerData{Name: "From the CA"}}); err != nil {
 		t.Fatalf("CA-issued certificate refused: %v", err)
 	}
-	if !strings.Contains(srv.logs.String(), `"principal":"CN=warehouse,O=Acme"`) {
+	if !srv.logs.waitFor(`"principal":"CN=warehouse,O=Acme"`) {
 		t.Errorf("the client is not named by its certificate subject:\n%s", srv.logs.String())
 	}
 }

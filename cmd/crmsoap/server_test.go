@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -124,6 +125,22 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// waitFor reports whether the logs contain want within a few seconds: the
+// server writes a request's log line after the response has gone out, and the
+// logs arrive through a pipe, so a line may trail the response that caused it.
+func (b *syncBuffer) waitFor(want string) bool {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if strings.Contains(b.String(), want) {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // startDevServer runs a server without signature checks (--insecure-no-auth).
