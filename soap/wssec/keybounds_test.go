@@ -143,7 +143,7 @@ func TestVerifier_UnknownTokensAreNotKept(t *testing.T) {
 		messages, pad   int
 		subcode, reason string
 	}{
-		{name: "1MiBTokens", withCA: true, messages: 24, pad: 1 << 20,
+		{name: "1MiBTokens", withCA: true, messages: 12, pad: 1 << 20,
 			subcode: "InvalidSecurityToken", reason: "security token is too large"},
 		{name: "SmallTokensWithCA", withCA: true, messages: 400, pad: 8 << 10,
 			subcode: "FailedAuthentication", reason: "unknown certificate"},
