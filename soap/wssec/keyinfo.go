@@ -2,6 +2,7 @@ package wssec
 
 import (
 	"crypto/x509"
+	"errors"
 	"math/big"
 	"strings"
 
@@ -27,12 +28,27 @@ var (
 	errBadX509Cert      = newError(FaultInvalidSecurityToken, "X509Certificate is not a valid X.509 certificate")
 	errBadKeyID         = newError(FaultInvalidSecurityToken, "key identifier is malformed")
 	errTokenNotInHeader = invalid("token reference must point to a BinarySecurityToken in the Security header")
+	errTokenTooLarge    = newError(FaultInvalidSecurityToken, "security token is too large")
+	errSerialTooLong    = newError(FaultInvalidSecurityToken, "X509SerialNumber is too long")
+	errIssuerTooLong    = newError(FaultInvalidSecurityToken, "X509IssuerName is too long")
+)
+
+// Bounds on key material read before anything is looked up, far above what any honest client sends: a
+// certificate is a few KiB (RFC 5280 client certificates rarely exceed 2 KiB), a serial number at most 20
+// octets (RFC 5280 4.1.2.2; 49 decimal digits), a distinguished name a few hundred bytes, a key identifier
+// a hash. Larger values are refused before they are decoded, parsed or hashed, so that their cost stays
+// proportional to these bounds and not to the request size.
+const (
+	maxTokenBytes   = 16 << 10          // decoded certificate DER
+	maxTokenText    = 2 * maxTokenBytes // its base64 text, white space included
+	maxSerialDigits = 64                // decimal digits of X509SerialNumber
+	maxIssuerBytes  = 4 << 10           // X509IssuerName
+	maxKeyIDText    = 256               // base64 text of an SKI or thumbprint
 )
 
 // keyResolver finds the certificate that signed a message and the client it authenticates.
 type keyResolver struct {
 	trust Trust
-	certs *certCache
 	sec   *etree.Element
 	ids   idIndex
 }
@@ -98,15 +114,34 @@ func (k *keyResolver) bstReference(ref *etree.Element) (*x509.Certificate, strin
 	if et := bst.SelectAttrValue("EncodingType", ""); et != "" && et != EncodingTypeBase64 {
 		return nil, "", errTokenEncoding
 	}
-	der, err := decodeBase64(bst.Text())
-	if err != nil || len(bst.ChildElements()) > 0 {
-		return nil, "", wrapError(errNotCertificate.Subcode, errNotCertificate.Reason, err)
+	if len(bst.ChildElements()) > 0 {
+		return nil, "", errNotCertificate
 	}
-	cert, err := k.certs.parse(der)
+	return k.token(bst.Text(), errNotCertificate)
+}
+
+// token decodes a base64 certificate of bounded size and asks the Trust for it; the Trust looks the bytes up
+// before it parses them. notCert is the fault for bytes that are not a certificate.
+func (k *keyResolver) token(text string, notCert *Error) (*x509.Certificate, string, error) {
+	if len(text) > maxTokenText {
+		return nil, "", errTokenTooLarge
+	}
+	der, err := decodeBase64(text)
 	if err != nil {
-		return nil, "", wrapError(errNotCertificate.Subcode, errNotCertificate.Reason, err)
+		return nil, "", wrapError(notCert.Subcode, notCert.Reason, err)
 	}
-	return k.client(cert)
+	if len(der) > maxTokenBytes {
+		return nil, "", errTokenTooLarge
+	}
+	cert, name, err := k.trust.ClientForToken(der)
+	var ce *CertificateError
+	switch {
+	case errors.As(err, &ce):
+		return nil, "", wrapError(notCert.Subcode, notCert.Reason, err)
+	case err != nil:
+		return nil, "", asError(err, FaultFailedAuthentication, "certificate not accepted")
+	}
+	return cert, name, nil
 }
 
 // x509Data accepts one X509Certificate (other X509Data children are hints then), or else one
@@ -115,15 +150,7 @@ func (k *keyResolver) x509Data(data *etree.Element) (*x509.Certificate, string, 
 	certs := childElements(data, NamespaceDSig, "X509Certificate")
 	switch {
 	case len(certs) == 1:
-		der, err := decodeBase64(certs[0].Text())
-		if err != nil {
-			return nil, "", wrapError(errBadX509Cert.Subcode, errBadX509Cert.Reason, err)
-		}
-		cert, err := k.certs.parse(der)
-		if err != nil {
-			return nil, "", wrapError(errBadX509Cert.Subcode, errBadX509Cert.Reason, err)
-		}
-		return k.client(cert)
+		return k.token(certs[0].Text(), errBadX509Cert)
 	case len(certs) > 1:
 		return nil, "", errKeyInfoContent
 	}
@@ -133,24 +160,49 @@ func (k *keyResolver) x509Data(data *etree.Element) (*x509.Certificate, string, 
 	}
 	switch c := kids[0]; {
 	case is(c, NamespaceDSig, "X509IssuerSerial"):
-		names := childElements(c, NamespaceDSig, "X509IssuerName")
-		serials := childElements(c, NamespaceDSig, "X509SerialNumber")
-		if len(names) != 1 || len(serials) != 1 {
-			return nil, "", errBadKeyID
-		}
-		serial, ok := new(big.Int).SetString(strings.TrimSpace(serials[0].Text()), 10)
-		if !ok {
-			return nil, "", errBadKeyID
-		}
-		return k.found(k.trust.FindByIssuerSerial(strings.TrimSpace(names[0].Text()), serial))
+		return k.issuerSerial(c)
 	case is(c, NamespaceDSig, "X509SKI"):
-		ski, err := decodeBase64(c.Text())
-		if err != nil || len(ski) == 0 {
-			return nil, "", errBadKeyID
+		ski, err := decodeKeyID(c.Text())
+		if err != nil {
+			return nil, "", err
 		}
 		return k.found(k.trust.FindBySKI(ski))
 	}
 	return nil, "", errKeyInfoContent
+}
+
+// issuerSerial resolves an X509IssuerSerial. Both values are bounded before they are parsed: base-10
+// parsing into a big.Int costs time quadratic in the number of digits.
+func (k *keyResolver) issuerSerial(c *etree.Element) (*x509.Certificate, string, error) {
+	names := childElements(c, NamespaceDSig, "X509IssuerName")
+	serials := childElements(c, NamespaceDSig, "X509SerialNumber")
+	if len(names) != 1 || len(serials) != 1 {
+		return nil, "", errBadKeyID
+	}
+	issuer, digits := strings.TrimSpace(names[0].Text()), strings.TrimSpace(serials[0].Text())
+	switch {
+	case len(issuer) > maxIssuerBytes:
+		return nil, "", errIssuerTooLong
+	case len(digits) > maxSerialDigits:
+		return nil, "", errSerialTooLong
+	}
+	serial, ok := new(big.Int).SetString(digits, 10)
+	if !ok {
+		return nil, "", errBadKeyID
+	}
+	return k.found(k.trust.FindByIssuerSerial(issuer, serial))
+}
+
+// decodeKeyID decodes the base64 value of an SKI or thumbprint key identifier.
+func decodeKeyID(text string) ([]byte, error) {
+	if len(text) > maxKeyIDText {
+		return nil, errBadKeyID
+	}
+	v, err := decodeBase64(text)
+	if err != nil || len(v) == 0 {
+		return nil, errBadKeyID
+	}
+	return v, nil
 }
 
 // keyIdentifier resolves an X509SubjectKeyIdentifier or ThumbprintSHA1 key identifier.
@@ -158,9 +210,9 @@ func (k *keyResolver) keyIdentifier(ki *etree.Element) (*x509.Certificate, strin
 	if et := ki.SelectAttrValue("EncodingType", ""); et != "" && et != EncodingTypeBase64 {
 		return nil, "", errTokenEncoding
 	}
-	v, err := decodeBase64(ki.Text())
-	if err != nil || len(v) == 0 {
-		return nil, "", errBadKeyID
+	v, err := decodeKeyID(ki.Text())
+	if err != nil {
+		return nil, "", err
 	}
 	switch ki.SelectAttrValue("ValueType", "") {
 	case ValueTypeSKI:
@@ -169,14 +221,6 @@ func (k *keyResolver) keyIdentifier(ki *etree.Element) (*x509.Certificate, strin
 		return k.found(k.trust.FindByThumbprintSHA1(v))
 	}
 	return nil, "", errTokenType
-}
-
-func (k *keyResolver) client(cert *x509.Certificate) (*x509.Certificate, string, error) {
-	name, err := k.trust.ClientForCert(cert)
-	if err != nil {
-		return nil, "", asError(err, FaultFailedAuthentication, "certificate not accepted")
-	}
-	return cert, name, nil
 }
 
 func (k *keyResolver) found(cert *x509.Certificate, name string, err error) (*x509.Certificate, string, error) {

@@ -21,7 +21,6 @@ func VerifyResponse(doc *etree.Document, serverCert *x509.Certificate, now time.
 			TTL:           DefaultTTL,
 			MaxReferences: DefaultMaxReferences,
 		},
-		certs: newCertCache(),
 	}
 	res, err := v.verify(doc, now)
 	if err != nil {
@@ -37,11 +36,12 @@ const serverName = "server"
 
 var errNotServerCert = newError(FaultFailedAuthentication, "response is not signed by the server certificate")
 
-func (p pinnedTrust) ClientForCert(cert *x509.Certificate) (string, error) {
-	if !bytes.Equal(cert.Raw, p.cert.Raw) {
-		return "", errNotServerCert
+// ClientForToken compares the bytes: nothing presented is ever parsed.
+func (p pinnedTrust) ClientForToken(der []byte) (*x509.Certificate, string, error) {
+	if !bytes.Equal(der, p.cert.Raw) {
+		return nil, "", errNotServerCert
 	}
-	return serverName, nil
+	return p.cert, serverName, nil
 }
 
 func (p pinnedTrust) FindByIssuerSerial(issuer string, serial *big.Int) (*x509.Certificate, string, error) {

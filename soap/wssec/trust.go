@@ -5,17 +5,18 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"math/big"
-	"sync"
 	"sync/atomic"
 	"time"
 )
 
 // Trust decides which certificates authenticate which clients.
 type Trust interface {
-	// ClientForCert resolves a certificate presented in the message (BinarySecurityToken or X509Certificate)
-	// to a client name. It returns an *Error with FaultFailedAuthentication when the certificate is not
-	// accepted.
-	ClientForCert(cert *x509.Certificate) (name string, err error)
+	// ClientForToken resolves the DER bytes of a certificate presented in the message (BinarySecurityToken
+	// or X509Certificate) to the parsed certificate and a client name. Implementations look the bytes up
+	// among the certificates they trust before parsing anything. It returns *CertificateError when the
+	// bytes had to be parsed and are not a certificate, and an *Error with FaultFailedAuthentication when
+	// the certificate is not accepted.
+	ClientForToken(der []byte) (*x509.Certificate, string, error)
 	// FindByIssuerSerial, FindBySKI and FindByThumbprintSHA1 resolve a key identifier to a registered
 	// certificate and its client name; they return an *Error with FaultSecurityTokenUnavailable when no
 	// registered certificate matches and FaultFailedAuthentication when it is disabled.
@@ -24,6 +25,12 @@ type Trust interface {
 	FindByThumbprintSHA1(tp []byte) (*x509.Certificate, string, error)
 }
 
+// CertificateError means a presented token is not a parseable X.509 certificate.
+type CertificateError struct{ Err error }
+
+func (e *CertificateError) Error() string { return "certificate does not parse: " + e.Err.Error() }
+func (e *CertificateError) Unwrap() error { return e.Err }
+
 // RegisteredCert is one client certificate known to the server.
 type RegisteredCert struct {
 	Name    string
@@ -31,23 +38,27 @@ type RegisteredCert struct {
 	Enabled bool
 }
 
-// Registry is an in-memory Trust built from registered client certificates and, optionally, a CA pool. It is
-// safe for concurrent use; Replace swaps the whole set atomically.
+// Registry is an in-memory Trust built from registered client certificates, revoked certificates and,
+// optionally, a CA pool. It is safe for concurrent use; Replace and Revoke swap whole sets atomically.
 //
-// A registered certificate authenticates its client whether or not it chains to the pool; a disabled one is
-// refused even when it chains. An unregistered certificate is accepted only when it chains to the pool (any or
-// ClientAuth extended key usage, digitalSignature key usage); its client name is then its subject
-// (pkix.Name.String()). Key identifier forms (issuer/serial, SKI, thumbprint) resolve registered
-// certificates only. Validity periods of the message certificate are checked by the Verifier.
+// A revoked certificate is refused before anything else, whether it chains to the pool or not. A registered
+// certificate authenticates its client whether or not it chains to the pool; a disabled one is refused even
+// when it chains. An unregistered certificate is accepted only when it chains to the pool (any or ClientAuth
+// extended key usage, digitalSignature key usage); its client name is then its subject (pkix.Name.String()).
+// Key identifier forms (issuer/serial, SKI, thumbprint) resolve registered certificates only. Validity
+// periods of the message certificate are checked by the Verifier.
+//
+// Presented tokens are looked up by SHA-256 of their DER first; only a token that is neither registered,
+// revoked nor already verified is parsed, and only when there is a pool to verify it against. Only
+// certificates that passed the chain check are kept.
 type Registry struct {
 	// Now is the clock for chain verification; time.Now when nil. Set it before first use.
 	Now func() time.Time
 
-	set   atomic.Pointer[registrySet]
-	roots *x509.CertPool
-
-	mu     sync.Mutex
-	chains map[[32]byte]chainResult // chain checks by sha256(DER), bounded by maxCachedCerts
+	set     atomic.Pointer[registrySet]
+	revoked atomic.Pointer[map[[32]byte]struct{}]
+	roots   *x509.CertPool
+	chains  *trustedCache
 }
 
 type registrySet struct {
@@ -57,21 +68,11 @@ type registrySet struct {
 	byTP     map[[20]byte]RegisteredCert
 }
 
-// chainResult caches one chain verification while the time stays inside [notBefore, notAfter] of the
-// shortest-lived chain.
-type chainResult struct {
-	name                string
-	err                 error
-	notBefore, notAfter time.Time
-}
-
-// maxCachedCerts bounds the certificate caches (parsed tokens, chain checks).
-const maxCachedCerts = 1024
-
 // NewRegistry returns a Registry of certs; roots may be nil (registered certificates only).
 func NewRegistry(certs []RegisteredCert, roots *x509.CertPool) *Registry {
-	r := &Registry{roots: roots, chains: map[[32]byte]chainResult{}}
+	r := &Registry{roots: roots, chains: newTrustedCache()}
 	r.Replace(certs)
+	r.Revoke(nil)
 	return r
 }
 
@@ -97,6 +98,16 @@ func (r *Registry) Replace(certs []RegisteredCert) {
 	r.set.Store(s)
 }
 
+// Revoke swaps the set of revoked certificates, given by SHA-256 of their DER. A revoked certificate is
+// refused even when it chains to the CA pool or was verified before.
+func (r *Registry) Revoke(sums [][32]byte) {
+	m := make(map[[32]byte]struct{}, len(sums))
+	for _, s := range sums {
+		m[s] = struct{}{}
+	}
+	r.revoked.Store(&m)
+}
+
 func issuerSerialKey(issuer string, serial *big.Int) string {
 	return issuer + "|" + serial.String()
 }
@@ -104,21 +115,41 @@ func issuerSerialKey(issuer string, serial *big.Int) string {
 var (
 	errUnknownCert    = newError(FaultFailedAuthentication, "unknown certificate")
 	errDisabledCert   = newError(FaultFailedAuthentication, "certificate is disabled")
+	errRevokedCert    = newError(FaultFailedAuthentication, "certificate is revoked")
 	errNoMatchingCert = newError(FaultSecurityTokenUnavailable, "no registered certificate matches the key identifier")
 	errCertKeyUsage   = newError(FaultFailedAuthentication, "certificate key usage does not allow digital signatures")
-	errCertNotTrusted = newError(FaultFailedAuthentication, "certificate is not trusted")
 )
 
-// ClientForCert implements Trust.
-func (r *Registry) ClientForCert(cert *x509.Certificate) (string, error) {
-	sum := sha256.Sum256(cert.Raw)
+// ClientForToken implements Trust.
+func (r *Registry) ClientForToken(der []byte) (*x509.Certificate, string, error) {
+	sum := sha256.Sum256(der)
+	if _, ok := (*r.revoked.Load())[sum]; ok {
+		return nil, "", errRevokedCert
+	}
 	if c, ok := r.set.Load().byDER[sum]; ok {
-		return registered(c)
+		name, err := registered(c)
+		if err != nil {
+			return nil, "", err
+		}
+		return c.Cert, name, nil
 	}
 	if r.roots == nil {
-		return "", errUnknownCert
+		return nil, "", errUnknownCert
 	}
-	return r.chainClient(sum, cert)
+	now := r.now()
+	if res, ok := r.chains.get(sum, now); ok {
+		return res.cert, res.name, nil
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, "", &CertificateError{Err: err}
+	}
+	res, err := r.verifyChain(cert, now)
+	if err != nil {
+		return nil, "", err
+	}
+	r.chains.put(sum, res)
+	return res.cert, res.name, nil
 }
 
 func registered(c RegisteredCert) (string, error) {
@@ -135,33 +166,10 @@ func (r *Registry) now() time.Time {
 	return time.Now()
 }
 
-// chainClient verifies cert against the CA pool, caching the outcome by certificate hash.
-func (r *Registry) chainClient(sum [32]byte, cert *x509.Certificate) (string, error) {
-	now := r.now()
-	r.mu.Lock()
-	res, ok := r.chains[sum]
-	r.mu.Unlock()
-	if ok && !now.Before(res.notBefore) && !now.After(res.notAfter) {
-		return res.name, res.err
-	}
-	res = r.verifyChain(cert, now)
-	r.mu.Lock()
-	if len(r.chains) >= maxCachedCerts {
-		for k := range r.chains {
-			delete(r.chains, k)
-			break
-		}
-	}
-	r.chains[sum] = res
-	r.mu.Unlock()
-	return res.name, res.err
-}
-
-func (r *Registry) verifyChain(cert *x509.Certificate, now time.Time) chainResult {
-	res := chainResult{notBefore: cert.NotBefore, notAfter: cert.NotAfter}
+// verifyChain checks cert against the CA pool at now.
+func (r *Registry) verifyChain(cert *x509.Certificate, now time.Time) (chainResult, error) {
 	if cert.KeyUsage&x509.KeyUsageDigitalSignature == 0 {
-		res.err = errCertKeyUsage
-		return res
+		return chainResult{}, errCertKeyUsage
 	}
 	chains, err := cert.Verify(x509.VerifyOptions{
 		Roots:       r.roots,
@@ -169,11 +177,9 @@ func (r *Registry) verifyChain(cert *x509.Certificate, now time.Time) chainResul
 		KeyUsages:   []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 	})
 	if err != nil {
-		res.err = wrapError(FaultFailedAuthentication, errUnknownCert.Reason, err)
-		// A failed check is retried once the clock passes the leaf's window edge at most; keep it short.
-		res.notBefore, res.notAfter = now, now.Add(time.Minute)
-		return res
+		return chainResult{}, wrapError(FaultFailedAuthentication, errUnknownCert.Reason, err)
 	}
+	res := chainResult{cert: cert, name: cert.Subject.String(), notBefore: cert.NotBefore, notAfter: cert.NotAfter}
 	for _, c := range chains[0] {
 		if c.NotBefore.After(res.notBefore) {
 			res.notBefore = c.NotBefore
@@ -182,8 +188,7 @@ func (r *Registry) verifyChain(cert *x509.Certificate, now time.Time) chainResul
 			res.notAfter = c.NotAfter
 		}
 	}
-	res.name = cert.Subject.String()
-	return res
+	return res, nil
 }
 
 // FindByIssuerSerial implements Trust. The issuer is compared as a distinguished name, ignoring the

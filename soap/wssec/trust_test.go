@@ -85,13 +85,13 @@ func TestRegistry_ChainChecks(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := testRegistry(t, true)
 			cert := issue(t, tt.edit)
-			name, err := r.ClientForCert(cert)
+			_, name, err := r.ClientForToken(cert.Raw)
 			if tt.subcode != "" {
 				wantFault(t, err, tt.subcode, tt.reason)
 				return
 			}
 			if err != nil || name != tt.client {
-				t.Fatalf("ClientForCert = %q, %v; want %q", name, err, tt.client)
+				t.Fatalf("ClientForToken = %q, %v; want %q", name, err, tt.client)
 			}
 		})
 	}
@@ -102,14 +102,14 @@ func TestRegistry_ChainCacheFollowsValidity(t *testing.T) {
 	now := testNow
 	r.Now = func() time.Time { return now }
 	cert := issue(t, func(c *x509.Certificate) { c.NotAfter = testNow.Add(time.Hour) })
-	if _, err := r.ClientForCert(cert); err != nil {
+	if _, _, err := r.ClientForToken(cert.Raw); err != nil {
 		t.Fatal(err)
 	}
-	if len(r.chains) != 1 {
-		t.Fatalf("chain cache has %d entries, want 1", len(r.chains))
+	if r.chains.len() != 1 {
+		t.Fatalf("chain cache has %d entries, want 1", r.chains.len())
 	}
 	now = testNow.Add(2 * time.Hour)
-	_, err := r.ClientForCert(cert)
+	_, _, err := r.ClientForToken(cert.Raw)
 	wantFault(t, err, "FailedAuthentication", "unknown certificate")
 }
 
@@ -119,6 +119,6 @@ func TestRegistry_DisabledWinsOverChain(t *testing.T) {
 	roots.AddCert(loadKey(t, "ca").cert)
 	r := NewRegistry([]RegisteredCert{{Name: "blocked", Cert: cert, Enabled: false}}, roots)
 	r.Now = func() time.Time { return testNow }
-	_, err := r.ClientForCert(cert)
+	_, _, err := r.ClientForToken(cert.Raw)
 	wantFault(t, err, "FailedAuthentication", "certificate is disabled")
 }

@@ -25,7 +25,8 @@ type Config struct {
 	Now             func() time.Time // injected clock; time.Now when nil
 	ClockSkew       time.Duration    // tolerated clock difference; 60 s
 	TTL             time.Duration    // maximum message age (now - Created); 300 s
-	AllowLegacySHA1 bool             // accept RSA-SHA1/ECDSA-SHA1 and SHA-1 digests, and RSA keys from 1024 bits
+	AllowLegacySHA1 bool             // accept RSA-SHA1/ECDSA-SHA1 and SHA-1 digests
+	MinRSABits      int              // smallest RSA key accepted; DefaultMinRSABits (see CheckKey for curves)
 	MaxReferences   int              // references per SignedInfo; 16
 	ReplayCacheSize int              // signed messages remembered for replay detection; DefaultReplayCacheSize
 }
@@ -33,7 +34,6 @@ type Config struct {
 // Verifier checks signed requests. It is safe for concurrent use.
 type Verifier struct {
 	cfg    Config
-	certs  *certCache
 	replay *replayCache // nil: no replay detection (client side)
 }
 
@@ -64,7 +64,7 @@ func NewVerifier(cfg Config) *Verifier {
 	if cfg.ReplayCacheSize <= 0 {
 		cfg.ReplayCacheSize = DefaultReplayCacheSize
 	}
-	return &Verifier{cfg: cfg, certs: newCertCache(), replay: newReplayCache(cfg.ReplayCacheSize)}
+	return &Verifier{cfg: cfg, replay: newReplayCache(cfg.ReplayCacheSize)}
 }
 
 // Verify checks the envelope doc (already parsed and size/depth/DOCTYPE-checked by package soap) and
@@ -102,7 +102,7 @@ func (v *Verifier) verify(doc *etree.Document, now time.Time) (*Result, error) {
 	if err := bindReferences(sig, ids, env, ts); err != nil {
 		return nil, err
 	}
-	kr := keyResolver{trust: v.cfg.Trust, certs: v.certs, sec: env.security, ids: ids}
+	kr := keyResolver{trust: v.cfg.Trust, sec: env.security, ids: ids}
 	cert, client, err := kr.resolve(sig.keyInfo)
 	if err != nil {
 		return nil, err
@@ -165,16 +165,7 @@ func (v *Verifier) checkCert(cert *x509.Certificate, now time.Time) error {
 	case now.Before(cert.NotBefore):
 		return errCertNotYetValid
 	}
-	if k, ok := cert.PublicKey.(*rsa.PublicKey); ok {
-		min := 2048
-		if v.cfg.AllowLegacySHA1 {
-			min = 1024
-		}
-		if k.N.BitLen() < min {
-			return errWeakKey
-		}
-	}
-	return nil
+	return CheckKey(cert.PublicKey, v.cfg.MinRSABits)
 }
 
 // checkSignatureValue canonicalizes SignedInfo in place (with its own PrefixList) and verifies the
