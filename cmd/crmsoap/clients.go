@@ -11,11 +11,12 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/crmsoap/crmsoap/soap/wssec"
 	"github.com/crmsoap/crmsoap/store"
 )
 
 const clientsUsage = `Usage:
-  crmsoap clients add     --db PATH --name NAME --cert FILE.pem
+  crmsoap clients add     --db PATH --name NAME --cert FILE.pem [--min-rsa-bits 2048]
   crmsoap clients list    --db PATH
   crmsoap clients disable --db PATH NAME
   crmsoap clients enable  --db PATH NAME
@@ -36,9 +37,11 @@ func (m *Main) clients(ctx context.Context, args []string) error {
 	fs.Usage = func() { fmt.Fprint(m.Stderr, clientsUsage) }
 	e := &envFlags{fs: fs, getenv: m.Getenv}
 	var dbPath, name, certFile string
+	var minRSABits int
 	e.String(&dbPath, "db", "CRMSOAP_DB", "./crm.db", "SQLite database file")
 	fs.StringVar(&name, "name", "", "client name (add)")
 	fs.StringVar(&certFile, "cert", "", "PEM certificate of the client (add)")
+	e.Int(&minRSABits, "min-rsa-bits", "CRMSOAP_MIN_RSA_BITS", wssec.DefaultMinRSABits, "smallest RSA key accepted (add); the server's --min-rsa-bits")
 	if err := e.parse(args[1:]); err != nil {
 		return err
 	}
@@ -55,7 +58,7 @@ func (m *Main) clients(ctx context.Context, args []string) error {
 	defer db.Close()
 	switch args[0] {
 	case "add":
-		return m.clientsAdd(ctx, db, name, certFile)
+		return m.clientsAdd(ctx, db, name, certFile, minRSABits)
 	case "list":
 		return m.clientsList(ctx, db)
 	case "disable", "enable":
@@ -75,13 +78,22 @@ func (m *Main) clients(ctx context.Context, args []string) error {
 	return fmt.Errorf("unknown clients command %q", args[0])
 }
 
-func (m *Main) clientsAdd(ctx context.Context, db *store.DB, name, certFile string) error {
+func (m *Main) clientsAdd(ctx context.Context, db *store.DB, name, certFile string, minRSABits int) error {
 	if certFile == "" {
 		return errors.New("clients add: --cert FILE.pem is required")
 	}
 	cert, err := readCertificate(certFile)
 	if err != nil {
 		return err
+	}
+	// A key the server would refuse is refused here, saying why, rather than
+	// registered to fail every call.
+	if err := wssec.CheckKey(cert.PublicKey, minRSABits); err != nil {
+		var werr *wssec.Error
+		if errors.As(err, &werr) && werr.Err != nil {
+			err = werr.Err
+		}
+		return fmt.Errorf("clients add: %w", err)
 	}
 	if time.Now().After(cert.NotAfter) {
 		return fmt.Errorf("clients add: certificate expired on %s", cert.NotAfter.Format(time.DateOnly))

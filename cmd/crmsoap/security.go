@@ -22,6 +22,7 @@ type securityConfig struct {
 	signCert        string
 	clockSkew, ttl  time.Duration
 	legacySHA1      bool
+	minRSABits      int
 	replayCacheSize int
 	clientsReload   time.Duration
 }
@@ -34,6 +35,7 @@ func (c *securityConfig) register(e *envFlags) {
 	e.Duration(&c.clockSkew, "clock-skew", "CRMSOAP_CLOCK_SKEW", 60*time.Second, "tolerated clock difference for Timestamps")
 	e.Duration(&c.ttl, "timestamp-ttl", "CRMSOAP_TIMESTAMP_TTL", 300*time.Second, "oldest message accepted (age of its Timestamp Created); also the replay window")
 	e.Bool(&c.legacySHA1, "allow-legacy-sha1", "CRMSOAP_ALLOW_LEGACY_SHA1", false, "accept RSA-SHA1 signatures and SHA-1 digests")
+	e.Int(&c.minRSABits, "min-rsa-bits", "CRMSOAP_MIN_RSA_BITS", wssec.DefaultMinRSABits, "smallest RSA key accepted for signatures (independent of --allow-legacy-sha1)")
 	e.Int(&c.replayCacheSize, "replay-cache-size", "CRMSOAP_REPLAY_CACHE_SIZE", 0, "signatures remembered for replay detection (0: the built-in default)")
 	e.Duration(&c.clientsReload, "clients-reload", "CRMSOAP_CLIENTS_RELOAD", 5*time.Second, "how often the client registry is re-read from the database")
 }
@@ -76,6 +78,7 @@ func newSecurity(ctx context.Context, c securityConfig, db *store.DB, log *slog.
 		ClockSkew:       c.clockSkew,
 		TTL:             c.ttl,
 		AllowLegacySHA1: c.legacySHA1,
+		MinRSABits:      c.minRSABits,
 		ReplayCacheSize: c.replayCacheSize,
 	})
 	return v.SOAP(), signer, nil
