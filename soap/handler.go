@@ -76,9 +76,9 @@ type Config struct {
 	MinUploadRate int64
 	UploadGrace   time.Duration
 	// MemoryBudget bounds, server-wide, the memory of the requests being read
-	// and handled: each reserves its body bytes as they arrive, then the body
-	// size times the measured expansion of parse, verify and decode (see
-	// memoryFactor) before its tree is built, and releases it when answered.
+	// and handled: each reserves its body bytes as they arrive, then what parse,
+	// verify and decode were measured to take for a body of its size and markup
+	// (see memoryNeed) before its tree is built, and releases it when answered.
 	// A request that does not fit is refused with 503 and Retry-After, nothing
 	// parsed. 0: no bound (serve uses DefaultMemoryBudget).
 	MemoryBudget int64
@@ -133,8 +133,8 @@ func NewHandler(cfg Config) (*Handler, error) {
 	}
 	h := &Handler{cfg: cfg, routes: make(map[xml.Name]*route), log: cfg.Logger, newID: randomID}
 	h.slots, h.upload, h.budget = newLimiter(cfg.MaxInFlight), newLimiter(cfg.MaxUploads), newMemoryBudget(cfg.MemoryBudget)
-	if h.budget != nil && h.budget.limit/memoryFactor < cfg.MaxBodyBytes {
-		return nil, errors.New(budgetError(cfg.MemoryBudget, cfg.MaxBodyBytes))
+	if h.budget != nil && h.budget.limit < minMemoryBudget(cfg.MaxBodyBytes, cfg.MaxElements) {
+		return nil, errors.New(budgetError(cfg.MemoryBudget, cfg.MaxBodyBytes, cfg.MaxElements))
 	}
 	if cfg.MinUploadRate < 0 || cfg.UploadGrace < 0 {
 		return nil, errors.New("soap: MinUploadRate and UploadGrace must not be negative")

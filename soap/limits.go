@@ -1,6 +1,7 @@
 package soap
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"strconv"
@@ -14,20 +15,52 @@ const (
 	DefaultMemoryBudget = 1 << 30
 )
 
-// memoryFactor is how many bytes of memory one request takes per byte of its
-// body, from the first byte read to the response: the body buffer (grown by
-// doubling), the tree, the signature check and the strict decode. It is
-// measured by TestMemoryFactor (bytes allocated per body byte, runtime.MemStats
-// TotalAlloc, on 1 MiB envelopes), which fails when it no longer covers them:
+// What one request costs in memory, from the first byte read to the response:
+// the body buffer (grown by doubling), the tree, the signature check and the
+// strict decode. Memory grows with the body's bytes and, much faster, with its
+// markup: every '<' (element, text node, closing tag) and every '=' (an
+// attribute or namespace declaration) becomes nodes, slices and strings. So a
+// request reserves
 //
-//	unsigned, text in a few large elements          ~  4 bytes per body byte
-//	unsigned, 20,000 small repeated elements        ~ 15
-//	signed (RSA-SHA256, exc-c14n), small elements   ~ 16
-//	unsigned, densest tree the element limit allows ~ 21
+//	memoryBase + memoryPerByte × body bytes + memoryPerMark × ('<' and '=' in the body)
 //
-// The allocation total over-counts the live peak (the garbage of one phase is
+// before its tree is built. bytes.Count finds the marks at memory speed. The
+// constants come from TestMemoryNeed (bytes allocated per request,
+// runtime.MemStats TotalAlloc, unsigned and signed with ECDSA P-256 and
+// exc-c14n), which fails when they no longer cover one of its envelopes:
+//
+//	envelope                          body      allocated: unsigned  signed          reserved (signed)
+//	one record (signed: 3 KiB)        225 B     8.5 KiB (39/B)       36 KiB (12/B)   95 KiB
+//	text in one element               1.0 MiB   5.0 MiB (5.0/B)      5.0 MiB (5.0/B) 8.1 MiB
+//	24,000 records                    1.2 MiB    22 MiB (18.5/B)      22 MiB (18.7/B) 33 MiB
+//	99,960 empty elements             880 KiB    46 MiB (53/B)        46 MiB (54/B)   56 MiB
+//	16,000 elements × 10 attributes   875 KiB    30 MiB (35/B)        61 MiB (71/B)   93 MiB
+//
+// (/B: bytes allocated per body byte.) The marks cost about 480 bytes each
+// (elements) and 370 (attributes, signed: c14n sorts and copies them).
+//
+// A single bytes-times-factor would have to be about 110 to cover the densest
+// markup (4-byte elements): 440 MB reserved for a 4 MiB body of text that
+// takes 20 MB. Allocations over-count the live peak (one phase's garbage is
 // collectable in the next), which is the safe side for a budget.
-const memoryFactor = 24
+const (
+	memoryBase    = 32 << 10
+	memoryPerByte = 8
+	memoryPerMark = 512
+)
+
+// memoryNeed is what a request with this body reserves of the memory budget.
+func memoryNeed(body []byte) int64 {
+	marks := bytes.Count(body, []byte{'<'}) + bytes.Count(body, []byte{'='})
+	return memoryBase + memoryPerByte*int64(len(body)) + memoryPerMark*int64(marks)
+}
+
+// minMemoryBudget is the smallest budget that serves a body of maxBody bytes
+// with maxElements elements and no attributes. Bodies of denser markup may
+// need more than any budget gives: they are refused (413), not retried.
+func minMemoryBudget(maxBody int64, maxElements int) int64 {
+	return memoryBase + memoryPerByte*maxBody + memoryPerMark*int64(maxElements)
+}
 
 // limiter bounds how many of something happen at once, without queueing: nil
 // is no bound.
@@ -140,6 +173,25 @@ func (h *Handler) shed(ctx context.Context, w http.ResponseWriter, x *exchange, 
 	h.fail(ctx, w, x, err)
 }
 
+// reserveTree raises the request's reservation to what building, verifying
+// and decoding body will take; false, with the refusal written, when the
+// budget cannot give it now (503) or ever (413).
+func (h *Handler) reserveTree(ctx context.Context, w http.ResponseWriter, x *exchange, res *reservation, body []byte) bool {
+	if h.budget == nil {
+		return true
+	}
+	need := memoryNeed(body)
+	switch {
+	case need > h.budget.limit:
+		h.fail(ctx, w, x, errTooMuchMarkup)
+		return false
+	case !res.grow(need):
+		h.shed(ctx, w, x, errBusyMemory, false)
+		return false
+	}
+	return true
+}
+
 // abandoned reports a request whose context ended (the client went away, or
 // a deadline passed) between two phases: the work stops there. Whatever is
 // written is likely never read; the log says "canceled".
@@ -150,7 +202,12 @@ func (h *Handler) abandoned(ctx context.Context, w http.ResponseWriter, x *excha
 }
 
 // budgetError says a configured memory budget cannot hold even one request.
-func budgetError(budget, maxBody int64) string {
+func budgetError(budget, maxBody int64, maxElements int) string {
 	return "soap: MemoryBudget " + strconv.FormatInt(budget, 10) + " cannot hold one request of MaxBodyBytes " +
-		strconv.FormatInt(maxBody, 10) + " (" + strconv.Itoa(memoryFactor) + " bytes of memory per body byte)"
+		strconv.FormatInt(maxBody, 10) + " and MaxElements " + strconv.Itoa(maxElements) + ": it needs at least " +
+		strconv.FormatInt(minMemoryBudget(maxBody, maxElements), 10)
 }
+
+// errTooMuchMarkup refuses a body that needs more than the whole budget.
+var errTooMuchMarkup = &Error{Code: CodeMalformedRequest, Status: http.StatusRequestEntityTooLarge,
+	Message: "request body has more markup than the server's memory budget can hold"}

@@ -54,8 +54,7 @@ func (h *Handler) servePost(ctx context.Context, w http.ResponseWriter, r *http.
 		return
 	}
 	defer h.slots.release()
-	if !res.grow(int64(buf.Len()) * memoryFactor) {
-		h.shed(ctx, w, x, errBusyMemory, false)
+	if !h.reserveTree(ctx, w, x, &res, buf.Bytes()) {
 		return
 	}
 	resp, err := h.process(ctx, x, v, action, buf.Bytes())
