@@ -87,7 +87,7 @@ func TestHandler_MemoryBudgetTooMuchMarkup(t *testing.T) {
 	h := newToyHandler(t, func(c *Config) {
 		c.MaxBodyBytes = 64 << 10
 		c.MaxElements = 100
-		c.MemoryBudget = minMemoryBudget(64<<10, 100)
+		c.MemoryBudget = MinMemoryBudget(64<<10, 100)
 	})
 	srv := httptest.NewServer(h)
 	defer srv.Close()

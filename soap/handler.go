@@ -133,7 +133,7 @@ func NewHandler(cfg Config) (*Handler, error) {
 	}
 	h := &Handler{cfg: cfg, routes: make(map[xml.Name]*route), log: cfg.Logger, newID: randomID}
 	h.slots, h.upload, h.budget = newLimiter(cfg.MaxInFlight), newLimiter(cfg.MaxUploads), newMemoryBudget(cfg.MemoryBudget)
-	if h.budget != nil && h.budget.limit < minMemoryBudget(cfg.MaxBodyBytes, cfg.MaxElements) {
+	if h.budget != nil && h.budget.limit < MinMemoryBudget(cfg.MaxBodyBytes, cfg.MaxElements) {
 		return nil, errors.New(budgetError(cfg.MemoryBudget, cfg.MaxBodyBytes, cfg.MaxElements))
 	}
 	if cfg.MinUploadRate < 0 || cfg.UploadGrace < 0 {

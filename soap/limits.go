@@ -55,10 +55,11 @@ func memoryNeed(body []byte) int64 {
 	return memoryBase + memoryPerByte*int64(len(body)) + memoryPerMark*int64(marks)
 }
 
-// minMemoryBudget is the smallest budget that serves a body of maxBody bytes
-// with maxElements elements and no attributes. Bodies of denser markup may
-// need more than any budget gives: they are refused (413), not retried.
-func minMemoryBudget(maxBody int64, maxElements int) int64 {
+// MinMemoryBudget is the smallest Config.MemoryBudget NewHandler accepts with
+// these MaxBodyBytes and MaxElements: it serves a largest body with as many
+// elements and no attributes. Bodies of denser markup may need more than any
+// budget gives: they are refused (413), not retried.
+func MinMemoryBudget(maxBody int64, maxElements int) int64 {
 	return memoryBase + memoryPerByte*maxBody + memoryPerMark*int64(maxElements)
 }
 
@@ -205,7 +206,7 @@ func (h *Handler) abandoned(ctx context.Context, w http.ResponseWriter, x *excha
 func budgetError(budget, maxBody int64, maxElements int) string {
 	return "soap: MemoryBudget " + strconv.FormatInt(budget, 10) + " cannot hold one request of MaxBodyBytes " +
 		strconv.FormatInt(maxBody, 10) + " and MaxElements " + strconv.Itoa(maxElements) + ": it needs at least " +
-		strconv.FormatInt(minMemoryBudget(maxBody, maxElements), 10)
+		strconv.FormatInt(MinMemoryBudget(maxBody, maxElements), 10)
 }
 
 // errTooMuchMarkup refuses a body that needs more than the whole budget.

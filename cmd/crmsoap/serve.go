@@ -81,6 +81,10 @@ func (m *Main) serveFlags(args []string) (serveConfig, error) {
 	if c.maxUploads < 0 || c.minUploadRate < 0 || c.uploadGrace < 0 || c.memoryBudget < 0 {
 		return c, errors.New("serve: --max-uploads, --min-upload-rate, --upload-grace and --memory-budget must not be negative")
 	}
+	if least := soap.MinMemoryBudget(c.maxBodyBytes, c.maxElements); c.memoryBudget > 0 && c.memoryBudget < least {
+		return c, fmt.Errorf("serve: --memory-budget %d cannot hold one request of --max-body-bytes %d and --max-elements %d: "+
+			"give it at least %d (or 0: no budget)", c.memoryBudget, c.maxBodyBytes, c.maxElements, least)
+	}
 	if c.soap12SenderStatus != 400 && c.soap12SenderStatus != 500 {
 		return c, fmt.Errorf("serve: --soap12-sender-status %d: want 400 or 500", c.soap12SenderStatus)
 	}
