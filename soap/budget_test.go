@@ -33,7 +33,7 @@ func TestHandler_MemoryBudget(t *testing.T) {
 	h := newToyHandler(t, func(c *Config) {
 		c.MaxBodyBytes = 256 << 10
 		c.MaxElements = 100
-		c.MemoryBudget = need*5/2 // two fit, three do not
+		c.MemoryBudget = need * 5 / 2 // two fit, three do not
 		c.Observer = obs
 		c.Operations = append(c.Operations, Op(xml.Name{Space: toyNS, Local: "Hold"}, "",
 			func(_ context.Context, r *hold) (*holdResponse, error) {
