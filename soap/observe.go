@@ -6,7 +6,7 @@ import "time"
 type Observation struct {
 	Operation string // local name of the body element; "" when routing did not get that far
 	Version   Version
-	Outcome   string // "ok", a fault code, "VersionMismatch", "MustUnderstand", or "info"/"wsdl" for GETs
+	Outcome   string // "ok", a fault code, "VersionMismatch", "MustUnderstand", "canceled" (the client went away), or "info"/"wsdl" for GETs
 	// SecurityFailure is the WS-Security fault of a refused message (such as
 	// "FailedCheck" or "MessageExpired"), "" otherwise.
 	SecurityFailure string
