@@ -12,12 +12,14 @@ VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 run:
 	$(GO) run ./cmd/crmsoap serve $(RUN_FLAGS)
 
-## test: every Go test, with the race detector (installs xmlsec1 and zeep first: WS-Security tests check against them)
+## test: every Go test, with the race detector (installs xmlsec1 and zeep first: WS-Security tests check against them;
+##       and PostgreSQL, whose tests start a throwaway server, or use CRMSOAP_TEST_POSTGRES=postgres://...)
 test: test-deps
 	$(GO) test -race -count=1 ./...
 
 test-deps:
 	CRMSOAP_INTEROP_ONLY="zeep xmlsec" bash interop/run.sh --install-only
+	bash .ci/debian.sh postgresql
 
 ## build: the binary in bin/, stamped with the version (`crmsoap version`, the start log line)
 build:
