@@ -54,7 +54,8 @@ BENCH_FLAGS ?= --duration 10s --conns 64,8
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	$(GO) build -o $(BIN) ./cmd/crmsoap
-	$(BIN) bench $(BENCH_FLAGS)
+	$(GO) build -o $(BIN)-bench ./cmd/crmsoap-bench
+	$(BIN)-bench --server-bin $(BIN) $(BENCH_FLAGS)
 
 ## fuzz: each fuzz target for FUZZTIME executions (or a duration such as 30s)
 fuzz:
