@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"debug/buildinfo"
 	"fmt"
 	"io"
 	"os"
@@ -20,7 +21,7 @@ func writeReport(w io.Writer, cfg *config, env *environment, rows []reportRow) e
 	fmt.Fprintf(bw, "- Machine: %d CPUs (nproc), %s, Linux %s, %s\n", runtime.NumCPU(), cpuModel(), kernel(), runtime.Version())
 	fmt.Fprintf(bw, "- Load average before the run: %s (other work on the machine skews every number)\n", cfg.loadBefore)
 	fmt.Fprintf(bw, "- Command: `crmsoap-bench %s`\n", strings.Join(shellQuote(cfg.args), " "))
-	if rev := revision(); rev != "" {
+	if rev := revision(env.serverBin); rev != "" {
 		fmt.Fprintf(bw, "- Code: %s\n", rev)
 	}
 	if cfg.url != "" {
@@ -150,10 +151,17 @@ func shellQuote(args []string) []string {
 	return out
 }
 
-// revision names the code measured: the VCS stamp of the binary, else the
-// git commit of the working directory (go run does not stamp), "" when unknown.
-func revision() string {
-	if bi, ok := debug.ReadBuildInfo(); ok {
+// revision names the code measured: the VCS stamp of the server binary bin
+// (of this one with --url, bin ""), else the git commit of the working
+// directory (go run does not stamp), "" when unknown.
+func revision(bin string) string {
+	bi, ok := debug.ReadBuildInfo()
+	if bin != "" {
+		var err error
+		bi, err = buildinfo.ReadFile(bin)
+		ok = err == nil
+	}
+	if ok {
 		var rev, dirty string
 		for _, s := range bi.Settings {
 			switch s.Key {

@@ -47,6 +47,7 @@ type environment struct {
 	canned               int // size of the GetCustomer response the ceiling returns
 	signer               *wssec.Signer
 	keyDesc              string
+	serverBin            string // the crmsoap binary of started servers; "" with --url
 }
 
 func (e *environment) close(stderr io.Writer) {
@@ -105,6 +106,7 @@ func (m *Main) setupLocal(ctx context.Context, cfg *config, env *environment) er
 	if err != nil {
 		return err
 	}
+	env.serverBin = bin
 	dir, err := os.MkdirTemp("", "crmsoap-bench-")
 	if err != nil {
 		return err
