@@ -12,28 +12,28 @@ import (
 	"time"
 )
 
-// benchReq is one request ready to send: its headers (shared, never modified)
+// request is one request ready to send: its headers (shared, never modified)
 // and body.
-type benchReq struct {
+type request struct {
 	header http.Header
 	body   []byte
 }
 
-// benchHeader is the header of every SOAP 1.1 request for action.
-func benchHeader(action string) http.Header {
+// soapHeader is the header of every SOAP 1.1 request for action.
+func soapHeader(action string) http.Header {
 	return http.Header{"Content-Type": {"text/xml; charset=utf-8"}, "SOAPAction": {`"` + action + `"`}}
 }
 
-// benchSource hands out requests to the workers: round-robin over a fixed ring
+// source hands out requests to the workers: round-robin over a fixed ring
 // (cycle), or each request once (pre-signed envelopes, which the server's
 // replay cache would refuse a second time).
-type benchSource struct {
-	reqs  []benchReq
+type source struct {
+	reqs  []request
 	cycle bool
 	next  atomic.Int64
 }
 
-func (s *benchSource) take() (*benchReq, bool) {
+func (s *source) take() (*request, bool) {
 	i := s.next.Add(1) - 1
 	if s.cycle {
 		return &s.reqs[i%int64(len(s.reqs))], true
@@ -44,19 +44,19 @@ func (s *benchSource) take() (*benchReq, bool) {
 	return &s.reqs[i], true
 }
 
-// benchTarget is a server under load; pid is 0 when its CPU time cannot be read.
-type benchTarget struct {
+// target is a server under load; pid is 0 when its CPU time cannot be read.
+type target struct {
 	url     *url.URL
 	pid     int
 	admin   string // HOST:PORT of the server's admin listener, for --profile
 	profile string // where to save a CPU profile of the timed window
 }
 
-// benchRun is what one timed run measured.
-type benchRun struct {
+// result is what one timed run measured.
+type result struct {
 	requests, errors int64
 	elapsed          time.Duration
-	hist             benchHist
+	hist             histogram
 	serverCPU        float64 // seconds; < 0 when unknown
 	clientCPU        float64 // seconds of this process
 	ranOut           bool    // the pre-signed envelopes ran out before the end
@@ -65,24 +65,24 @@ type benchRun struct {
 }
 
 const (
-	benchWarm int32 = iota
-	benchMeasure
-	benchStop
+	phaseWarm int32 = iota
+	phaseMeasure
+	phaseStop
 )
 
-// benchLoad runs conns workers against t until src runs out, ctx ends, or
+// load runs conns workers against t until src runs out, ctx ends, or
 // warmup+duration has passed; only requests started after the warm-up count.
-func benchLoad(ctx context.Context, tr *http.Transport, t benchTarget, src *benchSource, conns int, warmup, duration time.Duration) (*benchRun, error) {
+func load(ctx context.Context, tr *http.Transport, t target, src *source, conns int, warmup, duration time.Duration) (*result, error) {
 	var phase atomic.Int32
-	var win benchWindow
+	var win window
 	if warmup <= 0 {
 		win.open(ctx, t, &phase, duration) // before the first request, which must count
 	}
-	workers := make([]*benchWorker, conns)
+	workers := make([]*worker, conns)
 	var wg sync.WaitGroup
 	done := make(chan struct{})
 	for i := range workers {
-		w, err := newBenchWorker(ctx, tr, t.url, &phase)
+		w, err := newWorker(ctx, tr, t.url, &phase)
 		if err != nil {
 			return nil, err
 		}
@@ -93,13 +93,13 @@ func benchLoad(ctx context.Context, tr *http.Transport, t benchTarget, src *benc
 
 	stopped := false
 	if warmup > 0 {
-		stopped = benchWait(ctx, done, warmup)
+		stopped = waitFor(ctx, done, warmup)
 		win.open(ctx, t, &phase, duration)
 	}
 	if !stopped {
-		benchWait(ctx, done, duration)
+		waitFor(ctx, done, duration)
 	}
-	phase.Store(benchStop)
+	phase.Store(phaseStop)
 	run := win.close(t)
 	<-done
 	run.profileErr = win.waitProfile()
@@ -115,26 +115,26 @@ func benchLoad(ctx context.Context, tr *http.Transport, t benchTarget, src *benc
 	return run, ctx.Err()
 }
 
-// benchWindow is the timed window: its start and the CPU times at its start.
-type benchWindow struct {
+// window is the timed window: its start and the CPU times at its start.
+type window struct {
 	start        time.Time
 	server, self float64
 	serverErr    error
 	waitProfile  func() error
 }
 
-func (win *benchWindow) open(ctx context.Context, t benchTarget, phase *atomic.Int32, d time.Duration) {
-	win.server, win.serverErr = benchProcessCPU(t.pid)
-	win.self, _ = benchProcessCPU(0)
+func (win *window) open(ctx context.Context, t target, phase *atomic.Int32, d time.Duration) {
+	win.server, win.serverErr = processCPU(t.pid)
+	win.self, _ = processCPU(0)
 	win.start = time.Now()
-	phase.Store(benchMeasure)
+	phase.Store(phaseMeasure)
 	win.waitProfile = t.startProfile(ctx, d)
 }
 
-func (win *benchWindow) close(t benchTarget) *benchRun {
-	run := &benchRun{elapsed: time.Since(win.start), serverCPU: -1}
-	server, err := benchProcessCPU(t.pid)
-	self, _ := benchProcessCPU(0)
+func (win *window) close(t target) *result {
+	run := &result{elapsed: time.Since(win.start), serverCPU: -1}
+	server, err := processCPU(t.pid)
+	self, _ := processCPU(0)
 	if t.pid > 0 && err == nil && win.serverErr == nil {
 		run.serverCPU = server - win.server
 	}
@@ -142,9 +142,9 @@ func (win *benchWindow) close(t benchTarget) *benchRun {
 	return run
 }
 
-// benchWait waits for d, for every worker to finish or for ctx; it reports
+// waitFor waits for d, for every worker to finish or for ctx; it reports
 // whether the workers finished.
-func benchWait(ctx context.Context, done <-chan struct{}, d time.Duration) bool {
+func waitFor(ctx context.Context, done <-chan struct{}, d time.Duration) bool {
 	if d <= 0 {
 		return false
 	}
@@ -159,37 +159,37 @@ func benchWait(ctx context.Context, done <-chan struct{}, d time.Duration) bool 
 	return false
 }
 
-// benchWorker is one client connection's loop. Each request is a shallow copy
+// worker is one client connection's loop. Each request is a shallow copy
 // of a template with a fresh bytes.Reader over a pre-built body: the transport
 // may still read a request's body after RoundTrip has returned (it checks for
 // bytes beyond Content-Length once the response is in), so neither is reused.
-type benchWorker struct {
+type worker struct {
 	tr       *http.Transport
 	tmpl     *http.Request
 	cur      []byte // the body being sent, for GetBody
 	phase    *atomic.Int32
-	hist     benchHist
+	hist     histogram
 	errors   int64
 	ranOut   bool
 	firstErr string
 }
 
-func newBenchWorker(ctx context.Context, tr *http.Transport, u *url.URL, phase *atomic.Int32) (*benchWorker, error) {
+func newWorker(ctx context.Context, tr *http.Transport, u *url.URL, phase *atomic.Int32) (*worker, error) {
 	tmpl, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), nil)
 	if err != nil {
 		return nil, err
 	}
-	w := &benchWorker{tr: tr, tmpl: tmpl, phase: phase}
+	w := &worker{tr: tr, tmpl: tmpl, phase: phase}
 	// Set once: the transport calls GetBody, from RoundTrip, only to resend on a keep-alive connection
 	// that the server had closed.
 	tmpl.GetBody = w.getBody
 	return w, nil
 }
 
-func (w *benchWorker) loop(src *benchSource) {
+func (w *worker) loop(src *source) {
 	for {
 		p := w.phase.Load()
-		if p == benchStop {
+		if p == phaseStop {
 			return
 		}
 		r, ok := src.take()
@@ -199,7 +199,7 @@ func (w *benchWorker) loop(src *benchSource) {
 		}
 		start := time.Now()
 		err := w.do(r)
-		if p != benchMeasure {
+		if p != phaseMeasure {
 			continue
 		}
 		w.hist.record(time.Since(start))
@@ -213,7 +213,7 @@ func (w *benchWorker) loop(src *benchSource) {
 }
 
 // do sends r and reads the whole response; any status but 200 is an error.
-func (w *benchWorker) do(r *benchReq) error {
+func (w *worker) do(r *request) error {
 	req := new(http.Request)
 	*req = *w.tmpl
 	req.Header = r.header
@@ -235,6 +235,6 @@ func (w *benchWorker) do(r *benchReq) error {
 	return err
 }
 
-func (w *benchWorker) getBody() (io.ReadCloser, error) {
+func (w *worker) getBody() (io.ReadCloser, error) {
 	return io.NopCloser(bytes.NewReader(w.cur)), nil
 }

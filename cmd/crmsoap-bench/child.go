@@ -17,9 +17,9 @@ import (
 	"time"
 )
 
-// benchChild is a server process started by the generator: `crmsoap serve` or
+// child is a server process started by the generator: `crmsoap serve` or
 // the ceiling handler.
-type benchChild struct {
+type child struct {
 	name string
 	cmd  *exec.Cmd
 	addr string
@@ -29,21 +29,21 @@ type benchChild struct {
 	logs []string // the first warn/error lines, and every line while starting
 }
 
-const benchMaxLogs = 40
+const maxLogs = 40
 
-// benchStartChild runs bin with args plus --addr 127.0.0.1:PORT on a free port,
+// startChild runs bin with args plus --addr 127.0.0.1:PORT on a free port,
 // and waits until it accepts connections. The address comes from the
 // "serving" log line when the child prints one; a child logging at warn level
 // does not, so the generator also dials the port it chose.
-func benchStartChild(name, bin string, args []string) (*benchChild, error) {
+func startChild(name, bin string, args []string) (*child, error) {
 	var last error
-	for range 3 { // a port freed by benchFreePort can be taken by someone else before the child binds it
-		port, err := benchFreePort()
+	for range 3 { // a port freed by freePort can be taken by someone else before the child binds it
+		port, err := freePort()
 		if err != nil {
 			return nil, err
 		}
 		addr := "127.0.0.1:" + port
-		c, err := benchStartOnce(name, bin, append(args, "--addr", addr), addr)
+		c, err := startOnce(name, bin, append(args, "--addr", addr), addr)
 		if err == nil {
 			return c, nil
 		}
@@ -52,8 +52,8 @@ func benchStartChild(name, bin string, args []string) (*benchChild, error) {
 	return nil, last
 }
 
-func benchStartOnce(name, bin string, args []string, addr string) (*benchChild, error) {
-	c := &benchChild{name: name, cmd: exec.Command(bin, args...), done: make(chan error, 1)}
+func startOnce(name, bin string, args []string, addr string) (*child, error) {
+	c := &child{name: name, cmd: exec.Command(bin, args...), done: make(chan error, 1)}
 	stderr, err := c.cmd.StderrPipe()
 	if err != nil {
 		return nil, err
@@ -83,7 +83,7 @@ func benchStartOnce(name, bin string, args []string, addr string) (*benchChild, 
 	return nil, fmt.Errorf("%s did not listen on %s within 30s:\n%s", name, addr, c.logText())
 }
 
-func (c *benchChild) readLogs(stderr io.Reader, serving chan<- string) {
+func (c *child) readLogs(stderr io.Reader, serving chan<- string) {
 	sc := bufio.NewScanner(stderr)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	started := false
@@ -97,7 +97,7 @@ func (c *benchChild) readLogs(stderr io.Reader, serving chan<- string) {
 			continue
 		}
 		c.mu.Lock()
-		if len(c.logs) < benchMaxLogs && (!started || rec.Level == "WARN" || rec.Level == "ERROR" || rec.Level == "") {
+		if len(c.logs) < maxLogs && (!started || rec.Level == "WARN" || rec.Level == "ERROR" || rec.Level == "") {
 			c.logs = append(c.logs, line)
 		}
 		c.mu.Unlock()
@@ -105,14 +105,14 @@ func (c *benchChild) readLogs(stderr io.Reader, serving chan<- string) {
 	c.done <- c.cmd.Wait()
 }
 
-func (c *benchChild) logText() string {
+func (c *child) logText() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return strings.Join(c.logs, "\n")
 }
 
 // takeLogs returns and forgets the lines logged so far.
-func (c *benchChild) takeLogs() []string {
+func (c *child) takeLogs() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	l := c.logs
@@ -120,10 +120,10 @@ func (c *benchChild) takeLogs() []string {
 	return l
 }
 
-func (c *benchChild) pid() int { return c.cmd.Process.Pid }
+func (c *child) pid() int { return c.cmd.Process.Pid }
 
 // stop sends SIGTERM, waits up to 30 s for a clean exit, then kills.
-func (c *benchChild) stop() error {
+func (c *child) stop() error {
 	if c.cmd.Process == nil {
 		return nil
 	}
@@ -138,8 +138,8 @@ func (c *benchChild) stop() error {
 	}
 }
 
-// benchFreePort asks the kernel for a free loopback port.
-func benchFreePort() (string, error) {
+// freePort asks the kernel for a free loopback port.
+func freePort() (string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", err
@@ -149,8 +149,8 @@ func benchFreePort() (string, error) {
 	return port, err
 }
 
-// benchServeHas reports which of the given flags `bin serve -h` lists.
-func benchServeHas(bin string, flags ...string) map[string]bool {
+// serveHas reports which of the given flags `bin serve -h` lists.
+func serveHas(bin string, flags ...string) map[string]bool {
 	out, _ := exec.Command(bin, "serve", "-h").CombinedOutput()
 	has := map[string]bool{}
 	for _, f := range flags {
@@ -159,7 +159,7 @@ func benchServeHas(bin string, flags ...string) map[string]bool {
 	return has
 }
 
-var benchTicks = sync.OnceValue(func() float64 {
+var clockTicks = sync.OnceValue(func() float64 {
 	out, err := exec.Command("getconf", "CLK_TCK").Output()
 	if err == nil {
 		if n, err := strconv.Atoi(strings.TrimSpace(string(out))); err == nil && n > 0 {
@@ -169,9 +169,9 @@ var benchTicks = sync.OnceValue(func() float64 {
 	return 100 // USER_HZ on every Linux architecture Go supports
 })
 
-// benchProcessCPU returns the user+system CPU seconds of process pid (0: this
+// processCPU returns the user+system CPU seconds of process pid (0: this
 // process) from /proc/PID/stat.
-func benchProcessCPU(pid int) (float64, error) {
+func processCPU(pid int) (float64, error) {
 	p := "/proc/self/stat"
 	if pid > 0 {
 		p = "/proc/" + strconv.Itoa(pid) + "/stat"
@@ -197,5 +197,5 @@ func benchProcessCPU(pid int) (float64, error) {
 	if err1 != nil || err2 != nil {
 		return 0, fmt.Errorf("%s: unexpected format", p)
 	}
-	return (ut + st) / benchTicks(), nil
+	return (ut + st) / clockTicks(), nil
 }

@@ -17,34 +17,34 @@ import (
 // SOAP 1.1 requests as the generated .NET and Java clients send them: quoted
 // SOAPAction, text/xml, a prefixed envelope.
 var (
-	benchActionGet    = benchHeader("urn:crmsoap:v1#GetCustomer")
-	benchActionAdd    = benchHeader("urn:crmsoap:v1#AddCustomer")
-	benchActionUpdate = benchHeader("urn:crmsoap:v1#UpdateCustomer")
+	actionGet    = soapHeader("urn:crmsoap:v1#GetCustomer")
+	actionAdd    = soapHeader("urn:crmsoap:v1#AddCustomer")
+	actionUpdate = soapHeader("urn:crmsoap:v1#UpdateCustomer")
 )
 
-func benchEnvelope(body string) []byte {
+func envelope(body string) []byte {
 	return []byte(`<?xml version="1.0" encoding="UTF-8"?>` +
 		`<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:crm="urn:crmsoap:v1">` +
 		`<soapenv:Header/><soapenv:Body>` + body + `</soapenv:Body></soapenv:Envelope>`)
 }
 
-func benchGet(id int64) benchReq {
-	return benchReq{benchActionGet, benchEnvelope(`<crm:GetCustomer><crm:id>` + strconv.FormatInt(id, 10) + `</crm:id></crm:GetCustomer>`)}
+func getCustomer(id int64) request {
+	return request{actionGet, envelope(`<crm:GetCustomer><crm:id>` + strconv.FormatInt(id, 10) + `</crm:id></crm:GetCustomer>`)}
 }
 
-// benchAdd adds a customer without externalId, so that repeated bodies never collide.
-func benchAdd(i int) benchReq {
-	return benchReq{benchActionAdd, benchEnvelope(`<crm:AddCustomer>` + benchCustomerXML(i) + `</crm:AddCustomer>`)}
+// addCustomer adds a customer without externalId, so that repeated bodies never collide.
+func addCustomer(i int) request {
+	return request{actionAdd, envelope(`<crm:AddCustomer>` + customerXML(i) + `</crm:AddCustomer>`)}
 }
 
-// benchUpdate replaces customer id unconditionally (no expectedVersion), so
+// updateCustomer replaces customer id unconditionally (no expectedVersion), so
 // that concurrent updates of one row never conflict.
-func benchUpdate(id int64, i int) benchReq {
-	return benchReq{benchActionUpdate, benchEnvelope(`<crm:UpdateCustomer><crm:id>` + strconv.FormatInt(id, 10) +
-		`</crm:id>` + benchCustomerXML(i) + `</crm:UpdateCustomer>`)}
+func updateCustomer(id int64, i int) request {
+	return request{actionUpdate, envelope(`<crm:UpdateCustomer><crm:id>` + strconv.FormatInt(id, 10) +
+		`</crm:id>` + customerXML(i) + `</crm:UpdateCustomer>`)}
 }
 
-func benchCustomerXML(i int) string {
+func customerXML(i int) string {
 	n := strconv.Itoa(i)
 	return `<crm:customer><crm:name>Customer ` + n + `</crm:name><crm:email>customer` + n + `@example.com</crm:email>` +
 		`<crm:phone>+44 20 7946 ` + fmt.Sprintf("%04d", i%10000) + `</crm:phone><crm:gender>FEMALE</crm:gender>` +
@@ -53,8 +53,8 @@ func benchCustomerXML(i int) string {
 		`<crm:postalCode>EC1A 1BB</crm:postalCode><crm:country>GB</crm:country></crm:address></crm:customer>`
 }
 
-// benchCustomer is the stored form of benchCustomerXML(i).
-func benchCustomer(i int, now time.Time) store.Customer {
+// storedCustomer is the stored form of customerXML(i).
+func storedCustomer(i int, now time.Time) store.Customer {
 	n := strconv.Itoa(i)
 	return store.Customer{
 		CreatedAt: now, UpdatedAt: now,
@@ -64,9 +64,9 @@ func benchCustomer(i int, now time.Time) store.Customer {
 	}
 }
 
-// benchSeed creates n customers and registers the client certificate in the
+// seed creates n customers and registers the client certificate in the
 // database file path, before any server opens it. It returns the customer ids.
-func benchSeed(ctx context.Context, path string, n int, certDER []byte) ([]int64, error) {
+func seed(ctx context.Context, path string, n int, certDER []byte) ([]int64, error) {
 	db, err := store.Open(ctx, path, store.Options{})
 	if err != nil {
 		return nil, err
@@ -85,7 +85,7 @@ func benchSeed(ctx context.Context, path string, n int, certDER []byte) ([]int64
 	for range 32 { // concurrent creates share group commits: one fsync per batch, not per customer
 		wg.Go(func() {
 			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
-				c, err := db.CreateCustomer(ctx, benchCustomer(i, now))
+				c, err := db.CreateCustomer(ctx, storedCustomer(i, now))
 				if err != nil {
 					select {
 					case errs <- err:
@@ -106,11 +106,11 @@ func benchSeed(ctx context.Context, path string, n int, certDER []byte) ([]int64
 	return ids, db.Close()
 }
 
-// benchSign signs n requests made by gen, in parallel on every core; each
+// signAll signs n requests made by gen, in parallel on every core; each
 // carries its own Timestamp and signature value, so the replay cache sees n
 // distinct messages.
-func benchSign(ctx context.Context, s *wssec.Signer, n int, gen func(i int) benchReq) ([]benchReq, error) {
-	out := make([]benchReq, n)
+func signAll(ctx context.Context, s *wssec.Signer, n int, gen func(i int) request) ([]request, error) {
+	out := make([]request, n)
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -118,7 +118,7 @@ func benchSign(ctx context.Context, s *wssec.Signer, n int, gen func(i int) benc
 	for range runtime.GOMAXPROCS(0) {
 		wg.Go(func() {
 			for i := int(next.Add(1)) - 1; i < n && ctx.Err() == nil; i = int(next.Add(1)) - 1 {
-				r, err := benchSignOne(s, gen(i))
+				r, err := signOne(s, gen(i))
 				if err != nil {
 					mu.Lock()
 					first = err
@@ -136,7 +136,7 @@ func benchSign(ctx context.Context, s *wssec.Signer, n int, gen func(i int) benc
 	return out, ctx.Err()
 }
 
-func benchSignOne(s *wssec.Signer, r benchReq) (benchReq, error) {
+func signOne(s *wssec.Signer, r request) (request, error) {
 	doc := etree.NewDocument()
 	if err := doc.ReadFromBytes(r.body); err != nil {
 		return r, err
@@ -148,5 +148,5 @@ func benchSignOne(s *wssec.Signer, r benchReq) (benchReq, error) {
 	if err != nil {
 		return r, err
 	}
-	return benchReq{r.header, b}, nil
+	return request{r.header, b}, nil
 }

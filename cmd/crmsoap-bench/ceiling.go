@@ -14,16 +14,16 @@ import (
 	"time"
 )
 
-// benchCeilingCmd runs the ceiling server, a child of `crmsoap bench`; it is not
+// ceilingCmd runs the ceiling server, a child of crmsoap-bench; it is not
 // meant to be typed.
-const benchCeilingCmd = "internal-ceiling"
+const ceilingCmd = "internal-ceiling"
 
-// benchCeiling serves the ceiling C: a bare net/http handler that reads the
+// serveCeiling serves the ceiling C: a bare net/http handler that reads the
 // request body as the SOAP endpoint does (into a pooled buffer) and returns a
 // canned response of the size of a real GetCustomer response. No XML, no
 // database: what net/http and the loopback alone cost on this machine.
-func (m *Main) benchCeiling(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("bench "+benchCeilingCmd, flag.ContinueOnError)
+func (m *Main) serveCeiling(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet(ceilingCmd, flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
 	addr := fs.String("addr", "127.0.0.1:0", "listen address")
 	respFile := fs.String("response", "", "file holding the response body")
@@ -39,7 +39,7 @@ func (m *Main) benchCeiling(ctx context.Context, args []string) error {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
 	srv := &http.Server{
-		Handler:           benchCeilingHandler(canned),
+		Handler:           ceilingHandler(canned),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -63,7 +63,7 @@ func (m *Main) benchCeiling(ctx context.Context, args []string) error {
 	return nil
 }
 
-func benchCeilingHandler(canned []byte) http.Handler {
+func ceilingHandler(canned []byte) http.Handler {
 	pool := sync.Pool{New: func() any { return new(bytes.Buffer) }}
 	ct := []string{"text/xml; charset=utf-8"}
 	cl := []string{strconv.Itoa(len(canned))}

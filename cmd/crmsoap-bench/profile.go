@@ -15,7 +15,7 @@ import (
 // startProfile downloads a CPU profile of t's server covering the next d from
 // its admin listener (/debug/pprof/profile) into t.profile, when both are set.
 // The returned function waits for the download.
-func (t benchTarget) startProfile(ctx context.Context, d time.Duration) func() error {
+func (t target) startProfile(ctx context.Context, d time.Duration) func() error {
 	if t.admin == "" || t.profile == "" {
 		return func() error { return nil }
 	}
@@ -53,7 +53,7 @@ func (t benchTarget) startProfile(ctx context.Context, d time.Duration) func() e
 }
 
 // withProfile returns t set to save its profile for scenario id at conns in dir.
-func (t benchTarget) withProfile(dir, id string, conns int) benchTarget {
+func (t target) withProfile(dir, id string, conns int) target {
 	if dir != "" && t.admin != "" {
 		t.profile = filepath.Join(dir, fmt.Sprintf("%s-%d.pprof", id, conns))
 	}

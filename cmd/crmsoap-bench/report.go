@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"debug/buildinfo"
 	"fmt"
 	"io"
 	"os"
@@ -13,14 +14,14 @@ import (
 	"time"
 )
 
-// benchReport writes the Markdown report: machine, command, table, notes.
-func benchReport(w io.Writer, cfg *benchConfig, env *benchEnv, rows []benchRow) error {
+// writeReport writes the Markdown report: machine, command, table, notes.
+func writeReport(w io.Writer, cfg *config, env *environment, rows []reportRow) error {
 	bw := bufio.NewWriter(w)
-	fmt.Fprintf(bw, "### crmsoap bench, %s\n\n", time.Now().UTC().Format(time.DateOnly))
-	fmt.Fprintf(bw, "- Machine: %d CPUs (nproc), %s, Linux %s, %s\n", runtime.NumCPU(), benchCPUModel(), benchKernel(), runtime.Version())
+	fmt.Fprintf(bw, "### crmsoap-bench, %s\n\n", time.Now().UTC().Format(time.DateOnly))
+	fmt.Fprintf(bw, "- Machine: %d CPUs (nproc), %s, Linux %s, %s\n", runtime.NumCPU(), cpuModel(), kernel(), runtime.Version())
 	fmt.Fprintf(bw, "- Load average before the run: %s (other work on the machine skews every number)\n", cfg.loadBefore)
-	fmt.Fprintf(bw, "- Command: `crmsoap bench %s`\n", strings.Join(benchQuote(cfg.args), " "))
-	if rev := benchRevision(); rev != "" {
+	fmt.Fprintf(bw, "- Command: `crmsoap-bench %s`\n", strings.Join(shellQuote(cfg.args), " "))
+	if rev := revision(env.serverBin); rev != "" {
 		fmt.Fprintf(bw, "- Code: %s\n", rev)
 	}
 	if cfg.url != "" {
@@ -50,10 +51,10 @@ func benchReport(w io.Writer, cfg *benchConfig, env *benchEnv, rows []benchRow) 
 			frac = fmt.Sprintf("%.2f", r.rate()/r.ceiling)
 		}
 		fmt.Fprintf(bw, "| %s | %d | %.0f | %s | %s | %s | %s | %d | %s | %s |\n", r.title, r.conns, r.rate(), frac,
-			benchMs(h.quantile(0.50)), benchMs(h.quantile(0.95)), benchMs(h.quantile(0.99)), r.run.errors,
-			benchPerK(r.run.serverCPU, r.run.requests), benchPerK(r.run.clientCPU, r.run.requests))
+			formatMs(h.quantile(0.50)), formatMs(h.quantile(0.95)), formatMs(h.quantile(0.99)), r.run.errors,
+			perK(r.run.serverCPU, r.run.requests), perK(r.run.clientCPU, r.run.requests))
 	}
-	notes := benchNotes(rows)
+	notes := reportNotes(rows)
 	if len(notes) > 0 {
 		fmt.Fprintln(bw)
 		for _, n := range notes {
@@ -63,7 +64,7 @@ func benchReport(w io.Writer, cfg *benchConfig, env *benchEnv, rows []benchRow) 
 	return bw.Flush()
 }
 
-func benchNotes(rows []benchRow) []string {
+func reportNotes(rows []reportRow) []string {
 	var notes, skipped []string
 	skippedBy := map[string][]string{} // reason -> scenarios
 	for _, r := range rows {
@@ -83,12 +84,12 @@ func benchNotes(rows []benchRow) []string {
 		}
 	}
 	for _, reason := range skipped {
-		notes = append(notes, fmt.Sprintf("%s: %s", strings.Join(benchUnique(skippedBy[reason]), ", "), reason))
+		notes = append(notes, fmt.Sprintf("%s: %s", strings.Join(unique(skippedBy[reason]), ", "), reason))
 	}
 	return notes
 }
 
-func benchUnique(s []string) []string {
+func unique(s []string) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, v := range s {
@@ -100,7 +101,7 @@ func benchUnique(s []string) []string {
 	return out
 }
 
-func benchMs(d time.Duration) string {
+func formatMs(d time.Duration) string {
 	ms := float64(d) / float64(time.Millisecond)
 	switch {
 	case ms < 10:
@@ -111,14 +112,14 @@ func benchMs(d time.Duration) string {
 	return fmt.Sprintf("%.0f ms", ms)
 }
 
-func benchPerK(cpu float64, requests int64) string {
+func perK(cpu float64, requests int64) string {
 	if cpu < 0 || requests == 0 {
 		return "n/a"
 	}
 	return fmt.Sprintf("%.3f", cpu/float64(requests)*1000)
 }
 
-func benchCPUModel() string {
+func cpuModel() string {
 	b, err := os.ReadFile("/proc/cpuinfo")
 	if err != nil {
 		return runtime.GOARCH
@@ -131,7 +132,7 @@ func benchCPUModel() string {
 	return runtime.GOARCH
 }
 
-func benchKernel() string {
+func kernel() string {
 	b, err := os.ReadFile("/proc/sys/kernel/osrelease")
 	if err != nil {
 		return "?"
@@ -139,7 +140,7 @@ func benchKernel() string {
 	return strings.TrimSpace(string(b))
 }
 
-func benchQuote(args []string) []string {
+func shellQuote(args []string) []string {
 	out := make([]string, len(args))
 	for i, a := range args {
 		if a == "" || strings.ContainsAny(a, " \t'\"$`\\") {
@@ -150,10 +151,17 @@ func benchQuote(args []string) []string {
 	return out
 }
 
-// benchRevision names the code measured: the VCS stamp of the binary, else the
-// git commit of the working directory (go run does not stamp), "" when unknown.
-func benchRevision() string {
-	if bi, ok := debug.ReadBuildInfo(); ok {
+// revision names the code measured: the VCS stamp of the server binary bin
+// (of this one with --url, bin ""), else the git commit of the working
+// directory (go run does not stamp), "" when unknown.
+func revision(bin string) string {
+	bi, ok := debug.ReadBuildInfo()
+	if bin != "" {
+		var err error
+		bi, err = buildinfo.ReadFile(bin)
+		ok = err == nil
+	}
+	if ok {
 		var rev, dirty string
 		for _, s := range bi.Settings {
 			switch s.Key {
@@ -180,7 +188,7 @@ func benchRevision() string {
 	return rev
 }
 
-func benchLoadAvg() string {
+func loadAvg() string {
 	b, err := os.ReadFile("/proc/loadavg")
 	if err != nil {
 		return "?"

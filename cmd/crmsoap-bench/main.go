@@ -1,3 +1,7 @@
+// Command crmsoap-bench is the load generator: it starts crmsoap servers (or
+// targets a running one), loads them with unsigned and WS-Security signed
+// requests and prints a Markdown report (docs/BENCHMARKS.md). It is not part of
+// the server binary; nothing imports it.
 package main
 
 import (
@@ -5,16 +9,41 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
-// benchConfig is what `crmsoap bench` was asked to do.
-type benchConfig struct {
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	m := &Main{Stdout: os.Stdout, Stderr: os.Stderr}
+	err := m.Run(ctx, os.Args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "crmsoap-bench:", err)
+		os.Exit(1)
+	}
+}
+
+// Main runs the load generator (or, as a child of it, the ceiling server) with
+// the given standard streams.
+type Main struct {
+	Stdout, Stderr io.Writer
+}
+
+// config is what `crmsoap-bench` was asked to do.
+type config struct {
 	args       []string // as given, for the report
 	url        string   // an already running server; empty: start children on loopback
 	customers  int
@@ -31,7 +60,7 @@ type benchConfig struct {
 	loadBefore string // /proc/loadavg when the run started
 }
 
-const benchUsage = `Usage: crmsoap bench [flags]
+const usage = `Usage: crmsoap-bench [flags]
 
 Starts crmsoap serve on a temporary database (two child processes on 127.0.0.1: one
 with --insecure-no-auth for the unsigned scenarios, one checking signatures), a bare
@@ -51,13 +80,13 @@ server CPU seconds per 1,000 requests.
 Flags:
 `
 
-var benchScenarioIDs = []string{"get", "add", "get-signed", "add-signed", "update-signed", "mix-signed"}
+var scenarioIDs = []string{"get", "add", "get-signed", "add-signed", "update-signed", "mix-signed"}
 
-func (m *Main) benchFlags(args []string) (*benchConfig, error) {
-	c := &benchConfig{args: args}
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+func (m *Main) parseFlags(args []string) (*config, error) {
+	c := &config{args: args}
+	fs := flag.NewFlagSet("crmsoap-bench", flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
-	fs.Usage = func() { fmt.Fprint(m.Stderr, benchUsage); fs.PrintDefaults() }
+	fs.Usage = func() { fmt.Fprint(m.Stderr, usage); fs.PrintDefaults() }
 	var conns, scenarios string
 	fs.StringVar(&c.url, "url", "", "target this running server (http://HOST:PORT/soap) instead of starting one")
 	fs.IntVar(&c.customers, "customers", 1000, "customers created before the runs")
@@ -65,38 +94,38 @@ func (m *Main) benchFlags(args []string) (*benchConfig, error) {
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "timed window of each scenario")
 	fs.DurationVar(&c.warmup, "warmup", 2*time.Second, "warm-up before each timed window (signed scenarios: the rate calibration)")
 	fs.IntVar(&c.maxSigned, "max-signed", 60000, "most envelopes pre-signed for one timed window; a run that uses them all stops early and says so")
-	fs.StringVar(&c.serverBin, "server-bin", "", "crmsoap binary run as the server and ceiling children (default: this executable)")
+	fs.StringVar(&c.serverBin, "server-bin", "", "crmsoap binary run as the server children (default: crmsoap next to this executable, else on PATH)")
 	fs.StringVar(&c.keyFile, "key", "", "with --url: PEM private key of a client registered on the target, for the signed scenarios")
 	fs.StringVar(&c.certFile, "cert", "", "with --url: PEM certificate of that client")
 	fs.BoolVar(&c.ecdsa, "ecdsa", false, "sign with an ECDSA P-256 client key instead of RSA-2048 (started servers only)")
 	fs.StringVar(&c.profileDir, "profile", "", "save a CPU profile of the server for each timed window in this directory (pprof from the admin listener)")
-	fs.StringVar(&scenarios, "scenarios", strings.Join(benchScenarioIDs, ","), "scenarios to run, comma-separated")
+	fs.StringVar(&scenarios, "scenarios", strings.Join(scenarioIDs, ","), "scenarios to run, comma-separated")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("bench: unexpected argument %q", fs.Arg(0))
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	for _, s := range strings.Split(conns, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 1 || n > 10000 {
-			return nil, fmt.Errorf("bench: --conns %q: want positive integers such as 64,8", conns)
+			return nil, fmt.Errorf("--conns %q: want positive integers such as 64,8", conns)
 		}
 		c.conns = append(c.conns, n)
 	}
 	c.scenarios = map[string]bool{}
 	for _, s := range strings.Split(scenarios, ",") {
 		s = strings.TrimSpace(s)
-		if !benchKnown(s) {
-			return nil, fmt.Errorf("bench: unknown scenario %q (have %s)", s, strings.Join(benchScenarioIDs, ", "))
+		if !knownScenario(s) {
+			return nil, fmt.Errorf("unknown scenario %q (have %s)", s, strings.Join(scenarioIDs, ", "))
 		}
 		c.scenarios[s] = true
 	}
 	return c, c.check()
 }
 
-func benchKnown(id string) bool {
-	for _, s := range benchScenarioIDs {
+func knownScenario(id string) bool {
+	for _, s := range scenarioIDs {
 		if s == id {
 			return true
 		}
@@ -104,34 +133,34 @@ func benchKnown(id string) bool {
 	return false
 }
 
-func (c *benchConfig) check() error {
+func (c *config) check() error {
 	switch {
 	case c.customers < 1:
-		return errors.New("bench: --customers must be at least 1")
+		return errors.New("--customers must be at least 1")
 	case c.duration <= 0 || c.warmup < 0:
-		return errors.New("bench: --duration must be positive and --warmup not negative")
+		return errors.New("--duration must be positive and --warmup not negative")
 	case c.duration+c.warmup > 4*time.Minute && c.signedWanted():
 		// The server refuses a message whose Created is more than its TTL (300 s) old.
-		return errors.New("bench: signed envelopes must be used within the server's 300 s TTL: keep --duration plus --warmup under 4m")
+		return errors.New("signed envelopes must be used within the server's 300 s TTL: keep --duration plus --warmup under 4m")
 	case c.maxSigned < 100:
-		return errors.New("bench: --max-signed must be at least 100")
+		return errors.New("--max-signed must be at least 100")
 	case (c.keyFile == "") != (c.certFile == ""):
-		return errors.New("bench: --key and --cert go together")
+		return errors.New("--key and --cert go together")
 	case c.profileDir != "" && c.url != "":
-		return errors.New("bench: --profile works with started servers only (use the target's own /debug/pprof)")
+		return errors.New("--profile works with started servers only (use the target's own /debug/pprof)")
 	case c.keyFile != "" && c.url == "":
-		return errors.New("bench: --key and --cert are for --url; started servers get a fresh client key")
+		return errors.New("--key and --cert are for --url; started servers get a fresh client key")
 	}
 	if c.url != "" {
 		u, err := url.Parse(c.url)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("bench: --url %q: want http://HOST:PORT/soap", c.url)
+			return fmt.Errorf("--url %q: want http://HOST:PORT/soap", c.url)
 		}
 	}
 	return nil
 }
 
-func (c *benchConfig) signedWanted() bool {
+func (c *config) signedWanted() bool {
 	for id := range c.scenarios {
 		if strings.HasSuffix(id, "-signed") {
 			return true
@@ -140,11 +169,11 @@ func (c *benchConfig) signedWanted() bool {
 	return false
 }
 
-func (c *benchConfig) unsignedWanted() bool {
+func (c *config) unsignedWanted() bool {
 	return c.scenarios["get"] || c.scenarios["add"]
 }
 
-func (c *benchConfig) maxConns() int {
+func (c *config) maxConns() int {
 	n := 0
 	for _, v := range c.conns {
 		n = max(n, v)
@@ -152,18 +181,18 @@ func (c *benchConfig) maxConns() int {
 	return n
 }
 
-// bench runs the load generator: it starts the servers (or targets --url),
+// Run runs the load generator: it starts the servers (or targets --url),
 // measures the ceiling and every scenario at every --conns level, and prints
 // the Markdown report on Stdout; progress goes to Stderr.
-func (m *Main) bench(ctx context.Context, args []string) error {
-	if len(args) > 0 && args[0] == benchCeilingCmd {
-		return m.benchCeiling(ctx, args[1:])
+func (m *Main) Run(ctx context.Context, args []string) error {
+	if len(args) > 0 && args[0] == ceilingCmd {
+		return m.serveCeiling(ctx, args[1:])
 	}
-	cfg, err := m.benchFlags(args)
+	cfg, err := m.parseFlags(args)
 	if err != nil {
 		return err
 	}
-	cfg.loadBefore = benchLoadAvg()
+	cfg.loadBefore = loadAvg()
 	if cfg.profileDir != "" {
 		if err := os.MkdirAll(cfg.profileDir, 0o755); err != nil {
 			return err
@@ -178,28 +207,44 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 		DisableCompression:    true,
 	}
 	defer tr.CloseIdleConnections()
-	env, err := m.benchSetup(ctx, cfg, tr)
+	env, err := m.setup(ctx, cfg, tr)
 	if env != nil {
 		defer env.close(m.Stderr)
 	}
 	if err != nil {
 		return err
 	}
-	rows, err := m.benchRunAll(ctx, cfg, env)
+	rows, err := m.runAll(ctx, cfg, env)
 	if err != nil {
 		return err
 	}
-	return benchReport(m.Stdout, cfg, env, rows)
+	return writeReport(m.Stdout, cfg, env, rows)
 }
 
-func (m *Main) benchProgress(format string, a ...any) {
+func (m *Main) progress(format string, a ...any) {
 	fmt.Fprintf(m.Stderr, "bench: "+format+"\n", a...)
 }
 
-// benchExecutable is the binary the children run unless --server-bin says otherwise.
-func benchExecutable(cfg *benchConfig) (string, error) {
+// serverBinary is the crmsoap binary the server children run: --server-bin,
+// else crmsoap in the directory of this executable (make bench builds both
+// into bin/), else crmsoap on PATH.
+func serverBinary(cfg *config) (string, error) {
 	if cfg.serverBin != "" {
 		return cfg.serverBin, nil
 	}
-	return os.Executable()
+	if self, err := os.Executable(); err == nil {
+		if p := filepath.Join(filepath.Dir(self), "crmsoap"); isExecutable(p) {
+			return p, nil
+		}
+	}
+	p, err := exec.LookPath("crmsoap")
+	if err != nil {
+		return "", errors.New("no crmsoap binary next to this one or on PATH: build it (make bench does) or give --server-bin")
+	}
+	return p, nil
+}
+
+func isExecutable(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0
 }

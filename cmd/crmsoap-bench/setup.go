@@ -21,31 +21,36 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/crmsoap/crmsoap/internal/keypair"
 	"github.com/crmsoap/crmsoap/soap/wssec"
 )
 
-// benchSignedTTL is Expires - Created of the pre-signed envelopes: the server's
+// soapPath is where crmsoap serve answers SOAP requests.
+const soapPath = "/soap"
+
+// signedTTL is Expires - Created of the pre-signed envelopes: the server's
 // default maximum message age, so that an envelope signed at the start of a long
 // signing batch is still valid at the end of the window (--duration plus
 // --warmup is kept under 4 minutes for the same reason).
-const benchSignedTTL = wssec.DefaultTTL
+const signedTTL = wssec.DefaultTTL
 
-// benchEnv is what the scenarios run against.
-type benchEnv struct {
+// environment is what the scenarios run against.
+type environment struct {
 	tr       *http.Transport
 	dir      string // temporary directory of started servers; "" with --url
-	children []*benchChild
+	children []*child
 
-	open, secure         *benchTarget // nil when unavailable: openNote, secureNote say why
+	open, secure         *target // nil when unavailable: openNote, secureNote say why
 	openNote, secureNote string
 	openIDs, secureIDs   []int64
-	ceiling              *benchTarget
+	ceiling              *target
 	canned               int // size of the GetCustomer response the ceiling returns
 	signer               *wssec.Signer
 	keyDesc              string
+	serverBin            string // the crmsoap binary of started servers; "" with --url
 }
 
-func (e *benchEnv) close(stderr io.Writer) {
+func (e *environment) close(stderr io.Writer) {
 	for _, c := range e.children {
 		if err := c.stop(); err != nil {
 			fmt.Fprintf(stderr, "bench: %s: %v\n", c.name, err)
@@ -56,17 +61,14 @@ func (e *benchEnv) close(stderr io.Writer) {
 	}
 }
 
-// benchSetup starts the servers and the ceiling (or probes --url) and creates the customers.
-func (m *Main) benchSetup(ctx context.Context, cfg *benchConfig, tr *http.Transport) (*benchEnv, error) {
-	env := &benchEnv{tr: tr}
-	bin, err := benchExecutable(cfg)
-	if err != nil {
-		return env, err
-	}
+// setup starts the servers and the ceiling (or probes --url) and creates the customers.
+func (m *Main) setup(ctx context.Context, cfg *config, tr *http.Transport) (*environment, error) {
+	env := &environment{tr: tr}
+	var err error
 	if cfg.url != "" {
-		err = m.benchSetupURL(ctx, cfg, env)
+		err = m.setupURL(ctx, cfg, env)
 	} else {
-		err = m.benchSetupLocal(ctx, cfg, env, bin)
+		err = m.setupLocal(ctx, cfg, env)
 	}
 	if err != nil {
 		return env, err
@@ -86,26 +88,35 @@ func (m *Main) benchSetup(ctx context.Context, cfg *benchConfig, tr *http.Transp
 	if env.dir == "" {
 		defer os.Remove(path) // the ceiling child has read it once it listens
 	}
-	c, err := benchStartChild("ceiling", bin, []string{"bench", benchCeilingCmd, "--response", path})
+	self, err := os.Executable()
+	if err != nil {
+		return env, err
+	}
+	c, err := startChild("ceiling", self, []string{ceilingCmd, "--response", path})
 	if err != nil {
 		return env, err
 	}
 	env.children = append(env.children, c)
-	env.ceiling = &benchTarget{url: &url.URL{Scheme: "http", Host: c.addr, Path: soapPath}, pid: c.pid()}
+	env.ceiling = &target{url: &url.URL{Scheme: "http", Host: c.addr, Path: soapPath}, pid: c.pid()}
 	return env, nil
 }
 
-func (m *Main) benchSetupLocal(ctx context.Context, cfg *benchConfig, env *benchEnv, bin string) error {
+func (m *Main) setupLocal(ctx context.Context, cfg *config, env *environment) error {
+	bin, err := serverBinary(cfg)
+	if err != nil {
+		return err
+	}
+	env.serverBin = bin
 	dir, err := os.MkdirTemp("", "crmsoap-bench-")
 	if err != nil {
 		return err
 	}
 	env.dir = dir
-	key, err := newKey(cfg.ecdsa)
+	key, err := keypair.New(cfg.ecdsa)
 	if err != nil {
 		return err
 	}
-	der, err := selfSigned(key, "crmsoap-bench", 24*time.Hour)
+	der, err := keypair.SelfSigned(key, "crmsoap-bench", 24*time.Hour)
 	if err != nil {
 		return err
 	}
@@ -113,15 +124,15 @@ func (m *Main) benchSetupLocal(ctx context.Context, cfg *benchConfig, env *bench
 	if err != nil {
 		return err
 	}
-	env.signer = &wssec.Signer{Key: key, Cert: cert, TTL: benchSignedTTL}
-	env.keyDesc = benchKeyDesc(key)
+	env.signer = &wssec.Signer{Key: key, Cert: cert, TTL: signedTTL}
+	env.keyDesc = describeKey(key)
 
-	has := benchServeHas(bin, "insecure-no-auth", "admin-addr")
+	has := serveHas(bin, "insecure-no-auth", "admin-addr")
 	if cfg.profileDir != "" && !has["admin-addr"] {
-		return errors.New("bench: --profile needs a crmsoap serve with --admin-addr")
+		return errors.New("--profile needs a crmsoap serve with --admin-addr")
 	}
-	start := func(name string, certDER []byte, extra ...string) (*benchTarget, []int64, error) {
-		return m.benchStartServe(ctx, cfg, env, bin, name, certDER, has["admin-addr"], extra...)
+	start := func(name string, certDER []byte, extra ...string) (*target, []int64, error) {
+		return m.startServe(ctx, cfg, env, bin, name, certDER, has["admin-addr"], extra...)
 	}
 	if !has["insecure-no-auth"] {
 		// A server without the flag predates signature checks: it serves unsigned requests only.
@@ -142,15 +153,15 @@ func (m *Main) benchSetupLocal(ctx context.Context, cfg *benchConfig, env *bench
 	return nil
 }
 
-// benchStartServe seeds the database name.db (registering certDER when given)
+// startServe seeds the database name.db (registering certDER when given)
 // and starts `crmsoap serve` on it as a child.
-func (m *Main) benchStartServe(ctx context.Context, cfg *benchConfig, env *benchEnv, bin, name string, certDER []byte,
-	hasAdmin bool, extra ...string) (*benchTarget, []int64, error) {
+func (m *Main) startServe(ctx context.Context, cfg *config, env *environment, bin, name string, certDER []byte,
+	hasAdmin bool, extra ...string) (*target, []int64, error) {
 	args := []string{"serve", "--log-format", "json", "--log-level", "warn"}
 	admin := ""
 	if hasAdmin {
 		// As in production the admin listener is on; on a port of its own so that two servers can run.
-		port, err := benchFreePort()
+		port, err := freePort()
 		if err != nil {
 			return nil, nil, err
 		}
@@ -158,54 +169,54 @@ func (m *Main) benchStartServe(ctx context.Context, cfg *benchConfig, env *bench
 		args = append(args, "--admin-addr", admin)
 	}
 	db := filepath.Join(env.dir, name+".db")
-	m.benchProgress("creating %d customers in %s", cfg.customers, db)
-	ids, err := benchSeed(ctx, db, cfg.customers, certDER)
+	m.progress("creating %d customers in %s", cfg.customers, db)
+	ids, err := seed(ctx, db, cfg.customers, certDER)
 	if err != nil {
 		return nil, nil, err
 	}
 	args = append(append(args, "--db", db), extra...)
-	c, err := benchStartChild(name, bin, args)
+	c, err := startChild(name, bin, args)
 	if err != nil {
 		return nil, nil, err
 	}
 	env.children = append(env.children, c)
-	m.benchProgress("%s: crmsoap %s on %s (pid %d)", name, strings.Join(args, " "), c.addr, c.pid())
-	return &benchTarget{url: &url.URL{Scheme: "http", Host: c.addr, Path: soapPath}, pid: c.pid(), admin: admin}, ids, nil
+	m.progress("%s: crmsoap %s on %s (pid %d)", name, strings.Join(args, " "), c.addr, c.pid())
+	return &target{url: &url.URL{Scheme: "http", Host: c.addr, Path: soapPath}, pid: c.pid(), admin: admin}, ids, nil
 }
 
-func (m *Main) benchSetupURL(ctx context.Context, cfg *benchConfig, env *benchEnv) error {
+func (m *Main) setupURL(ctx context.Context, cfg *config, env *environment) error {
 	u, _ := url.Parse(cfg.url)
-	target := &benchTarget{url: u, pid: -1}
+	remote := &target{url: u, pid: -1}
 	if cfg.keyFile != "" {
-		key, err := readPrivateKey(cfg.keyFile)
+		key, err := keypair.ReadPrivateKey(cfg.keyFile)
 		if err != nil {
 			return err
 		}
-		cert, err := readCertificate(cfg.certFile)
+		cert, err := keypair.ReadCertificate(cfg.certFile)
 		if err != nil {
 			return err
 		}
-		env.signer = &wssec.Signer{Key: key, Cert: cert, TTL: benchSignedTTL}
-		env.keyDesc = benchKeyDesc(key)
-		env.secure = target
+		env.signer = &wssec.Signer{Key: key, Cert: cert, TTL: signedTTL}
+		env.keyDesc = describeKey(key)
+		env.secure = remote
 	} else {
 		env.secureNote = "skipped: give --key and --cert of a client registered on the target"
 	}
-	status, body, err := benchPost(ctx, env.tr, u, benchAdd(0))
+	status, body, err := post(ctx, env.tr, u, addCustomer(0))
 	switch {
 	case err != nil:
-		return fmt.Errorf("bench: %s: %w", u, err)
+		return fmt.Errorf("%s: %w", u, err)
 	case status == http.StatusOK:
-		env.open = target
+		env.open = remote
 	case bytes.Contains(body, []byte("Security")) || bytes.Contains(body, []byte("UNAUTHORIZED")):
 		env.openNote = "skipped: the target requires signatures"
 	default:
-		return fmt.Errorf("bench: %s answered an unsigned AddCustomer with HTTP %d:\n%s", u, status, body)
+		return fmt.Errorf("%s answered an unsigned AddCustomer with HTTP %d:\n%s", u, status, body)
 	}
 	if env.open == nil && env.secure == nil {
-		return errors.New("bench: the target requires signatures: give --key and --cert of a client registered on it")
+		return errors.New("the target requires signatures: give --key and --cert of a client registered on it")
 	}
-	m.benchProgress("creating %d customers on %s", cfg.customers, u)
+	m.progress("creating %d customers on %s", cfg.customers, u)
 	ids, err := env.createCustomers(ctx, cfg.customers)
 	if err != nil {
 		return err
@@ -214,18 +225,18 @@ func (m *Main) benchSetupURL(ctx context.Context, cfg *benchConfig, env *benchEn
 	return nil
 }
 
-var benchIDPattern = regexp.MustCompile(`<(?:\w+:)?id>(\d+)</`)
+var idPattern = regexp.MustCompile(`<(?:\w+:)?id>(\d+)</`)
 
 // createCustomers adds n customers through SOAP (unsigned when the target
 // accepts it, signed otherwise) and returns their ids.
-func (e *benchEnv) createCustomers(ctx context.Context, n int) ([]int64, error) {
-	reqs := make([]benchReq, n)
+func (e *environment) createCustomers(ctx context.Context, n int) ([]int64, error) {
+	reqs := make([]request, n)
 	for i := range reqs {
-		reqs[i] = benchAdd(i)
+		reqs[i] = addCustomer(i)
 	}
 	if e.open == nil {
 		var err error
-		if reqs, err = benchSign(ctx, e.signer, n, func(i int) benchReq { return reqs[i] }); err != nil {
+		if reqs, err = signAll(ctx, e.signer, n, func(i int) request { return reqs[i] }); err != nil {
 			return nil, err
 		}
 	}
@@ -237,8 +248,8 @@ func (e *benchEnv) createCustomers(ctx context.Context, n int) ([]int64, error) 
 	for range 16 {
 		wg.Go(func() {
 			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
-				status, body, err := benchPost(ctx, e.tr, e.anyTarget().url, reqs[i])
-				m := benchIDPattern.FindSubmatch(body)
+				status, body, err := post(ctx, e.tr, e.anyTarget().url, reqs[i])
+				m := idPattern.FindSubmatch(body)
 				if err == nil && (status != http.StatusOK || m == nil) {
 					err = fmt.Errorf("AddCustomer: HTTP %d: %.600s", status, body)
 				}
@@ -254,7 +265,7 @@ func (e *benchEnv) createCustomers(ctx context.Context, n int) ([]int64, error) 
 	return ids, first
 }
 
-func (e *benchEnv) anyTarget() *benchTarget {
+func (e *environment) anyTarget() *target {
 	if e.open != nil {
 		return e.open
 	}
@@ -262,27 +273,27 @@ func (e *benchEnv) anyTarget() *benchTarget {
 }
 
 // cannedResponse fetches a real GetCustomer response for the ceiling to return.
-func (e *benchEnv) cannedResponse() ([]byte, error) {
-	req := benchGet(e.openOrSecureIDs()[0])
+func (e *environment) cannedResponse() ([]byte, error) {
+	req := getCustomer(e.openOrSecureIDs()[0])
 	if e.open == nil {
-		signed, err := benchSignOne(e.signer, req)
+		signed, err := signOne(e.signer, req)
 		if err != nil {
 			return nil, err
 		}
 		req = signed
 	}
-	status, body, err := benchPost(context.Background(), e.tr, e.anyTarget().url, req)
+	status, body, err := post(context.Background(), e.tr, e.anyTarget().url, req)
 	if err == nil && status != http.StatusOK {
 		err = fmt.Errorf("HTTP %d: %.600s", status, body)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("bench: GetCustomer for the ceiling's response: %w", err)
+		return nil, fmt.Errorf("GetCustomer for the ceiling's response: %w", err)
 	}
 	return body, nil
 }
 
-// benchPost sends one request outside the timed windows.
-func benchPost(ctx context.Context, tr *http.Transport, u *url.URL, r benchReq) (int, []byte, error) {
+// post sends one request outside the timed windows.
+func post(ctx context.Context, tr *http.Transport, u *url.URL, r request) (int, []byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(r.body))
 	if err != nil {
 		return 0, nil, err
@@ -297,7 +308,7 @@ func benchPost(ctx context.Context, tr *http.Transport, u *url.URL, r benchReq) 
 	return resp.StatusCode, body, err
 }
 
-func benchKeyDesc(k crypto.Signer) string {
+func describeKey(k crypto.Signer) string {
 	switch pub := k.Public().(type) {
 	case *rsa.PublicKey:
 		return fmt.Sprintf("RSA-%d, RSA-SHA256", pub.Size()*8)
