@@ -31,11 +31,8 @@ require (
 	golang.org/x/mod v0.41.0 // indirect
 	golang.org/x/sync v0.23.0 // indirect
 	golang.org/x/sys v0.48.0 // indirect
-<<<<<<< HEAD
 	golang.org/x/text v0.42.0 // indirect
-=======
 	golang.org/x/tools v0.51.0 // indirect
->>>>>>> h8-tooling
 	google.golang.org/protobuf v1.36.12 // indirect
 	honnef.co/go/tools v0.8.2 // indirect
 )

@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"github.com/beevik/etree"
-	"github.com/crmsoap/crmsoap/internal/keypair"
+	"github.com/crmsoap/crmsoap/cmd/internal/keypair"
 	"github.com/crmsoap/crmsoap/soap/wssec"
 )
 

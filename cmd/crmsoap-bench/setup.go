@@ -21,7 +21,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/crmsoap/crmsoap/internal/keypair"
+	"github.com/crmsoap/crmsoap/cmd/internal/keypair"
 	"github.com/crmsoap/crmsoap/soap/wssec"
 )
 

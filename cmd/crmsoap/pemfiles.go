@@ -1,6 +1,6 @@
 package main
 
-import "github.com/crmsoap/crmsoap/internal/keypair"
+import "github.com/crmsoap/crmsoap/cmd/internal/keypair"
 
 // Key and PEM file helpers, shared with cmd/crmsoap-bench through internal/keypair.
 var (
