@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/crmsoap/crmsoap/store"
+	"github.com/crmsoap/crmsoap/store/sqlite"
 )
 
 // Code is a CRM error code. Its values are the contract's fault codes: a
@@ -64,13 +64,13 @@ func invalid(field, format string, args ...any) *Error {
 // fromStore translates a store error into the service's Error. what names the
 // entity and key for the message, e.g. "customer 42".
 func fromStore(err error, what string) error {
-	var dup *store.DuplicateError
+	var dup *sqlite.DuplicateError
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, sqlite.ErrNotFound):
 		return &Error{Code: CodeNotFound, Message: what + " does not exist", Err: err}
-	case errors.Is(err, store.ErrConflict):
+	case errors.Is(err, sqlite.ErrConflict):
 		return &Error{Code: CodeConflict, Message: what + " was changed by someone else: expectedVersion is stale", Field: "expectedVersion", Err: err}
 	case errors.As(err, &dup):
 		field, ok := duplicateFields[dup.Column]

@@ -10,12 +10,12 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/crmsoap/crmsoap/store"
+	"github.com/crmsoap/crmsoap/store/sqlite"
 )
 
 // Service is the CRM over a store.
 type Service struct {
-	db *store.DB
+	db *sqlite.DB
 	// Now is the clock; tests freeze it. Timestamps are kept to the millisecond.
 	Now func() time.Time
 	// OnStoreError, when set, is called for every unexpected store failure (metrics).
@@ -24,7 +24,7 @@ type Service struct {
 }
 
 // New returns a Service that stores customers in db.
-func New(db *store.DB) *Service {
+func New(db *sqlite.DB) *Service {
 	return &Service{db: db, Now: time.Now}
 }
 

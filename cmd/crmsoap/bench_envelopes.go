@@ -11,7 +11,7 @@ import (
 
 	"github.com/beevik/etree"
 	"github.com/crmsoap/crmsoap/soap/wssec"
-	"github.com/crmsoap/crmsoap/store"
+	"github.com/crmsoap/crmsoap/store/sqlite"
 )
 
 // SOAP 1.1 requests as the generated .NET and Java clients send them: quoted
@@ -54,27 +54,27 @@ func benchCustomerXML(i int) string {
 }
 
 // benchCustomer is the stored form of benchCustomerXML(i).
-func benchCustomer(i int, now time.Time) store.Customer {
+func benchCustomer(i int, now time.Time) sqlite.Customer {
 	n := strconv.Itoa(i)
-	return store.Customer{
+	return sqlite.Customer{
 		CreatedAt: now, UpdatedAt: now,
 		Name: "Customer " + n, Email: "customer" + n + "@example.com", Phone: fmt.Sprintf("+44 20 7946 %04d", i%10000),
 		Gender: "FEMALE", Company: "Example Trading Ltd", BirthDate: time.Date(1980, 1, 15, 0, 0, 0, 0, time.UTC),
-		Address: store.Address{Street: n + " High Street", City: "London", PostalCode: "EC1A 1BB", Country: "GB"},
+		Address: sqlite.Address{Street: n + " High Street", City: "London", PostalCode: "EC1A 1BB", Country: "GB"},
 	}
 }
 
 // benchSeed creates n customers and registers the client certificate in the
 // database file path, before any server opens it. It returns the customer ids.
 func benchSeed(ctx context.Context, path string, n int, certDER []byte) ([]int64, error) {
-	db, err := store.Open(ctx, path, store.Options{})
+	db, err := sqlite.Open(ctx, path, sqlite.Options{})
 	if err != nil {
 		return nil, err
 	}
 	defer db.Close()
 	now := time.Now().UTC()
 	if certDER != nil {
-		if err := db.AddClient(ctx, store.Client{Name: "bench", CertDER: certDER, Enabled: true, CreatedAt: now}); err != nil {
+		if err := db.AddClient(ctx, sqlite.Client{Name: "bench", CertDER: certDER, Enabled: true, CreatedAt: now}); err != nil {
 			return nil, fmt.Errorf("register bench client: %w", err)
 		}
 	}

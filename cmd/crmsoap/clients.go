@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/crmsoap/crmsoap/soap/wssec"
-	"github.com/crmsoap/crmsoap/store"
+	"github.com/crmsoap/crmsoap/store/sqlite"
 )
 
 const clientsUsage = `Usage:
@@ -51,7 +51,7 @@ func (m *Main) clients(ctx context.Context, args []string) error {
 	if args[0] != "list" && name == "" {
 		return fmt.Errorf("clients %s: a client name is required", args[0])
 	}
-	db, err := store.Open(ctx, dbPath, store.Options{})
+	db, err := sqlite.Open(ctx, dbPath, sqlite.Options{})
 	if err != nil {
 		return err
 	}
@@ -78,7 +78,7 @@ func (m *Main) clients(ctx context.Context, args []string) error {
 	return fmt.Errorf("unknown clients command %q", args[0])
 }
 
-func (m *Main) clientsAdd(ctx context.Context, db *store.DB, name, certFile string, minRSABits int) error {
+func (m *Main) clientsAdd(ctx context.Context, db *sqlite.DB, name, certFile string, minRSABits int) error {
 	if certFile == "" {
 		return errors.New("clients add: --cert FILE.pem is required")
 	}
@@ -98,8 +98,8 @@ func (m *Main) clientsAdd(ctx context.Context, db *store.DB, name, certFile stri
 	if time.Now().After(cert.NotAfter) {
 		return fmt.Errorf("clients add: certificate expired on %s", cert.NotAfter.Format(time.DateOnly))
 	}
-	err = db.AddClient(ctx, store.Client{Name: name, CertDER: cert.Raw, Enabled: true, CreatedAt: time.Now().UTC()})
-	var dup *store.DuplicateError
+	err = db.AddClient(ctx, sqlite.Client{Name: name, CertDER: cert.Raw, Enabled: true, CreatedAt: time.Now().UTC()})
+	var dup *sqlite.DuplicateError
 	if errors.As(err, &dup) {
 		if dup.Column == "name" {
 			return fmt.Errorf("clients add: a client named %q exists already", name)
@@ -114,7 +114,7 @@ func (m *Main) clientsAdd(ctx context.Context, db *store.DB, name, certFile stri
 	return nil
 }
 
-func (m *Main) clientsList(ctx context.Context, db *store.DB) error {
+func (m *Main) clientsList(ctx context.Context, db *sqlite.DB) error {
 	list, err := db.ListClients(ctx)
 	if err != nil {
 		return err
@@ -132,7 +132,7 @@ func (m *Main) clientsList(ctx context.Context, db *store.DB) error {
 }
 
 func clientErr(name string, err error) error {
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, sqlite.ErrNotFound) {
 		return fmt.Errorf("no client named %q", name)
 	}
 	return err

@@ -1,4 +1,4 @@
-// Package store persists crmsoap's data in one SQLite file and says what happened to that data
+// Package sqlite persists crmsoap's data in one SQLite file and says what happened to that data
 // (ErrNotFound, ErrConflict, *DuplicateError), nothing about SOAP.
 //
 // It must not import the service, soap or wsdl packages: only the standard library and go-sqlite3.
@@ -6,7 +6,7 @@
 // All writes go through one writer goroutine that owns the only write connection and commits queued
 // writes in groups (one fsync per group); reads use a separate pool of query-only connections, which
 // WAL lets run beside the writer and beside other processes reading the same file.
-package store
+package sqlite
 
 import (
 	"context"
