@@ -3,7 +3,7 @@ package service
 import (
 	"time"
 
-	"github.com/crmsoap/crmsoap/store/sqlite"
+	"github.com/crmsoap/crmsoap/store"
 )
 
 // Gender is a customer's gender, one of the Gender constants.
@@ -45,7 +45,7 @@ type Customer struct {
 }
 
 // customerFromStore is the domain view of a stored record.
-func customerFromStore(c sqlite.Customer) Customer {
+func customerFromStore(c store.Customer) Customer {
 	return Customer{
 		ID: c.ID, Version: c.Version,
 		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,

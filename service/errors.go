@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/crmsoap/crmsoap/store/sqlite"
+	"github.com/crmsoap/crmsoap/store"
 )
 
 // Code is a CRM error code. Its values are the contract's fault codes: a
@@ -64,18 +64,18 @@ func invalid(field, format string, args ...any) *Error {
 // fromStore translates a store error into the service's Error. what names the
 // entity and key for the message, e.g. "customer 42".
 func fromStore(err error, what string) error {
-	var dup *sqlite.DuplicateError
+	var dup *store.DuplicateError
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, sqlite.ErrNotFound):
+	case errors.Is(err, store.ErrNotFound):
 		return &Error{Code: CodeNotFound, Message: what + " does not exist", Err: err}
-	case errors.Is(err, sqlite.ErrConflict):
+	case errors.Is(err, store.ErrConflict):
 		return &Error{Code: CodeConflict, Message: what + " was changed by someone else: expectedVersion is stale", Field: "expectedVersion", Err: err}
 	case errors.As(err, &dup):
-		field, ok := duplicateFields[dup.Column]
+		field, ok := duplicateFields[dup.Field]
 		if !ok {
-			field = dup.Column
+			field = dup.Field
 		}
 		return &Error{Code: CodeDuplicate, Message: "another customer already has this " + field, Field: "customer/" + field, Err: err}
 	default:

@@ -10,12 +10,12 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/crmsoap/crmsoap/store/sqlite"
+	"github.com/crmsoap/crmsoap/store"
 )
 
 // Service is the CRM over a store.
 type Service struct {
-	db *sqlite.DB
+	db store.Store
 	// Now is the clock; tests freeze it. Timestamps are kept to the millisecond.
 	Now func() time.Time
 	// OnStoreError, when set, is called for every unexpected store failure (metrics).
@@ -24,7 +24,7 @@ type Service struct {
 }
 
 // New returns a Service that stores customers in db.
-func New(db *sqlite.DB) *Service {
+func New(db store.Store) *Service {
 	return &Service{db: db, Now: time.Now}
 }
 

@@ -6,7 +6,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/crmsoap/crmsoap/store/sqlite"
+	"github.com/crmsoap/crmsoap/store"
 )
 
 // Field limits, in characters (Unicode code points) after trimming.
@@ -25,11 +25,11 @@ const (
 // customerFromData validates d and returns the store record it describes. now is
 // the request's clock, used for "birth date not in the future". Every rule that
 // fails yields VALIDATION_FAILED naming the first offending field.
-func customerFromData(d *CustomerData, now time.Time) (sqlite.Customer, error) {
+func customerFromData(d *CustomerData, now time.Time) (store.Customer, error) {
 	if d == nil {
-		return sqlite.Customer{}, invalid("customer", "is required")
+		return store.Customer{}, invalid("customer", "is required")
 	}
-	var c sqlite.Customer
+	var c store.Customer
 	var err error
 	if c.ExternalID, err = text("customer/externalId", d.ExternalID, maxExternalID); err != nil {
 		return c, err
@@ -61,8 +61,8 @@ func customerFromData(d *CustomerData, now time.Time) (sqlite.Customer, error) {
 	return c, nil
 }
 
-func address(field string, a Address) (sqlite.Address, error) {
-	var out sqlite.Address
+func address(field string, a Address) (store.Address, error) {
+	var out store.Address
 	var err error
 	if out.Street, err = text(field+"/street", a.Street, maxStreet); err != nil {
 		return out, err

@@ -11,6 +11,7 @@ import (
 
 	"github.com/beevik/etree"
 	"github.com/crmsoap/crmsoap/soap/wssec"
+	"github.com/crmsoap/crmsoap/store"
 	"github.com/crmsoap/crmsoap/store/sqlite"
 )
 
@@ -54,13 +55,13 @@ func benchCustomerXML(i int) string {
 }
 
 // benchCustomer is the stored form of benchCustomerXML(i).
-func benchCustomer(i int, now time.Time) sqlite.Customer {
+func benchCustomer(i int, now time.Time) store.Customer {
 	n := strconv.Itoa(i)
-	return sqlite.Customer{
+	return store.Customer{
 		CreatedAt: now, UpdatedAt: now,
 		Name: "Customer " + n, Email: "customer" + n + "@example.com", Phone: fmt.Sprintf("+44 20 7946 %04d", i%10000),
 		Gender: "FEMALE", Company: "Example Trading Ltd", BirthDate: time.Date(1980, 1, 15, 0, 0, 0, 0, time.UTC),
-		Address: sqlite.Address{Street: n + " High Street", City: "London", PostalCode: "EC1A 1BB", Country: "GB"},
+		Address: store.Address{Street: n + " High Street", City: "London", PostalCode: "EC1A 1BB", Country: "GB"},
 	}
 }
 
@@ -74,7 +75,7 @@ func benchSeed(ctx context.Context, path string, n int, certDER []byte) ([]int64
 	defer db.Close()
 	now := time.Now().UTC()
 	if certDER != nil {
-		if err := db.AddClient(ctx, sqlite.Client{Name: "bench", CertDER: certDER, Enabled: true, CreatedAt: now}); err != nil {
+		if err := db.AddClient(ctx, store.Client{Name: "bench", CertDER: certDER, Enabled: true, CreatedAt: now}); err != nil {
 			return nil, fmt.Errorf("register bench client: %w", err)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/crmsoap/crmsoap/soap/wssec"
+	"github.com/crmsoap/crmsoap/store"
 	"github.com/crmsoap/crmsoap/store/sqlite"
 )
 
@@ -98,10 +99,10 @@ func (m *Main) clientsAdd(ctx context.Context, db *sqlite.DB, name, certFile str
 	if time.Now().After(cert.NotAfter) {
 		return fmt.Errorf("clients add: certificate expired on %s", cert.NotAfter.Format(time.DateOnly))
 	}
-	err = db.AddClient(ctx, sqlite.Client{Name: name, CertDER: cert.Raw, Enabled: true, CreatedAt: time.Now().UTC()})
-	var dup *sqlite.DuplicateError
+	err = db.AddClient(ctx, store.Client{Name: name, CertDER: cert.Raw, Enabled: true, CreatedAt: time.Now().UTC()})
+	var dup *store.DuplicateError
 	if errors.As(err, &dup) {
-		if dup.Column == "name" {
+		if dup.Field == "name" {
 			return fmt.Errorf("clients add: a client named %q exists already", name)
 		}
 		return errors.New("clients add: this certificate is registered already")
@@ -132,7 +133,7 @@ func (m *Main) clientsList(ctx context.Context, db *sqlite.DB) error {
 }
 
 func clientErr(name string, err error) error {
-	if errors.Is(err, sqlite.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("no client named %q", name)
 	}
 	return err

@@ -20,6 +20,7 @@ import (
 
 	"github.com/beevik/etree"
 	"github.com/crmsoap/crmsoap/soap/wssec"
+	"github.com/crmsoap/crmsoap/store"
 	"github.com/crmsoap/crmsoap/store/sqlite"
 	"github.com/crmsoap/crmsoap/wsdl"
 	gowsdlsoap "github.com/hooklift/gowsdl/soap"
@@ -71,7 +72,7 @@ func registerClient(tb testing.TB, db string, id identity, enabled bool) {
 		tb.Fatal(err)
 	}
 	defer s.Close()
-	if err := s.AddClient(context.Background(), sqlite.Client{Name: id.name, CertDER: id.cert.Raw, Enabled: enabled, CreatedAt: time.Now().UTC()}); err != nil {
+	if err := s.AddClient(context.Background(), store.Client{Name: id.name, CertDER: id.cert.Raw, Enabled: enabled, CreatedAt: time.Now().UTC()}); err != nil {
 		tb.Fatal(err)
 	}
 }

@@ -1,100 +1,16 @@
 package sqlite
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/crmsoap/crmsoap/store"
 )
-
-func TestClients(t *testing.T) {
-	ctx := context.Background()
-	db, _ := openTest(t, Options{})
-	at := time.Date(2025, 5, 6, 7, 8, 9, 10, time.UTC)
-	bob := Client{Name: "bob-erp", CertDER: []byte{0x30, 0x82, 0x01, 0x00, 0xb0}, Enabled: true, CreatedAt: at}
-	alice := Client{Name: "alice-ui", CertDER: []byte{0x30, 0x82, 0x01, 0x00, 0xa1}, Enabled: false, CreatedAt: at.Add(time.Hour)}
-	for _, c := range []Client{bob, alice} {
-		if err := db.AddClient(ctx, c); err != nil {
-			t.Fatalf("AddClient(%s): %v", c.Name, err)
-		}
-	}
-
-	t.Run("ListOrderedByName", func(t *testing.T) {
-		got, err := db.ListClients(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if want := []Client{alice, bob}; !reflect.DeepEqual(got, want) {
-			t.Fatalf("ListClients:\n got %+v\nwant %+v", got, want)
-		}
-	})
-	t.Run("Duplicates", func(t *testing.T) {
-		for _, tt := range []struct {
-			name   string
-			c      Client
-			column string
-		}{
-			{"SameName", Client{Name: "bob-erp", CertDER: []byte{9, 9, 9}, CreatedAt: at}, "name"},
-			{"SameCert", Client{Name: "carol", CertDER: bytes.Clone(alice.CertDER), CreatedAt: at}, "cert"},
-		} {
-			t.Run(tt.name, func(t *testing.T) {
-				err := db.AddClient(ctx, tt.c)
-				var dup *DuplicateError
-				if !errors.As(err, &dup) || dup.Column != tt.column {
-					t.Fatalf("err = %v, want *DuplicateError{%s}", err, tt.column)
-				}
-			})
-		}
-	})
-	t.Run("Disable", func(t *testing.T) {
-		if err := db.SetClientEnabled(ctx, "bob-erp", false); err != nil {
-			t.Fatal(err)
-		}
-		if err := db.SetClientEnabled(ctx, "bob-erp", false); err != nil {
-			t.Fatalf("disabling twice: %v", err)
-		}
-		if err := db.SetClientEnabled(ctx, "alice-ui", true); err != nil {
-			t.Fatal(err)
-		}
-		got, _ := db.ListClients(ctx)
-		if len(got) != 2 || !got[0].Enabled || got[1].Enabled {
-			t.Fatalf("after toggling: %+v", got)
-		}
-		if err := db.SetClientEnabled(ctx, "nobody", true); !errors.Is(err, ErrNotFound) {
-			t.Fatalf("unknown client: %v, want ErrNotFound", err)
-		}
-	})
-	t.Run("Remove", func(t *testing.T) {
-		if err := db.RemoveClient(ctx, "alice-ui"); err != nil {
-			t.Fatal(err)
-		}
-		if err := db.RemoveClient(ctx, "alice-ui"); !errors.Is(err, ErrNotFound) {
-			t.Fatalf("second remove: %v, want ErrNotFound", err)
-		}
-		got, _ := db.ListClients(ctx)
-		if len(got) != 1 || got[0].Name != "bob-erp" {
-			t.Fatalf("after remove: %+v", got)
-		}
-		// Her certificate is free again.
-		if err := db.AddClient(ctx, Client{Name: "alice-2", CertDER: alice.CertDER, CreatedAt: at}); err != nil {
-			t.Fatalf("re-adding a removed certificate: %v", err)
-		}
-	})
-	t.Run("Empty", func(t *testing.T) {
-		if err := db.AddClient(ctx, Client{Name: "", CertDER: []byte{1}}); err == nil {
-			t.Error("a client without a name was stored")
-		}
-		if err := db.AddClient(ctx, Client{Name: "no-cert"}); err == nil {
-			t.Error("a client without a certificate was stored")
-		}
-	})
-}
 
 const childEnv = "CRMSOAP_STORE_TEST_CHILD_DB"
 
@@ -108,7 +24,7 @@ func TestClients_ReadableFromAnotherProcess(t *testing.T) {
 	ctx := context.Background()
 	db, path := openTest(t, Options{})
 	for i := range 3 {
-		if err := db.AddClient(ctx, Client{Name: fmt.Sprint("client-", i), CertDER: []byte{byte(i + 1)}, Enabled: true}); err != nil {
+		if err := db.AddClient(ctx, store.Client{Name: fmt.Sprint("client-", i), CertDER: []byte{byte(i + 1)}, Enabled: true}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -8,61 +8,32 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/crmsoap/crmsoap/store"
+	"github.com/crmsoap/crmsoap/store/storetest"
 )
 
-func fullCustomer() Customer {
-	cet := time.FixedZone("CET", 3600)
-	return Customer{
-		CreatedAt:  time.Date(2024, 2, 29, 23, 59, 58, 123456789, cet),
-		UpdatedAt:  time.Date(2024, 3, 1, 0, 0, 0, 1, cet),
-		CreatedBy:  "erp-müller",
-		UpdatedBy:  "erp-müller",
-		ExternalID: "ERP-客户-0001",
-		Name:       "王小明 🚀",
-		Email:      "xiao.ming@example.cn",
-		Phone:      "+86 10 1234 5678",
-		Gender:     "male",
-		Company:    "Ünïcødé GmbH & Co. KG",
-		// 23:00 at UTC-5 is already the next day in UTC: the calendar date is the one the caller wrote.
-		BirthDate: time.Date(1990, 12, 31, 23, 0, 0, 0, time.FixedZone("EST", -5*3600)),
-		Address: Address{Street: "长安街 1号", City: "北京", Region: "北京市", PostalCode: "100000",
-			Country: "CN"},
-	}
+// TestStore runs the behaviour suite every backend passes against a real database file.
+func TestStore(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store {
+		db, _ := openTest(t, Options{})
+		return db
+	})
 }
 
-func TestCustomer_RoundTrip(t *testing.T) {
-	ctx := context.Background()
+// TestCustomer_StoredText: times are stored as fixed-width UTC RFC 3339 text, birth dates as the date.
+func TestCustomer_StoredText(t *testing.T) {
 	db, _ := openTest(t, Options{})
-	in := fullCustomer()
-	in.ID, in.Version = 77, 9 // ignored
-
-	created, err := db.CreateCustomer(ctx, in)
+	cet := time.FixedZone("CET", 3600)
+	c, err := db.CreateCustomer(context.Background(), store.Customer{
+		CreatedAt: time.Date(2024, 2, 29, 23, 59, 58, 123456789, cet),
+		BirthDate: time.Date(1990, 12, 31, 23, 0, 0, 0, time.FixedZone("EST", -5*3600)),
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if created.ID <= 0 || created.Version != 1 {
-		t.Fatalf("created ID %d Version %d, want ID > 0 and Version 1", created.ID, created.Version)
-	}
-	got, err := db.GetCustomer(ctx, created.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(got, created) {
-		t.Fatalf("GetCustomer:\n got %+v\nwant %+v", got, created)
-	}
-	want := in
-	want.ID, want.Version = created.ID, 1
-	want.CreatedAt, want.UpdatedAt = in.CreatedAt.UTC(), in.UpdatedAt.UTC()
-	want.BirthDate = time.Date(1990, 12, 31, 0, 0, 0, 0, time.UTC)
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("stored customer:\n got %+v\nwant %+v", got, want)
-	}
-	if got.CreatedAt.Location() != time.UTC || got.CreatedAt.Nanosecond() != 123456789 {
-		t.Errorf("CreatedAt = %v: want UTC with nanoseconds kept", got.CreatedAt)
-	}
-
 	var birth, createdAt string
-	if err := db.read.QueryRow("SELECT birth_date, created_at FROM customers WHERE id = ?", got.ID).Scan(&birth, &createdAt); err != nil {
+	if err := db.read.QueryRow("SELECT birth_date, created_at FROM customers WHERE id = ?", c.ID).Scan(&birth, &createdAt); err != nil {
 		t.Fatal(err)
 	}
 	if birth != "1990-12-31" || createdAt != "2024-02-29T22:59:58.123456789Z" {
@@ -70,19 +41,13 @@ func TestCustomer_RoundTrip(t *testing.T) {
 	}
 }
 
+// TestCustomer_EmptyIsNull: unset fields are stored as NULL, never as empty text.
 func TestCustomer_EmptyIsNull(t *testing.T) {
-	ctx := context.Background()
 	db, _ := openTest(t, Options{})
-	at := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
-	a, err := db.CreateCustomer(ctx, Customer{Name: "only a name", CreatedAt: at, UpdatedAt: at})
+	a, err := db.CreateCustomer(context.Background(), store.Customer{Name: "only a name"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Two customers without external id: NULLs never collide.
-	if _, err := db.CreateCustomer(ctx, Customer{Name: "another", CreatedAt: at, UpdatedAt: at}); err != nil {
-		t.Fatalf("second customer without external id: %v", err)
-	}
-
 	var nulls int
 	err = db.read.QueryRow(`SELECT (created_by IS NULL) + (updated_by IS NULL) + (external_id IS NULL) + (email IS NULL)
 		+ (phone IS NULL) + (gender IS NULL) + (company IS NULL) + (birth_date IS NULL) + (street IS NULL)
@@ -93,40 +58,6 @@ func TestCustomer_EmptyIsNull(t *testing.T) {
 	}
 	if nulls != 13 {
 		t.Errorf("%d of 13 unset columns are NULL", nulls)
-	}
-	got, err := db.GetCustomer(ctx, a.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := Customer{ID: a.ID, Version: 1, Name: "only a name", CreatedAt: at, UpdatedAt: at}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("got %+v, want %+v", got, want)
-	}
-	if !got.BirthDate.IsZero() {
-		t.Errorf("BirthDate = %v, want zero", got.BirthDate)
-	}
-}
-
-func TestGetCustomer_NotFound(t *testing.T) {
-	db, _ := openTest(t, Options{})
-	if _, err := db.GetCustomer(context.Background(), 12345); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("err = %v, want ErrNotFound", err)
-	}
-}
-
-func TestCreateCustomer_Duplicate(t *testing.T) {
-	ctx := context.Background()
-	db, _ := openTest(t, Options{})
-	if _, err := db.CreateCustomer(ctx, Customer{ExternalID: "X-1"}); err != nil {
-		t.Fatal(err)
-	}
-	_, err := db.CreateCustomer(ctx, Customer{ExternalID: "X-1"})
-	var dup *DuplicateError
-	if !errors.As(err, &dup) || dup.Column != "external_id" {
-		t.Fatalf("err = %v, want *DuplicateError{external_id}", err)
-	}
-	if n := countRows(t, db.read, "changes"); n != 1 {
-		t.Errorf("changes = %d, want 1 (the failed create leaves no trace)", n)
 	}
 }
 
@@ -153,7 +84,7 @@ func TestCreateCustomer_DuplicatesInOneGroup(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			_, errs[i] = db.CreateCustomer(ctx, Customer{ExternalID: ext(i), Name: fmt.Sprint("c", i)})
+			_, errs[i] = db.CreateCustomer(ctx, store.Customer{ExternalID: ext(i), Name: fmt.Sprint("c", i)})
 		})
 	}
 	waitQueued(t, db, n)
@@ -166,11 +97,11 @@ func TestCreateCustomer_DuplicatesInOneGroup(t *testing.T) {
 	winners := map[string]int{}
 	failed := 0
 	for i, err := range errs {
-		var dup *DuplicateError
+		var dup *store.DuplicateError
 		switch {
 		case err == nil:
 			winners[ext(i)]++
-		case errors.As(err, &dup) && dup.Column == "external_id" && i >= 20:
+		case errors.As(err, &dup) && dup.Field == "externalId" && i >= 20:
 			failed++
 		default:
 			t.Errorf("create %d (%q): %v", i, ext(i), err)
@@ -195,156 +126,37 @@ func TestCreateCustomer_DuplicatesInOneGroup(t *testing.T) {
 	}
 }
 
-func TestUpdateCustomer(t *testing.T) {
+// TestChanges_Log: every acknowledged write leaves one change row with its version, time and actor;
+// a failed write leaves none.
+func TestChanges_Log(t *testing.T) {
 	ctx := context.Background()
 	db, _ := openTest(t, Options{})
-	orig, err := db.CreateCustomer(ctx, fullCustomer())
+	orig, err := db.CreateCustomer(ctx, store.Customer{ExternalID: "ORIG"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, err := db.CreateCustomer(ctx, Customer{ExternalID: "OTHER"})
-	if err != nil {
+	if _, err := db.CreateCustomer(ctx, store.Customer{ExternalID: "ORIG"}); err == nil {
+		t.Fatal("duplicate created")
+	}
+	upd := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	if _, err := db.UpdateCustomer(ctx, store.Customer{ID: orig.ID, UpdatedAt: upd, UpdatedBy: "crm-ui"}, 1); err != nil {
 		t.Fatal(err)
 	}
-
-	t.Run("ReplacesFields", func(t *testing.T) {
-		upd := Customer{ID: orig.ID, Name: "Renamed", Email: "new@example.com",
-			UpdatedAt: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC), UpdatedBy: "crm-ui",
-			CreatedAt: time.Unix(0, 0), CreatedBy: "ignored"}
-		got, err := db.UpdateCustomer(ctx, upd, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := Customer{ID: orig.ID, Version: 2, Name: "Renamed", Email: "new@example.com",
-			CreatedAt: orig.CreatedAt, CreatedBy: orig.CreatedBy, UpdatedAt: upd.UpdatedAt, UpdatedBy: "crm-ui"}
-		if !reflect.DeepEqual(got, want) {
-			t.Fatalf("UpdateCustomer:\n got %+v\nwant %+v", got, want)
-		}
-		if stored, _ := db.GetCustomer(ctx, orig.ID); !reflect.DeepEqual(stored, want) {
-			t.Fatalf("stored:\n got %+v\nwant %+v", stored, want)
-		}
-	})
-	t.Run("Stale", func(t *testing.T) {
-		if _, err := db.UpdateCustomer(ctx, Customer{ID: orig.ID, Name: "late"}, 1); !errors.Is(err, ErrConflict) {
-			t.Fatalf("err = %v, want ErrConflict", err)
-		}
-	})
-	t.Run("Unconditional", func(t *testing.T) {
-		got, err := db.UpdateCustomer(ctx, Customer{ID: orig.ID, Name: "any"}, 0)
-		if err != nil || got.Version != 3 {
-			t.Fatalf("got version %d, %v; want 3", got.Version, err)
-		}
-	})
-	t.Run("NotFound", func(t *testing.T) {
-		for _, v := range []int64{0, 1} {
-			if _, err := db.UpdateCustomer(ctx, Customer{ID: 999}, v); !errors.Is(err, ErrNotFound) {
-				t.Errorf("expectedVersion %d: err = %v, want ErrNotFound", v, err)
-			}
-		}
-	})
-	t.Run("Duplicate", func(t *testing.T) {
-		_, err := db.UpdateCustomer(ctx, Customer{ID: orig.ID, ExternalID: "OTHER"}, 0)
-		var dup *DuplicateError
-		if !errors.As(err, &dup) || dup.Column != "external_id" {
-			t.Fatalf("err = %v, want *DuplicateError{external_id}", err)
-		}
-		// Keeping one's own external id is no duplicate.
-		if _, err := db.UpdateCustomer(ctx, Customer{ID: other.ID, ExternalID: "OTHER"}, 1); err != nil {
-			t.Fatal(err)
-		}
-	})
-
+	del := time.Date(2026, 6, 1, 12, 0, 0, 5, time.FixedZone("X", 7200))
+	if err := db.DeleteCustomer(ctx, orig.ID, 2, del, "admin"); err != nil {
+		t.Fatal(err)
+	}
 	chs, err := db.Changes(ctx, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ops []string
-	for _, ch := range chs {
-		ops = append(ops, fmt.Sprintf("%s %d v%d", ch.Op, ch.EntityID, ch.Version))
+	want := []Change{
+		{Seq: 1, Entity: "customer", EntityID: orig.ID, Version: 1, Op: OpCreate, At: time.Time{}.UTC()},
+		{Seq: 2, Entity: "customer", EntityID: orig.ID, Version: 2, Op: OpUpdate, At: upd, Actor: "crm-ui"},
+		{Seq: 3, Entity: "customer", EntityID: orig.ID, Version: 3, Op: OpDelete, At: del.UTC(), Actor: "admin"},
 	}
-	want := []string{
-		fmt.Sprintf("create %d v1", orig.ID), fmt.Sprintf("create %d v1", other.ID),
-		fmt.Sprintf("update %d v2", orig.ID), fmt.Sprintf("update %d v3", orig.ID), fmt.Sprintf("update %d v2", other.ID),
-	}
-	if !reflect.DeepEqual(ops, want) {
-		t.Errorf("changes = %q, want %q", ops, want)
-	}
-	if chs[2].Actor != "crm-ui" || !chs[2].At.Equal(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)) {
-		t.Errorf("update change = %+v: want actor and time of the update", chs[2])
-	}
-}
-
-func TestUpdateCustomer_SameVersionRace(t *testing.T) {
-	ctx := context.Background()
-	db, _ := openTest(t, Options{})
-	c, err := db.CreateCustomer(ctx, Customer{Name: "v1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	const n = 20
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			_, errs[i] = db.UpdateCustomer(ctx, Customer{ID: c.ID, Name: fmt.Sprint("writer ", i)}, 1)
-		})
-	}
-	wg.Wait()
-	winner := -1
-	for i, err := range errs {
-		switch {
-		case err == nil && winner == -1:
-			winner = i
-		case err == nil:
-			t.Errorf("updates %d and %d both won", winner, i)
-		case !errors.Is(err, ErrConflict):
-			t.Errorf("update %d: %v, want ErrConflict", i, err)
-		}
-	}
-	got, err := db.GetCustomer(ctx, c.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if winner < 0 || got.Version != 2 || got.Name != fmt.Sprint("writer ", winner) {
-		t.Errorf("stored %+v; winner %d", got, winner)
-	}
-}
-
-func TestDeleteCustomer(t *testing.T) {
-	ctx := context.Background()
-	db, _ := openTest(t, Options{})
-	c, err := db.CreateCustomer(ctx, Customer{ExternalID: "REUSE-ME", Name: "gone soon"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.DeleteCustomer(ctx, c.ID, 2, time.Now(), "x"); !errors.Is(err, ErrConflict) {
-		t.Fatalf("stale delete: %v, want ErrConflict", err)
-	}
-	at := time.Date(2026, 6, 1, 12, 0, 0, 5, time.FixedZone("X", 7200))
-	if err := db.DeleteCustomer(ctx, c.ID, 1, at, "admin"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.GetCustomer(ctx, c.ID); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("GetCustomer after delete: %v, want ErrNotFound", err)
-	}
-	if err := db.DeleteCustomer(ctx, c.ID, 0, at, "admin"); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("second delete: %v, want ErrNotFound", err)
-	}
-	chs, err := db.Changes(ctx, 1, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []Change{{Seq: 2, Entity: "customer", EntityID: c.ID, Version: 2, Op: OpDelete, At: at.UTC(), Actor: "admin"}}
 	if !reflect.DeepEqual(chs, want) {
-		t.Fatalf("changes after seq 1 = %+v, want %+v", chs, want)
-	}
-
-	again, err := db.CreateCustomer(ctx, Customer{ExternalID: "REUSE-ME"})
-	if err != nil {
-		t.Fatalf("reusing a deleted customer's external id: %v", err)
-	}
-	if again.ID == c.ID {
-		t.Errorf("deleted id %d was handed out again", c.ID)
+		t.Fatalf("changes:\n got %+v\nwant %+v", chs, want)
 	}
 }
 
@@ -352,7 +164,7 @@ func TestChanges_Paging(t *testing.T) {
 	ctx := context.Background()
 	db, _ := openTest(t, Options{})
 	for i := range 5 {
-		if _, err := db.CreateCustomer(ctx, Customer{Name: fmt.Sprint(i), CreatedBy: "erp"}); err != nil {
+		if _, err := db.CreateCustomer(ctx, store.Customer{Name: fmt.Sprint(i), CreatedBy: "erp"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -368,50 +180,28 @@ func TestChanges_Paging(t *testing.T) {
 	}
 }
 
-// TestCustomer_ConcurrentCreatesAndUpdates: 16 goroutines create 200 customers and update each one,
-// all at once. Nothing may fail, every row must end at version 2, and the file must stay sound.
-func TestCustomer_ConcurrentCreatesAndUpdates(t *testing.T) {
+// TestCustomer_ConcurrentWritesShareCommits: 16 goroutines create and update 200 customers; every write
+// runs once as a job of the writer, each leaves one change row, and the file stays sound.
+func TestCustomer_ConcurrentWritesShareCommits(t *testing.T) {
 	ctx := context.Background()
 	db, path := openTest(t, Options{})
 	const workers, total = 16, 200
 	var wg sync.WaitGroup
-	var mu sync.Mutex
-	final := map[int64]string{}
 	for w := range workers {
 		wg.Go(func() {
 			for i := w; i < total; i += workers {
-				c, err := db.CreateCustomer(ctx, Customer{ExternalID: fmt.Sprintf("ext-%d", i), Name: "new"})
+				c, err := db.CreateCustomer(ctx, store.Customer{ExternalID: fmt.Sprintf("ext-%d", i)})
+				if err == nil {
+					_, err = db.UpdateCustomer(ctx, c, 1)
+				}
 				if err != nil {
-					t.Errorf("create %d: %v", i, err)
+					t.Errorf("customer %d: %v", i, err)
 					return
 				}
-				name := fmt.Sprintf("updated-%d", i)
-				c.Name = name
-				if _, err := db.UpdateCustomer(ctx, c, 1); err != nil {
-					t.Errorf("update %d: %v", i, err)
-					return
-				}
-				// Reads run beside the writer, and an acknowledged write is visible at once.
-				if got, err := db.GetCustomer(ctx, c.ID); err != nil || got.Version != 2 {
-					t.Errorf("read after update %d: version %d, %v", i, got.Version, err)
-					return
-				}
-				mu.Lock()
-				final[c.ID] = name
-				mu.Unlock()
 			}
 		})
 	}
 	wg.Wait()
-	if len(final) != total {
-		t.Fatalf("%d customers acknowledged, want %d", len(final), total)
-	}
-	for id, name := range final {
-		got, err := db.GetCustomer(ctx, id)
-		if err != nil || got.Version != 2 || got.Name != name {
-			t.Errorf("customer %d = %+v, %v; want version 2 named %s", id, got, err, name)
-		}
-	}
 	if n := countRows(t, db.read, "changes"); n != 2*total {
 		t.Errorf("changes = %d, want %d", n, 2*total)
 	}
@@ -431,7 +221,7 @@ func TestCustomer_TimesSortAsText(t *testing.T) {
 	base := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	for _, d := range []time.Duration{time.Second, 100 * time.Millisecond, 1, 0} {
 		at := base.Add(d)
-		if _, err := db.CreateCustomer(ctx, Customer{Name: at.String(), CreatedAt: at, UpdatedAt: at}); err != nil {
+		if _, err := db.CreateCustomer(ctx, store.Customer{Name: at.String(), CreatedAt: at, UpdatedAt: at}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,7 +1,8 @@
 // Package sqlite persists crmsoap's data in one SQLite file and says what happened to that data
-// (ErrNotFound, ErrConflict, *DuplicateError), nothing about SOAP.
+// (the errors of package store), nothing about SOAP.
 //
-// It must not import the service, soap or wsdl packages: only the standard library and go-sqlite3.
+// It must not import the service, soap or wsdl packages: only the standard library, package store and
+// go-sqlite3.
 //
 // All writes go through one writer goroutine that owns the only write connection and commits queued
 // writes in groups (one fsync per group); reads use a separate pool of query-only connections, which
@@ -67,7 +68,7 @@ type DB struct {
 }
 
 // Open opens (creating if missing) the database at path, applies pending migrations and starts the
-// writer. It returns *SchemaTooNewError when the file was written by a newer crmsoap.
+// writer. It returns *store.SchemaTooNewError when the file was written by a newer crmsoap.
 func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	opts = opts.withDefaults()
 
@@ -144,9 +145,6 @@ func fileURI(path string, q url.Values) string {
 	r := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
 	return "file:" + r.Replace(path) + "?" + q.Encode()
 }
-
-// ErrClosed is returned by writes submitted after Close was called.
-var ErrClosed = errors.New("store: database is closed")
 
 // Close stops accepting writes, finishes the ones already queued, checkpoints the WAL into the main
 // file and closes every connection. Calling it again returns the first result.
