@@ -26,6 +26,11 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Customer/UpdateSameVersionRace", testUpdateCustomerSameVersionRace},
 		{"Customer/Delete", testDeleteCustomer},
 		{"Customer/ConcurrentCreatesAndUpdates", testCustomerConcurrentCreatesAndUpdates},
+		{"Customer/Upsert", testUpsert},
+		{"Customer/WriteCustomers", testWriteCustomers},
+		{"Customer/BulkBesideSingleWrites", testBulkBesideSingleWrites},
+		{"Idempotency", testIdempotency},
+		{"Secret", testSecret},
 		{"Clients", testClients},
 	}
 	for _, tt := range tests {
