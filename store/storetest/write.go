@@ -108,7 +108,7 @@ func testWriteCustomers(t *testing.T, open Opener) {
 		{Kind: store.OpAdd, Customer: customer("NEW-1", "new")},
 		{Kind: store.OpUpdate, Customer: store.Customer{ID: keep.ID, ExternalID: "KEEP", Name: "kept", UpdatedAt: t0}, ExpectedVersion: 1},
 		{Kind: store.OpUpdate, Customer: store.Customer{ID: keep.ID, ExternalID: "KEEP-X"}, ExpectedVersion: 1}, // stale after op 1
-		{Kind: store.OpAdd, Customer: customer("GONE", "taken")},                                                  // duplicate of a stored customer
+		{Kind: store.OpAdd, Customer: customer("GONE", "taken")},                                                // duplicate of a stored customer
 		{Kind: store.OpUpsert, Customer: customer("NEW-2", "upserted")},
 		{Kind: store.OpDelete, ID: gone.ID, At: t0, Actor: "erp"},
 		{Kind: store.OpDelete, ID: 987654},
