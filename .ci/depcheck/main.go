@@ -42,10 +42,9 @@ var rules = []rule{
 		why: "the SOAP facade: generated types and the adapter to service"},
 	{pkg: "service", allow: []string{"std", "store"}, deny: []string{"net/http/..."}, tests: []string{"store/..."},
 		why: "the CRM knows no transport: no net/http, soap, wsdl or gowsdl"},
-	// The SQLite driver leaves store once the SQLite code has moved to store/sqlite.
-	{pkg: "store", allow: []string{"std", "github.com/mattn/go-sqlite3"},
+	{pkg: "store", allow: []string{"std"}, deny: []string{"database/sql/..."},
 		why: "records, errors and interfaces; the backends sit below it"},
-	{pkg: "store/storetest", allow: []string{"std", "store"},
+	{pkg: "store/storetest", allow: []string{"std", "store"}, deny: []string{"database/sql/..."},
 		why: "the behaviour suite every store backend runs"},
 	{pkg: "store/sqlite", allow: []string{"std", "store", "github.com/mattn/go-sqlite3"}, tests: []string{"store/storetest"},
 		why: "the SQLite backend: never service, soap or wsdl"},
