@@ -2,6 +2,7 @@ package wssec
 
 import (
 	"github.com/beevik/etree"
+	"github.com/crmsoap/crmsoap/soap/internal/xmlparse"
 )
 
 // SOAP envelope namespaces and the roles that address the ultimate receiver.
@@ -105,9 +106,11 @@ type idIndex map[string]*etree.Element
 // that a reference can never be bound to an element other than the one its signer meant.
 func indexIDs(root *etree.Element) (idIndex, error) {
 	ids := idIndex{}
-	var walk func(el *etree.Element, scope nsStack) error
-	walk = func(el *etree.Element, scope nsStack) error {
-		scope = pushDecls(scope, el)
+	scope := xmlparse.NewScope()
+	var walk func(el *etree.Element) error
+	walk = func(el *etree.Element) error {
+		mark := scope.Push(el)
+		defer scope.Pop(mark)
 		for _, a := range el.Attr {
 			if !isIDAttr(a, scope) {
 				continue
@@ -119,27 +122,29 @@ func indexIDs(root *etree.Element) (idIndex, error) {
 		}
 		for _, c := range el.Child {
 			if ce, ok := c.(*etree.Element); ok {
-				if err := walk(ce, scope); err != nil {
+				if err := walk(ce); err != nil {
 					return err
 				}
 			}
 		}
 		return nil
 	}
-	if err := walk(root, nil); err != nil {
+	if err := walk(root); err != nil {
 		return nil, err
 	}
 	return ids, nil
 }
 
-func isIDAttr(a etree.Attr, scope nsStack) bool {
+// isIDAttr reports whether a is an ID attribute; a prefixed Id is one in the wsu namespace, resolved with one
+// map lookup in scope.
+func isIDAttr(a etree.Attr, scope *xmlparse.Scope) bool {
 	switch {
 	case a.Space == "" && a.Key == "Id":
 		return true
 	case a.Space == "xml" && a.Key == "id":
 		return true
 	case a.Space != "" && a.Space != "xmlns" && a.Key == "Id":
-		uri, _ := scope.lookup(a.Space)
+		uri, _ := scope.Lookup(a.Space)
 		return uri == NamespaceWSU
 	}
 	return false
