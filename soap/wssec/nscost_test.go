@@ -80,3 +80,28 @@ func TestC14NCostLinearInDeclarations(t *testing.T) {
 		})
 	})
 }
+
+// K declarations and K header blocks named Security in other namespaces, the last one ours: telling each
+// block's namespace resolved its prefix by scanning the declarations (K*K).
+func TestSelectSecurityCostLinear(t *testing.T) {
+	workRatio(t, 100, func(k int) int64 {
+		var h strings.Builder
+		for i := range k {
+			fmt.Fprintf(&h, `<p%d:Security p%d:role="x"/>`, i, i)
+		}
+		h.WriteString(`<w:Security xmlns:w="` + NamespaceWSSE + `" s:mustUnderstand="1"/>`)
+		doc := parseDoc(t, manyPrefixes(k, h.String(), ""))
+		return probesOf(func() {
+			env, err := parseEnvelope(doc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := env.selectSecurity(); err != nil {
+				t.Fatal(err)
+			}
+			if env.security == nil || !strings.HasPrefix(env.security.FullTag(), "w:") {
+				t.Fatalf("selected %v", env.security)
+			}
+		})
+	})
+}
