@@ -78,6 +78,8 @@ type c14nOptions struct {
 	// strict refuses comments and processing instructions instead of dropping them; signed content must
 	// not carry them because a consumer reading the tree would see text the signature does not cover.
 	strict bool
+	// work counts the canonicalization and stops it when its context is done; nil counts nothing.
+	work *work
 }
 
 type canonicalizer struct {
@@ -90,7 +92,7 @@ type canonicalizer struct {
 
 // canonicalize writes the exclusive canonical form of el (in its place in the document) to w.
 func canonicalize(w io.Writer, el *etree.Element, opt c14nOptions) error {
-	bw := bufio.NewWriterSize(w, 4096)
+	bw := bufio.NewWriterSize(opt.work.c14nWriter(w), 4096)
 	c := &canonicalizer{w: bw, opt: opt, scope: inScopeNamespaces(el)}
 	for _, p := range opt.inclusive {
 		if p == "#default" {
@@ -118,6 +120,9 @@ type c14nAttr struct {
 }
 
 func (c *canonicalizer) element(el *etree.Element) error {
+	if err := c.opt.work.element(len(el.Attr)); err != nil {
+		return err
+	}
 	scopeMark, renderedMark := len(c.scope), len(c.rendered)
 	defer func() { c.scope, c.rendered = c.scope[:scopeMark], c.rendered[:renderedMark] }()
 	c.scope = pushDecls(c.scope, el)
@@ -137,7 +142,7 @@ func (c *canonicalizer) element(el *etree.Element) error {
 		case "xml":
 			uri = nsXML
 		default:
-			u, ok := c.scope.lookup(a.Space)
+			u, ok := c.opt.work.lookup(c.scope, a.Space)
 			if !ok || u == "" {
 				return invalid("undeclared namespace prefix in signed content")
 			}
@@ -239,19 +244,20 @@ func (c *canonicalizer) render(prefix string, utilized bool, decls *[]nsBinding)
 	if prefix == "xml" {
 		return nil
 	}
-	uri, ok := c.scope.lookup(prefix)
+	uri, ok := c.opt.work.lookup(c.scope, prefix)
 	if !ok && prefix != "" {
 		if utilized {
 			return invalid("undeclared namespace prefix in signed content")
 		}
 		return nil
 	}
+	c.opt.work.scan(len(*decls))
 	for _, d := range *decls {
 		if d.prefix == prefix {
 			return nil
 		}
 	}
-	if done, ok := c.rendered.lookup(prefix); (ok && done == uri) || (!ok && prefix == "" && uri == "") {
+	if done, ok := c.opt.work.lookup(c.rendered, prefix); (ok && done == uri) || (!ok && prefix == "" && uri == "") {
 		return nil
 	}
 	*decls = append(*decls, nsBinding{prefix, uri})

@@ -103,13 +103,16 @@ type idIndex map[string]*etree.Element
 
 // indexIDs walks the whole document; an ID value carried by two elements is refused, wherever they are, so
 // that a reference can never be bound to an element other than the one its signer meant.
-func indexIDs(root *etree.Element) (idIndex, error) {
+func indexIDs(root *etree.Element, w *work) (idIndex, error) {
 	ids := idIndex{}
 	var walk func(el *etree.Element, scope nsStack) error
 	walk = func(el *etree.Element, scope nsStack) error {
+		if err := w.element(len(el.Attr)); err != nil {
+			return err
+		}
 		scope = pushDecls(scope, el)
 		for _, a := range el.Attr {
-			if !isIDAttr(a, scope) {
+			if !isIDAttr(a, scope, w) {
 				continue
 			}
 			if prev, ok := ids[a.Value]; ok && prev != el {
@@ -132,14 +135,14 @@ func indexIDs(root *etree.Element) (idIndex, error) {
 	return ids, nil
 }
 
-func isIDAttr(a etree.Attr, scope nsStack) bool {
+func isIDAttr(a etree.Attr, scope nsStack, w *work) bool {
 	switch {
 	case a.Space == "" && a.Key == "Id":
 		return true
 	case a.Space == "xml" && a.Key == "id":
 		return true
 	case a.Space != "" && a.Space != "xmlns" && a.Key == "Id":
-		uri, _ := scope.lookup(a.Space)
+		uri, _ := w.lookup(scope, a.Space)
 		return uri == NamespaceWSU
 	}
 	return false

@@ -51,6 +51,7 @@ type keyResolver struct {
 	trust Trust
 	sec   *etree.Element
 	ids   idIndex
+	work  *work
 }
 
 // resolve reads KeyInfo: a wsse:SecurityTokenReference or a ds:X509Data, nothing else.
@@ -126,6 +127,7 @@ func (k *keyResolver) token(text string, notCert *Error) (*x509.Certificate, str
 	if len(text) > maxTokenText {
 		return nil, "", errTokenTooLarge
 	}
+	k.work.decoded(len(text))
 	der, err := decodeBase64(text)
 	if err != nil {
 		return nil, "", wrapError(notCert.Subcode, notCert.Reason, err)

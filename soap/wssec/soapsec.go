@@ -22,7 +22,7 @@ var securityHeader = xml.Name{Space: NamespaceWSSE, Local: "Security"}
 func (s soapSecurity) Understands(name xml.Name) bool { return name == securityHeader }
 
 func (s soapSecurity) Check(ctx context.Context, env *soap.Envelope) (context.Context, *etree.Element, error) {
-	res, err := s.v.Verify(env.Doc)
+	res, err := s.v.VerifyContext(ctx, env.Doc)
 	if err != nil {
 		return nil, nil, toSOAPError(err)
 	}
