@@ -22,7 +22,7 @@ type work struct {
 	digestBytes int64 // bytes hashed (SignedInfo and reference digests)
 	decodeBytes int64 // base64 text decoded (tokens, signature value)
 
-	nextCheck int64           // total at which ctx is asked next
+	nextCheck int64         // total at which ctx is asked next
 	hook      func(w *work) // tests: called at every context check
 	err       error         // the context's error, once seen
 }
