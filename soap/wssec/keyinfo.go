@@ -127,7 +127,7 @@ func (k *keyResolver) token(text string, notCert *Error) (*x509.Certificate, str
 	if len(text) > maxTokenText {
 		return nil, "", errTokenTooLarge
 	}
-	k.work.decoded(len(text))
+	k.work.keyText(len(text))
 	der, err := decodeBase64(text)
 	if err != nil {
 		return nil, "", wrapError(notCert.Subcode, notCert.Reason, err)
@@ -188,6 +188,7 @@ func (k *keyResolver) issuerSerial(c *etree.Element) (*x509.Certificate, string,
 	case len(digits) > maxSerialDigits:
 		return nil, "", errSerialTooLong
 	}
+	k.work.keyText(len(issuer) + len(digits))
 	serial, ok := new(big.Int).SetString(digits, 10)
 	if !ok {
 		return nil, "", errBadKeyID

@@ -120,7 +120,7 @@ func (v *Verifier) verify(w *work, doc *etree.Document, now time.Time) (*Result,
 	if err != nil {
 		return nil, err
 	}
-	w.decoded(base64.StdEncoding.EncodedLen(len(sig.value)))
+	w.keyText(base64.StdEncoding.EncodedLen(len(sig.value)))
 	if err := bindReferences(sig, ids, env, ts); err != nil {
 		return nil, err
 	}

@@ -6,7 +6,7 @@ import (
 )
 
 // work counts what one verification did, in units that grow with what a sender controls: elements and
-// attributes visited, namespace-scope entries scanned, bytes canonicalized, hashed and base64-decoded. The
+// attributes visited, namespace-scope entries scanned, bytes canonicalized, hashed and of key material read. The
 // counts are a cost model, not a clock: tests compare them across input sizes (cost_test.go) so that a change
 // that makes some input dimension superlinear fails a test instead of waiting for a profile.
 //
@@ -20,7 +20,7 @@ type work struct {
 	nsSteps     int64 // namespace-scope entries scanned and declarations compared
 	c14nBytes   int64 // canonical bytes produced
 	digestBytes int64 // bytes hashed (SignedInfo and reference digests)
-	decodeBytes int64 // base64 text decoded (tokens, signature value)
+	keyBytes    int64 // key material read: token and signature base64, issuer names, serial numbers
 
 	nextCheck int64         // total at which ctx is asked next
 	hook      func(w *work) // tests: called at every context check
@@ -45,7 +45,7 @@ func (w *work) total() int64 {
 	if w == nil {
 		return 0
 	}
-	return w.elements + w.attrs + w.nsSteps + w.c14nBytes + w.digestBytes + w.decodeBytes
+	return w.elements + w.attrs + w.nsSteps + w.c14nBytes + w.digestBytes + w.keyBytes
 }
 
 // check returns the context's error when it is done; it asks the context only once checkEvery units have
@@ -103,10 +103,10 @@ func (w *work) lookup(s nsStack, prefix string) (string, bool) {
 	return "", false
 }
 
-// decoded counts n bytes of base64 text.
-func (w *work) decoded(n int) {
+// keyText counts n bytes of key material text.
+func (w *work) keyText(n int) {
 	if w != nil {
-		w.decodeBytes += int64(n)
+		w.keyBytes += int64(n)
 	}
 }
 
