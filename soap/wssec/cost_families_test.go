@@ -140,6 +140,7 @@ const (
 	skipNSScan     = "finding: every namespace lookup scans all declarations in scope (ID index and c14n), quadratic in declarations x elements"
 	skipPrefixList = "finding: every PrefixList entry is looked up in the whole scope and compared with every declaration, on every element of SignedInfo"
 	skipC14NOutput = "finding: canonical output is not capped; a long namespace URI is re-rendered on every sibling that uses it"
+	skipETreeNS    = "finding: each header block named Security resolves its namespace through etree, scanning every attribute of its ancestors; the work counter does not see etree's walk yet"
 )
 
 // costFamilies lists every dimension of a request a sender controls.
@@ -177,6 +178,11 @@ func costFamilies() []costFamily {
 		}},
 		{name: "header-blocks/security-for-other-actors", n: 2000, build: func(tb testing.TB, n int) string {
 			return inHeader(tb, captured(tb), strings.Repeat(`<wsse:Security xmlns:wsse="`+NamespaceWSSE+`" soapenv:actor="urn:other"/>`, n))
+		}},
+		{name: "header-blocks/foreign-x-nsdecls", n: 2000, skip: skipETreeNS, build: func(tb testing.TB, n int) string {
+			// q is bound on the Envelope after n other declarations: resolving it walks all of them.
+			s := inHeader(tb, captured(tb), strings.Repeat(`<q:Security/>`, n))
+			return strings.Replace(s, soapenvOpen, soapenvOpen+nsDecls(n)+` xmlns:q="urn:q"`, 1)
 		}},
 		{name: "wsu-ids", n: 10000, build: func(tb testing.TB, n int) string {
 			return inHeader(tb, captured(tb), junk(repeat(n, func(i int) string { return fmt.Sprintf(`<x:e wsu:Id="i%d"/>`, i) })))
