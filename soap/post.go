@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/beevik/etree"
+	"github.com/crmsoap/crmsoap/soap/internal/xmlparse"
 )
 
 // servePost handles one POSTed envelope from transport checks to response.
@@ -97,7 +98,7 @@ func firstChildElement(e *etree.Element) *etree.Element {
 
 // route picks the operation of the body element and checks the actions against it.
 func (h *Handler) route(body *etree.Element, action string, v Version, wsa *addressing) (*route, error) {
-	name := xml.Name{Space: body.NamespaceURI(), Local: body.Tag}
+	name := xml.Name{Space: xmlparse.ElemNS(body), Local: body.Tag}
 	rt, ok := h.routes[name]
 	if !ok {
 		return nil, errorf(CodeUnknownOperation, "", "unknown operation {%s}%s", name.Space, name.Local)

@@ -128,6 +128,9 @@ func (p *xmlParser) bindNamespaces(lt int, name span, attr0 int) (int32, error) 
 		case (string(prefix) == "xml") != (string(uri) == xmlNamespace):
 			return 0, p.syntaxError(lt, "the xml prefix belongs to "+xmlNamespace+" and that namespace to it")
 		}
+		if len(p.ns.bindings) == maxNamespaces {
+			return 0, malformed("more than %d namespace declarations are in scope at element <%s>", maxNamespaces, p.clip(name))
+		}
 		p.pushNS(span{a.name.start + 6, a.name.end}, a.value)
 	}
 	en := in[name.start:name.end]

@@ -67,6 +67,14 @@ type openElem struct {
 	nsMark int32 // namespace bindings in scope before this element's declarations
 }
 
+// Limits no honest SOAP message comes near. They bound the work any later
+// per-element or per-prefix step can be made to do, and are checked while
+// reading, before the element is built.
+const (
+	maxAttributes = 256 // attributes of one element, namespace declarations included
+	maxNamespaces = 256 // namespace declarations in scope at one element
+)
+
 // maxXMLInput keeps every offset of the string space (input plus arena, at most
 // twice the input) in an int32.
 const maxXMLInput = 1 << 30
@@ -204,6 +212,9 @@ func (p *xmlParser) startTag(lt int) (int, error) {
 		}
 		if j == i {
 			return 0, p.syntaxError(j, "expected whitespace, an attribute, /> or > in element <"+p.clip(name)+">")
+		}
+		if len(p.attrs)-attr0 == maxAttributes {
+			return 0, malformed("element <%s> has more than %d attributes", p.clip(name), maxAttributes)
 		}
 		if i, err = p.attribute(j, name); err != nil {
 			return 0, err

@@ -81,6 +81,7 @@ var strictOnly = []string{
 	"standalone", "expected whitespace, an attribute", "text outside the root element",
 	"illegal character code", "invalid UTF-8", "is not a legal XML character", "empty URI",
 	"xmlns prefix", "xml prefix", "default namespace cannot", "reserved prefix",
+	"attributes", "namespace declarations are in scope",
 }
 
 func isStrictOnly(err error) bool {
@@ -296,6 +297,9 @@ func TestParseXML_Refusals(t *testing.T) {
 		{"NameBadRune", "<a\u00a0b/>", "invalid XML name"},
 		{"NameInvalidUTF8", "<a\xffb/>", "invalid XML name"},
 		{"AttrNoEquals", `<a b/>`, "attribute name without = in element <a>"},
+		{"TooManyAttributes", "<a" + manyAttrs(257) + "/>", "element <a> has more than 256 attributes"},
+		{"TooManyNamespaces", `<a` + manyDecls(0, 200) + `><b` + manyDecls(200, 57) + `/></a>`,
+			"more than 256 namespace declarations are in scope at element <b>"},
 		{"AttrUnquoted", `<a b=c/>`, "unquoted or missing attribute value"},
 		{"AttrNoSpace", `<a b="1"c="2"/>`, "expected whitespace, an attribute, /> or > in element <a>"},
 		{"AttrLT", `<a b="<"/>`, "unescaped < inside quoted string"},
@@ -452,11 +456,39 @@ func FuzzParseXML(f *testing.F) {
 	})
 }
 
+func manyAttrs(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, " a%d=''", i)
+	}
+	return b.String()
+}
+
+func manyDecls(from, n int) string {
+	var b strings.Builder
+	for i := from; i < from+n; i++ {
+		fmt.Fprintf(&b, " xmlns:p%d='urn:%d'", i, i)
+	}
+	return b.String()
+}
+
+// TestParseXML_Limits accepts the most attributes and namespace declarations
+// the limits allow, and refuses one more before reading the next attribute.
+func TestParseXML_Limits(t *testing.T) {
+	ok := []string{"<a" + manyAttrs(256) + "/>", `<a` + manyDecls(0, 200) + `><b` + manyDecls(200, 56) + `/><c` + manyDecls(200, 56) + `/></a>`}
+	for _, in := range ok {
+		if _, err := parseXML([]byte(in), 64, 1000); err != nil {
+			t.Errorf("%.40s...: %v", in, err)
+		}
+	}
+}
+
 // TestParseXML_HostileShapes parses documents of the default body limit
 // (4 MiB) built to make a careless parser quadratic: one element with 300,000
-// attributes, 100,000 namespace declarations in scope of 100,000 elements
-// that use them, 500,000 comments, a text of 800,000 references. Linear work takes well under a
-// second each; quadratic work would take minutes.
+// attributes (refused at the 257th), the most namespace declarations allowed in
+// scope of 200,000 elements that use them, 500,000 comments, a text of 800,000
+// references. Linear work takes well under a second each; quadratic work would
+// take minutes.
 func TestParseXML_HostileShapes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("large documents")
@@ -471,13 +503,9 @@ func TestParseXML_HostileShapes(t *testing.T) {
 		fmt.Fprintf(&attrs, " a%d=''", i)
 	}
 	attrs.WriteString("/>")
-	decls.WriteString("<a")
-	for i := range 100000 / scale {
-		fmt.Fprintf(&decls, " xmlns:p%d='u'", i)
-	}
-	decls.WriteString(">")
-	for range 100000 / scale {
-		decls.WriteString("<p0:b p1:c=''/>")
+	decls.WriteString("<a" + manyDecls(0, maxNamespaces) + ">")
+	for i := range 200000 / scale {
+		fmt.Fprintf(&decls, "<p%d:b p%d:c=''/>", i%maxNamespaces, (i+1)%maxNamespaces)
 	}
 	decls.WriteString("</a>")
 	comments.WriteString("<a>" + strings.Repeat("<!---->", 500000/scale) + "</a>")
@@ -489,7 +517,12 @@ func TestParseXML_HostileShapes(t *testing.T) {
 				t.Fatalf("%d bytes, more than the body limit", len(doc))
 			}
 			start := time.Now()
-			if _, err := parseXML([]byte(doc), DefaultMaxDepth, 1000000); err != nil {
+			_, err := parseXML([]byte(doc), DefaultMaxDepth, 1000000)
+			if name == "Attributes" {
+				if err == nil || !strings.Contains(err.Error(), "more than 256 attributes") {
+					t.Fatalf("%v, want the attribute limit", err)
+				}
+			} else if err != nil {
 				t.Fatal(err)
 			}
 			if d := time.Since(start); d > 10*time.Second {

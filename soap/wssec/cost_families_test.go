@@ -160,13 +160,13 @@ func costFamilies() []costFamily {
 		{name: "attributes/body", n: 5000, want: bodyMismatch, build: func(tb testing.TB, n int) string {
 			return bodyWith(tb, `<m:e`+repeat(n, func(i int) string { return fmt.Sprintf(` a%d=""`, i) })+`/>`)
 		}},
-		{name: "attributes/namespaced-body", n: 1000, want: bodyMismatch, skip: skipNSScan, build: func(tb testing.TB, n int) string {
+		{name: "attributes/namespaced-body", n: 1000, want: bodyMismatch, build: func(tb testing.TB, n int) string {
 			return bodyWith(tb, `<m:e`+repeat(n, func(i int) string { return fmt.Sprintf(` xmlns:p%d="urn:p%d" p%d:a=""`, i, i, i) })+`/>`)
 		}},
 		{name: "nsdecls/envelope", n: 5000, build: func(tb testing.TB, n int) string {
 			return withRootDecls(tb, captured(tb), n)
 		}},
-		{name: "nsdecls/envelope-x-body-elements", n: 1000, want: bodyMismatch, skip: skipNSScan, build: func(tb testing.TB, n int) string {
+		{name: "nsdecls/envelope-x-body-elements", n: 1000, want: bodyMismatch, build: func(tb testing.TB, n int) string {
 			return withRootDecls(tb, bodyWith(tb, strings.Repeat(`<m:e/>`, n)), n)
 		}},
 		{name: "nsdecls/long-uri-x-body-elements", n: 1000, want: bodyMismatch, skip: skipC14NOutput, build: func(tb testing.TB, n int) string {
@@ -179,7 +179,7 @@ func costFamilies() []costFamily {
 		{name: "header-blocks/security-for-other-actors", n: 2000, build: func(tb testing.TB, n int) string {
 			return inHeader(tb, captured(tb), strings.Repeat(`<wsse:Security xmlns:wsse="`+NamespaceWSSE+`" soapenv:actor="urn:other"/>`, n))
 		}},
-		{name: "header-blocks/foreign-x-nsdecls", n: 2000, skip: skipETreeNS, build: func(tb testing.TB, n int) string {
+		{name: "header-blocks/foreign-x-nsdecls", n: 2000, build: func(tb testing.TB, n int) string {
 			// q is bound on the Envelope after n other declarations: resolving it walks all of them.
 			s := inHeader(tb, captured(tb), strings.Repeat(`<q:Security/>`, n))
 			return strings.Replace(s, soapenvOpen, soapenvOpen+nsDecls(n)+` xmlns:q="urn:q"`, 1)
@@ -187,7 +187,7 @@ func costFamilies() []costFamily {
 		{name: "wsu-ids", n: 10000, build: func(tb testing.TB, n int) string {
 			return inHeader(tb, captured(tb), junk(repeat(n, func(i int) string { return fmt.Sprintf(`<x:e wsu:Id="i%d"/>`, i) })))
 		}},
-		{name: "wsu-ids-x-nsdecls", n: 1000, skip: skipNSScan, build: func(tb testing.TB, n int) string {
+		{name: "wsu-ids-x-nsdecls", n: 1000, build: func(tb testing.TB, n int) string {
 			return inHeader(tb, captured(tb), `<x:Junk xmlns:x="urn:x" xmlns:wsu="`+NamespaceWSU+`"`+nsDecls(n)+`>`+
 				repeat(n, func(i int) string { return fmt.Sprintf(`<x:e wsu:Id="i%d"/>`, i) })+`</x:Junk>`)
 		}},
@@ -204,10 +204,10 @@ func costFamilies() []costFamily {
 			ref := `<ds:Reference URI="#r"/>`
 			return edit(tb, `</ds:SignedInfo>`, strings.Repeat(ref, n)+`</ds:SignedInfo>`)
 		}},
-		{name: "prefixlist/undeclared", n: 5000, want: badSig, skip: skipPrefixList, build: func(tb testing.TB, n int) string {
+		{name: "prefixlist/undeclared", n: 5000, want: badSig, build: func(tb testing.TB, n int) string {
 			return withPrefixList(tb, captured(tb), prefixes(n))
 		}},
-		{name: "prefixlist/declared", n: 1000, want: badSig, skip: skipPrefixList, build: func(tb testing.TB, n int) string {
+		{name: "prefixlist/declared", n: 1000, want: badSig, build: func(tb testing.TB, n int) string {
 			return withRootDecls(tb, withPrefixList(tb, captured(tb), prefixes(n)), n)
 		}},
 		{name: "token/not-a-certificate", n: 8192, want: "binary security token is not a valid X.509 certificate",

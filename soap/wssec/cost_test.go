@@ -29,8 +29,8 @@ func verifyWork(tb testing.TB, text string) (*work, error) {
 }
 
 func (w *work) String() string {
-	return fmt.Sprintf("total %d (elements %d, attrs %d, ns steps %d, c14n bytes %d, digest bytes %d, key bytes %d)",
-		w.total(), w.elements, w.attrs, w.nsSteps, w.c14nBytes, w.digestBytes, w.keyBytes)
+	return fmt.Sprintf("total %d (elements %d, attrs %d, ns probes %d, c14n bytes %d, digest bytes %d, key bytes %d)",
+		w.total(), w.elements, w.attrs, w.nsProbes(), w.c14nBytes, w.digestBytes, w.keyBytes)
 }
 
 // wantOutcome asserts that a family's message fails where the family says (or verifies when want is ""), so

@@ -60,10 +60,8 @@ func (k *keyResolver) resolve(keyInfo *etree.Element) (*x509.Certificate, string
 		return nil, "", errNoKeyInfo
 	}
 	kids := keyInfo.ChildElements()
-	for _, c := range kids {
-		if is(c, NamespaceDSig, "RetrievalMethod") {
-			return nil, "", errRetrieval
-		}
+	if len(childElements(keyInfo, NamespaceDSig, "RetrievalMethod")) > 0 {
+		return nil, "", errRetrieval
 	}
 	if len(kids) != 1 {
 		return nil, "", errKeyInfoContent

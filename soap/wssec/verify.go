@@ -95,6 +95,7 @@ func (v *Verifier) VerifyContext(ctx context.Context, doc *etree.Document) (*Res
 }
 
 func (v *Verifier) verify(w *work, doc *etree.Document, now time.Time) (*Result, error) {
+	defer w.finish()
 	if err := w.check(true); err != nil {
 		return nil, err
 	}

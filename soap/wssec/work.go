@@ -3,10 +3,13 @@ package wssec
 import (
 	"context"
 	"io"
+
+	"github.com/crmsoap/crmsoap/soap/internal/xmlparse"
 )
 
 // work counts what one verification did, in units that grow with what a sender controls: elements and
-// attributes visited, namespace-scope entries scanned, bytes canonicalized, hashed and of key material read. The
+// attributes visited, namespace lookups and declarations read, bytes canonicalized, hashed and of key
+// material read. The
 // counts are a cost model, not a clock: tests compare them across input sizes (cost_test.go) so that a change
 // that makes some input dimension superlinear fails a test instead of waiting for a profile.
 //
@@ -17,7 +20,9 @@ type work struct {
 
 	elements    int64 // elements visited (ID index, canonicalization)
 	attrs       int64 // attributes examined
-	nsSteps     int64 // namespace-scope entries scanned and declarations compared
+	nsProbes0   int64 // xmlparse.Probes() when the verification started
+	nsProbesN   int64 // namespace probes of the whole verification, once finished
+	finished    bool
 	c14nBytes   int64 // canonical bytes produced
 	digestBytes int64 // bytes hashed (SignedInfo and reference digests)
 	keyBytes    int64 // key material read: token and signature base64, issuer names, serial numbers
@@ -37,7 +42,24 @@ type workHooks struct {
 const checkEvery = 4096
 
 func newWork(ctx context.Context) *work {
-	return &work{ctx: ctx}
+	return &work{ctx: ctx, nsProbes0: xmlparse.Probes()}
+}
+
+// nsProbes is the number of namespace lookups and declarations read (xmlparse.Scope) since the verification
+// started. The count is process-wide: verifications running at the same time see each other's probes, which
+// only makes the context checks more frequent; tests and benchmarks verify one message at a time.
+func (w *work) nsProbes() int64 {
+	if w.finished {
+		return w.nsProbesN
+	}
+	return xmlparse.Probes() - w.nsProbes0
+}
+
+// finish freezes the counts at the end of a verification.
+func (w *work) finish() {
+	if w != nil && !w.finished {
+		w.nsProbesN, w.finished = w.nsProbes(), true
+	}
 }
 
 // total is the sum of all counters.
@@ -45,7 +67,7 @@ func (w *work) total() int64 {
 	if w == nil {
 		return 0
 	}
-	return w.elements + w.attrs + w.nsSteps + w.c14nBytes + w.digestBytes + w.keyBytes
+	return w.elements + w.attrs + w.nsProbes() + w.c14nBytes + w.digestBytes + w.keyBytes
 }
 
 // check returns the context's error when it is done; it asks the context only once checkEvery units have
@@ -79,28 +101,6 @@ func (w *work) element(n int) error {
 	w.elements++
 	w.attrs += int64(n)
 	return w.check(false)
-}
-
-// scan counts n namespace-scope entries or declarations compared.
-func (w *work) scan(n int) {
-	if w != nil {
-		w.nsSteps += int64(n)
-	}
-}
-
-// lookup is s.lookup(prefix), counting the entries it scans.
-func (w *work) lookup(s nsStack, prefix string) (string, bool) {
-	if w == nil {
-		return s.lookup(prefix)
-	}
-	w.nsSteps++ // a lookup in an empty scope still costs a step
-	for i := len(s) - 1; i >= 0; i-- {
-		if s[i].prefix == prefix {
-			return s[i].uri, true
-		}
-		w.nsSteps++
-	}
-	return "", false
 }
 
 // keyText counts n bytes of key material text.
