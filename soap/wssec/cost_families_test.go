@@ -137,10 +137,7 @@ func bigCert(tb testing.TB, n int) string {
 // Findings of the verifier's cost review that some families still hit; each family that names one is skipped
 // until the fix lands.
 const (
-	skipNSScan     = "finding: every namespace lookup scans all declarations in scope (ID index and c14n), quadratic in declarations x elements"
-	skipPrefixList = "finding: every PrefixList entry is looked up in the whole scope and compared with every declaration, on every element of SignedInfo"
 	skipC14NOutput = "finding: canonical output is not capped; a long namespace URI is re-rendered on every sibling that uses it"
-	skipETreeNS    = "finding: each header block named Security resolves its namespace through etree, scanning every attribute of its ancestors; the work counter does not see etree's walk yet"
 )
 
 // costFamilies lists every dimension of a request a sender controls.
@@ -172,6 +169,12 @@ func costFamilies() []costFamily {
 		{name: "nsdecls/long-uri-x-body-elements", n: 1000, want: bodyMismatch, skip: skipC14NOutput, build: func(tb testing.TB, n int) string {
 			return strings.Replace(bodyWith(tb, strings.Repeat(`<q:e/>`, n)), soapenvOpen,
 				soapenvOpen+` xmlns:q="urn:`+strings.Repeat("q", n)+`"`, 1)
+		}},
+		{name: "depth/body", n: 200, want: bodyMismatch, build: func(tb testing.TB, n int) string {
+			return bodyWith(tb, strings.Repeat(`<m:e a="1">`, n)+strings.Repeat(`</m:e>`, n))
+		}},
+		{name: "text/body", n: 100000, want: bodyMismatch, build: func(tb testing.TB, n int) string {
+			return bodyWith(tb, `<m:e>`+strings.Repeat(`&lt;&#xD;`, n/10)+`</m:e>`)
 		}},
 		{name: "header-blocks", n: 5000, build: func(tb testing.TB, n int) string {
 			return inHeader(tb, captured(tb), strings.Repeat(`<x:H xmlns:x="urn:x"/>`, n))
