@@ -3,6 +3,7 @@ package soap
 import (
 	"bytes"
 	"encoding/xml"
+	"errors"
 	"strings"
 
 	"github.com/beevik/etree"
@@ -40,9 +41,9 @@ func (e *mustUnderstandError) Error() string {
 func parseEnvelope(raw []byte, want Version, maxDepth, maxElements int) (*Envelope, error) {
 	// A UTF-8 byte order mark is allowed before the XML declaration.
 	unverified := bytes.TrimPrefix(raw, []byte("\ufeff"))
-	doc, err := parseXML(unverified, maxDepth, maxElements)
+	doc, err := xmlparse.Parse(unverified, maxDepth, maxElements)
 	if err != nil {
-		return nil, err
+		return nil, xmlError(err)
 	}
 	root := doc.Root()
 	if root == nil || root.Tag != "Envelope" {
@@ -179,6 +180,16 @@ func targetsUs(scope *xmlparse.Scope, block *etree.Element, ns string, v Version
 }
 
 func isBlank(s string) bool { return strings.TrimSpace(s) == "" }
+
+// xmlError is a refusal of the XML parser as a MALFORMED_REQUEST; its message
+// says what and where, and nothing of the input beyond a clipped name.
+func xmlError(err error) *Error {
+	var xe *xmlparse.Error
+	if errors.As(err, &xe) {
+		return &Error{Code: CodeMalformedRequest, Message: xe.Error()}
+	}
+	return &Error{Code: CodeMalformedRequest, Message: "XML is not well-formed", Err: err}
+}
 
 func malformed(format string, args ...any) *Error {
 	return errorf(CodeMalformedRequest, "", format, args...)

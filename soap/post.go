@@ -158,7 +158,7 @@ func (h *Handler) sign(buf *bytes.Buffer) error {
 	// (no limits to speak of), and etree's parser takes over in the unlikely
 	// case that an application's MarshalXML wrote something it refuses, such
 	// as an undeclared prefix.
-	doc, err := parseXML(buf.Bytes(), math.MaxInt, math.MaxInt)
+	doc, err := xmlparse.Parse(buf.Bytes(), math.MaxInt, math.MaxInt)
 	if err != nil {
 		doc = etree.NewDocument()
 		if err := doc.ReadFromBytes(buf.Bytes()); err != nil {

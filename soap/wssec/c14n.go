@@ -48,6 +48,10 @@ type c14nOptions struct {
 	// strict refuses comments and processing instructions instead of dropping them; signed content must
 	// not carry them because a consumer reading the tree would see text the signature does not cover.
 	strict bool
+	// maxBytes caps the output; 0 is c14nBudget of the element. Past it the canonicalization stops with
+	// tooLarge (errC14NTooLarge when nil).
+	maxBytes int64
+	tooLarge *Error
 	// work counts the canonicalization and stops it when its context is done; nil counts nothing.
 	work *work
 }
@@ -57,6 +61,7 @@ type c14nOptions struct {
 // elements times (attributes + PrefixList entries), whatever the number of declarations in scope.
 type canonicalizer struct {
 	w         *bufio.Writer
+	limit     *limitWriter
 	opt       c14nOptions
 	inclusive []string // PrefixList with "#default" mapped to ""
 	scope     *xmlparse.Scope
@@ -67,8 +72,15 @@ type canonicalizer struct {
 
 // canonicalize writes the exclusive canonical form of el (in its place in the document) to w.
 func canonicalize(w io.Writer, el *etree.Element, opt c14nOptions) error {
-	bw := bufio.NewWriterSize(opt.work.c14nWriter(w), 4096)
-	c := &canonicalizer{w: bw, opt: opt, scope: inScopeNamespaces(el), rendered: xmlparse.NewScope(),
+	if len(opt.inclusive) > maxPrefixList {
+		return errPrefixList
+	}
+	limit := &limitWriter{w: w, left: opt.maxBytes}
+	if limit.left <= 0 {
+		limit.left = c14nBudget(el)
+	}
+	bw := bufio.NewWriterSize(opt.work.c14nWriter(limit), 4096)
+	c := &canonicalizer{w: bw, limit: limit, opt: opt, scope: inScopeNamespaces(el), rendered: xmlparse.NewScope(),
 		declared: make(map[string]int)}
 	for _, p := range opt.inclusive {
 		if p == "#default" {
@@ -76,10 +88,17 @@ func canonicalize(w io.Writer, el *etree.Element, opt c14nOptions) error {
 		}
 		c.inclusive = append(c.inclusive, p)
 	}
-	if err := c.element(el); err != nil {
-		return err
+	err := c.element(el)
+	if err == nil {
+		err = bw.Flush()
 	}
-	return bw.Flush()
+	if limit.exceeded {
+		if opt.tooLarge != nil {
+			return opt.tooLarge
+		}
+		return errC14NTooLarge
+	}
+	return err
 }
 
 // canonicalBytes is canonicalize into a byte slice.
@@ -96,6 +115,9 @@ type c14nAttr struct {
 }
 
 func (c *canonicalizer) element(el *etree.Element) error {
+	if c.limit.exceeded {
+		return errOverLimit
+	}
 	if err := c.opt.work.element(len(el.Attr)); err != nil {
 		return err
 	}

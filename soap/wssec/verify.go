@@ -198,7 +198,8 @@ func (v *Verifier) checkCert(cert *x509.Certificate, now time.Time) error {
 // SignatureValue with the certificate key. ECDSA values are r||s (XML-DSig 1.1), each exactly the size of
 // the curve order, not DER. It returns the SHA-256 of the canonical SignedInfo, the replay cache key.
 func (v *Verifier) checkSignatureValue(w *work, sig *signature, cert *x509.Certificate) ([32]byte, error) {
-	c14n, err := canonicalBytes(sig.signedInfo, c14nOptions{inclusive: sig.prefixList, strict: true, work: w})
+	c14n, err := canonicalBytes(sig.signedInfo, c14nOptions{inclusive: sig.prefixList, strict: true,
+		maxBytes: MaxSignedInfoBytes, tooLarge: errSignedInfoTooLarge, work: w})
 	if err != nil {
 		return [32]byte{}, err
 	}
