@@ -15,9 +15,8 @@ import (
 // the tests what must be.
 func BenchmarkVerifyCost(b *testing.B) {
 	type candidate struct {
-		name, text       string
-		workPerByte, ns  float64
-		honestPerByteRef float64
+		name, text      string
+		workPerByte, ns float64
 	}
 	var byWork, byTime candidate
 	for _, f := range costFamilies() {
