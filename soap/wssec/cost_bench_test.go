@@ -10,7 +10,7 @@ import (
 
 // BenchmarkVerifyCost reports verification cost per request byte, in time (ns/byte) and in counted work
 // (work/byte), for the hostile families of the cost model (cost_families_test.go) that cost the most per
-// byte, one chosen by counted work and one by time (a single timed run of each family at 2n), next to an
+// byte, one chosen by counted work and one by time (the fastest of three runs of each family at 2n), next to an
 // honest signed request of the same size. Skipped families are included: the benchmark measures what is,
 // the tests what must be.
 func BenchmarkVerifyCost(b *testing.B) {
@@ -22,12 +22,18 @@ func BenchmarkVerifyCost(b *testing.B) {
 	for _, f := range costFamilies() {
 		text := f.build(b, 2*f.n)
 		doc := parseDoc(b, text)
-		v := testVerifier(b, nil)
-		w := newWork(context.Background())
-		start := time.Now()
-		_, _ = v.verify(w, doc, testNow)
+		var w *work
+		best := time.Duration(1<<63 - 1)
+		for range 3 { // the fastest of three runs: the machine is shared
+			v := testVerifier(b, nil)
+			w = newWork(context.Background())
+			start := time.Now()
+			_, _ = v.verify(w, doc, testNow)
+			best = min(best, time.Since(start))
+		}
 		c := candidate{name: f.name, text: text, workPerByte: float64(w.total()) / float64(len(text)),
-			ns: float64(time.Since(start).Nanoseconds()) / float64(len(text))}
+			ns: float64(best.Nanoseconds()) / float64(len(text))}
+		b.Logf("%-42s %8d bytes %8.2f work/byte %8.1f ns/byte", f.name, len(text), c.workPerByte, c.ns)
 		if c.workPerByte > byWork.workPerByte {
 			byWork = c
 		}
