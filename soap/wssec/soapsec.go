@@ -37,7 +37,8 @@ func (s soapSecurity) Check(ctx context.Context, env *soap.Envelope) (context.Co
 func toSOAPError(err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		// The request ended (its client went away, or its deadline passed) while it was being verified.
-		return &soap.Error{Code: soap.CodeUnavailable, Status: http.StatusServiceUnavailable, Message: "request ended before it was verified", Err: err}
+		return &soap.Error{Code: soap.CodeUnavailable, Status: http.StatusServiceUnavailable,
+			Message: "request ended before it was verified", Err: err}
 	}
 	var e *Error
 	if !errors.As(err, &e) {
