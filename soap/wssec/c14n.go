@@ -52,6 +52,8 @@ type c14nOptions struct {
 	// tooLarge (errC14NTooLarge when nil).
 	maxBytes int64
 	tooLarge *Error
+	// work counts the canonicalization and stops it when its context is done; nil counts nothing.
+	work *work
 }
 
 // canonicalizer keeps two namespace scopes, each a map with an undo log: the declarations in scope, and
@@ -77,7 +79,7 @@ func canonicalize(w io.Writer, el *etree.Element, opt c14nOptions) error {
 	if limit.left <= 0 {
 		limit.left = c14nBudget(el)
 	}
-	bw := bufio.NewWriterSize(limit, 4096)
+	bw := bufio.NewWriterSize(opt.work.c14nWriter(limit), 4096)
 	c := &canonicalizer{w: bw, limit: limit, opt: opt, scope: inScopeNamespaces(el), rendered: xmlparse.NewScope(),
 		declared: make(map[string]int)}
 	for _, p := range opt.inclusive {
@@ -115,6 +117,9 @@ type c14nAttr struct {
 func (c *canonicalizer) element(el *etree.Element) error {
 	if c.limit.exceeded {
 		return errOverLimit
+	}
+	if err := c.opt.work.element(len(el.Attr)); err != nil {
+		return err
 	}
 	scopeMark, renderedMark := c.scope.Push(el), c.rendered.Mark()
 	defer func() { c.scope.Pop(scopeMark); c.rendered.Pop(renderedMark) }()

@@ -128,11 +128,14 @@ type idIndex map[string]*etree.Element
 
 // indexIDs walks the whole document; an ID value carried by two elements is refused, wherever they are, so
 // that a reference can never be bound to an element other than the one its signer meant.
-func indexIDs(root *etree.Element) (idIndex, error) {
+func indexIDs(root *etree.Element, w *work) (idIndex, error) {
 	ids := idIndex{}
 	scope := xmlparse.NewScope()
 	var walk func(el *etree.Element) error
 	walk = func(el *etree.Element) error {
+		if err := w.element(len(el.Attr)); err != nil {
+			return err
+		}
 		mark := scope.Push(el)
 		defer scope.Pop(mark)
 		for _, a := range el.Attr {

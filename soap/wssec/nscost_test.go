@@ -54,7 +54,7 @@ func TestIDIndexCostLinearInDeclarations(t *testing.T) {
 		h.WriteString(`</h>`)
 		doc := parseDoc(t, manyPrefixes(k, h.String(), ""))
 		return probesOf(func() {
-			if _, err := indexIDs(doc.Root()); err != nil {
+			if _, err := indexIDs(doc.Root(), nil); err != nil {
 				t.Fatal(err)
 			}
 		})
