@@ -46,6 +46,28 @@ mono)
 		mono "$1/client12.exe" mono-soap12 "$endpoint"
 	}
 	;;
+gsoap)
+	sources=(gsoap_client.cpp)
+	tool_version() { wsdl2h -V; }
+	build() {
+		local out=$1 v
+		# -N: a proxy class per binding (CrmSoap11BindingProxy, CrmSoap12BindingProxy).
+		wsdl2h -Ncrm -o "$out/crm.h" "$wsdl_url"
+		for v in 1 2; do
+			mkdir "$out/soap1$v"
+			# -1 / -2: SOAP 1.1 / 1.2 envelopes; -j: proxy classes; -C: client side; -x: no sample messages.
+			(cd "$out/soap1$v" && soapcpp2 -$v -j -C -x -I/usr/share/gsoap/import ../crm.h)
+			local def=()
+			[[ $v == 2 ]] && def=(-DCRM_SOAP12)
+			g++ -O1 -I"$out/soap1$v" "${def[@]}" -o "$out/client1$v" "$here/gsoap_client.cpp" \
+				"$out/soap1$v/soapC.cpp" "$out/soap1$v/soapCrmSoap1${v}BindingProxy.cpp" -lgsoap++
+		done
+	}
+	run() {
+		"$1/client11" gsoap-soap11 "$endpoint"
+		"$1/client12" gsoap-soap12 "$endpoint"
+	}
+	;;
 *)
 	echo "FAIL - generated: unknown stack $stack (known: mono gsoap kdsoap perl)"
 	exit 2
