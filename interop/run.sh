@@ -87,7 +87,7 @@ for c in "${clients[@]}"; do
 	# The generated clients fetch the WSDL with curl and are read back by a python3 script.
 	mono) deb_packages+=(mono-devel curl python3) ;;
 	gsoap) deb_packages+=(gsoap libgsoap-dev g++ curl python3) ;;
-	kdsoap) deb_packages+=(libkdsoap-dev libkdsoap-bin qtbase5-dev g++ make curl python3) ;;
+	kdsoap) deb_packages+=(libkdsoap-dev libkdsoap-bin qtbase5-dev pkg-config g++ curl python3) ;;
 	perl) deb_packages+=(libsoap-wsdl-perl curl python3) ;;
 	*) log "unknown client $c (known: zeep php node xmlsec ${generated[*]} generated)"; exit 2 ;;
 	esac

@@ -68,6 +68,21 @@ gsoap)
 		"$1/client12" gsoap-soap12 "$endpoint"
 	}
 	;;
+kdsoap)
+	sources=(kdsoap_client.cpp)
+	tool_version() { kdwsdl2cpp -v 2>&1; }
+	build() {
+		local out=$1
+		# -keep-unused-types: KDSoap 1.9 counts the fault element as unused and drops TNS__CrmFault.
+		(cd "$out" && kdwsdl2cpp -keep-unused-types -both crm "$wsdl_url")
+		/usr/lib/qt5/bin/moc "$out/crm.h" -o "$out/moc_crm.cpp"
+		# shellcheck disable=SC2046 # pkg-config prints one flag per word
+		g++ -O1 -fPIC -std=c++17 $(pkg-config --cflags Qt5Core Qt5Network) -I"$out" -o "$out/client" \
+			"$here/kdsoap_client.cpp" "$out/crm.cpp" "$out/moc_crm.cpp" \
+			-lkdsoap $(pkg-config --libs Qt5Core Qt5Network)
+	}
+	run() { "$1/client" "$endpoint"; }
+	;;
 *)
 	echo "FAIL - generated: unknown stack $stack (known: mono gsoap kdsoap perl)"
 	exit 2
