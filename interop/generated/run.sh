@@ -83,6 +83,16 @@ kdsoap)
 	}
 	run() { "$1/client" "$endpoint"; }
 	;;
+perl)
+	sources=(perl_client.pl perl/CrmFaultDetail.pm perl/fault-typemap.pl)
+	tool_version() { perl -MSOAP::WSDL -e 'print "SOAP::WSDL $SOAP::WSDL::VERSION\n"'; }
+	build() {
+		# -mi: the typemap for the fault detail (perl/fault-typemap.pl); the SOAP 1.1 port only.
+		wsdl2perl -b "$1/lib" -p Crm -mi="$here/perl/fault-typemap.pl" "$wsdl_url"
+		perl -c -I"$1/lib" -I"$here/perl" "$here/perl_client.pl"
+	}
+	run() { perl -I"$1/lib" -I"$here/perl" "$here/perl_client.pl" perl-soap11 "$endpoint"; }
+	;;
 *)
 	echo "FAIL - generated: unknown stack $stack (known: mono gsoap kdsoap perl)"
 	exit 2
