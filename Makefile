@@ -44,7 +44,7 @@ lint:
 	@! $(GO) list -deps ./store/... | grep -E 'crmsoap/(service|soap|wsdl)' || { echo "store must not import service, soap or wsdl"; exit 1; }
 	@! $(GO) list -deps ./service/... | grep -E '^(net/http|github.com/hooklift/.*|github.com/crmsoap/crmsoap/(soap|wsdl).*)$$' || { echo "service must stay transport-neutral: no net/http, gowsdl, soap or wsdl"; exit 1; }
 
-## interop: third-party clients (zeep, PHP SoapClient, node-soap, xmlsec1) against a real server
+## interop: third-party clients (zeep, PHP SoapClient, node-soap, xmlsec1) and clients generated from the served WSDL (Mono wsdl, gSOAP, KDSoap, Perl SOAP::WSDL) against a real server
 interop:
 	bash interop/run.sh
 

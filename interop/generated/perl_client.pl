@@ -68,9 +68,8 @@ sub expect_fault {
     if ($r) {
         return check($name, 0, 'a response', "a fault with CrmFault code $code");
     }
-    # Fault11 wraps the detail object (CrmFaultDetail, see perl/fault-typemap.pl) as its value.
+    # A CrmFaultDetail (perl/fault-typemap.pl) holding the generated CrmElements::CrmFault.
     my $detail = $r->get_detail;
-    $detail = $detail->get_value if blessed $detail && $detail->isa('SOAP::WSDL::SOAP::Typelib::Fault11Detail');
     my $crm = blessed $detail && $detail->can('get_CrmFault') ? $detail->get_CrmFault : undef;
     return equal("$name CrmFault code", $crm ? $crm->get_code : "(no CrmFault detail: $r)", $code);
 }

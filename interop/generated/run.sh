@@ -7,7 +7,7 @@
 #
 # interop/run.sh installs the tools and calls this once per stack. Prints one "ok - " or
 # "FAIL - " line per check and exits non-zero when any failed. A build is kept under
-# interop/generated/.cache/, keyed by the served WSDL (without its address), the sources
+# interop/generated/.cache/, keyed by the served WSDL (without its address), this script, the sources
 # and the tool versions; CRMSOAP_INTEROP_NO_CACHE=1 always generates afresh.
 set -euo pipefail
 
@@ -105,7 +105,7 @@ wsdl=$(curl -fsS "$wsdl_url")
 # a client is generated from (every program is given the endpoint).
 key=$( {
 	sed 's/location="[^"]*"/location=""/g' <<<"$wsdl"
-	for f in "${sources[@]}"; do cat "$here/$f"; done
+	for f in run.sh "${sources[@]}"; do cat "$here/$f"; done
 	tool_version
 } | sha256sum | cut -c1-16)
 out=$here/.cache/$stack-$key
