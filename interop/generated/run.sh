@@ -59,7 +59,7 @@ gsoap)
 			(cd "$out/soap1$v" && soapcpp2 -$v -j -C -x -I/usr/share/gsoap/import ../crm.h)
 			local def=()
 			[[ $v == 2 ]] && def=(-DCRM_SOAP12)
-			g++ -O1 -I"$out/soap1$v" "${def[@]}" -o "$out/client1$v" "$here/gsoap_client.cpp" \
+			g++ -O0 -I"$out/soap1$v" "${def[@]}" -o "$out/client1$v" "$here/gsoap_client.cpp" \
 				"$out/soap1$v/soapC.cpp" "$out/soap1$v/soapCrmSoap1${v}BindingProxy.cpp" -lgsoap++
 		done
 	}
@@ -77,7 +77,7 @@ kdsoap)
 		(cd "$out" && kdwsdl2cpp -keep-unused-types -both crm "$wsdl_url")
 		/usr/lib/qt5/bin/moc "$out/crm.h" -o "$out/moc_crm.cpp"
 		# shellcheck disable=SC2046 # pkg-config prints one flag per word
-		g++ -O1 -fPIC -std=c++17 $(pkg-config --cflags Qt5Core Qt5Network) -I"$out" -o "$out/client" \
+		g++ -O0 -fPIC -std=c++17 $(pkg-config --cflags Qt5Core Qt5Network) -I"$out" -o "$out/client" \
 			"$here/kdsoap_client.cpp" "$out/crm.cpp" "$out/moc_crm.cpp" \
 			-lkdsoap $(pkg-config --libs Qt5Core Qt5Network)
 	}
