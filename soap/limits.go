@@ -30,7 +30,7 @@ const (
 // exc-c14n), which fails when they no longer cover one of its envelopes:
 //
 //	envelope                          body      allocated: unsigned  signed          reserved (signed)
-//	one record (signed: 3 KiB)        225 B     8.5 KiB (39/B)       36 KiB (12/B)   95 KiB
+//	one record (signed: 3 KiB)        225 B     9.4 KiB (43/B)       46 KiB (16/B)   95 KiB
 //	text in one element               1.0 MiB   5.0 MiB (5.0/B)      5.0 MiB (5.0/B) 8.1 MiB
 //	24,000 records                    1.2 MiB    22 MiB (18.5/B)      22 MiB (18.7/B) 33 MiB
 //	99,960 empty elements             880 KiB    46 MiB (53/B)        46 MiB (54/B)   56 MiB
