@@ -22,6 +22,10 @@ var (
 // MaxBodyBytes, the memory budget (each byte reserved in res as it arrives)
 // and the minimum upload rate. The caller releases res.
 func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer, res *reservation) error {
+	// A body announced larger than the limit is refused before a byte of it is read.
+	if h.cfg.MaxBodyBytes > 0 && r.ContentLength > h.cfg.MaxBodyBytes {
+		return &http.MaxBytesError{Limit: h.cfg.MaxBodyBytes}
+	}
 	br := &budgetReader{r: http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes), res: res}
 	var g *rateGuard
 	if h.cfg.MinUploadRate > 0 {

@@ -163,3 +163,19 @@ func TestHandler_MinUploadRateKeptIsServed(t *testing.T) {
 		t.Errorf("a body that kept the pace: status %d, want 200", resp.StatusCode)
 	}
 }
+
+// TestHandler_DeclaredOversizeRefusedUpFront: a Content-Length above MaxBodyBytes gets 413 before any of
+// the body is sent, and takes no upload place while the client holds the rest back.
+func TestHandler_DeclaredOversizeRefusedUpFront(t *testing.T) {
+	h := newToyHandler(t, func(c *Config) { c.MaxBodyBytes = 1024 })
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	c := slowUpload(t, srv, 1<<30, "")
+	resp, body := readResponse(t, c)
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(body), "request body exceeds 1024 bytes") {
+		t.Errorf("status %d, body %s; want 413 saying the limit", resp.StatusCode, body)
+	}
+	if n := len(h.upload); n != 0 {
+		t.Errorf("%d upload places held after the refusal, want 0", n)
+	}
+}
