@@ -42,6 +42,7 @@ lint:
 	$(GO) vet ./...
 	@! $(GO) list -deps ./soap/... | grep -E 'crmsoap/(service|store|wsdl)$$' || { echo "soap must not import service, store or wsdl"; exit 1; }
 	@! $(GO) list -deps ./store/... | grep -E 'crmsoap/(service|soap|wsdl)' || { echo "store must not import service, soap or wsdl"; exit 1; }
+	@! $(GO) list -deps ./store ./store/storetest | grep -E '^(database/sql|github.com/mattn/go-sqlite3)$$' || { echo "store and store/storetest hold no SQL: drivers only in store/<backend>"; exit 1; }
 	@! $(GO) list -deps ./service/... | grep -E '^(net/http|github.com/hooklift/.*|github.com/crmsoap/crmsoap/(soap|wsdl).*)$$' || { echo "service must stay transport-neutral: no net/http, gowsdl, soap or wsdl"; exit 1; }
 
 ## interop: third-party clients (zeep, PHP SoapClient, node-soap, xmlsec1) against a real server

@@ -12,6 +12,7 @@ import (
 	"github.com/beevik/etree"
 	"github.com/crmsoap/crmsoap/soap/wssec"
 	"github.com/crmsoap/crmsoap/store"
+	"github.com/crmsoap/crmsoap/store/sqlite"
 )
 
 // SOAP 1.1 requests as the generated .NET and Java clients send them: quoted
@@ -67,7 +68,7 @@ func benchCustomer(i int, now time.Time) store.Customer {
 // benchSeed creates n customers and registers the client certificate in the
 // database file path, before any server opens it. It returns the customer ids.
 func benchSeed(ctx context.Context, path string, n int, certDER []byte) ([]int64, error) {
-	db, err := store.Open(ctx, path, store.Options{})
+	db, err := sqlite.Open(ctx, path, sqlite.Options{})
 	if err != nil {
 		return nil, err
 	}

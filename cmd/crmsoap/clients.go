@@ -13,6 +13,7 @@ import (
 
 	"github.com/crmsoap/crmsoap/soap/wssec"
 	"github.com/crmsoap/crmsoap/store"
+	"github.com/crmsoap/crmsoap/store/sqlite"
 )
 
 const clientsUsage = `Usage:
@@ -51,7 +52,7 @@ func (m *Main) clients(ctx context.Context, args []string) error {
 	if args[0] != "list" && name == "" {
 		return fmt.Errorf("clients %s: a client name is required", args[0])
 	}
-	db, err := store.Open(ctx, dbPath, store.Options{})
+	db, err := sqlite.Open(ctx, dbPath, sqlite.Options{})
 	if err != nil {
 		return err
 	}
@@ -78,7 +79,7 @@ func (m *Main) clients(ctx context.Context, args []string) error {
 	return fmt.Errorf("unknown clients command %q", args[0])
 }
 
-func (m *Main) clientsAdd(ctx context.Context, db *store.DB, name, certFile string, minRSABits int) error {
+func (m *Main) clientsAdd(ctx context.Context, db *sqlite.DB, name, certFile string, minRSABits int) error {
 	if certFile == "" {
 		return errors.New("clients add: --cert FILE.pem is required")
 	}
@@ -101,7 +102,7 @@ func (m *Main) clientsAdd(ctx context.Context, db *store.DB, name, certFile stri
 	err = db.AddClient(ctx, store.Client{Name: name, CertDER: cert.Raw, Enabled: true, CreatedAt: time.Now().UTC()})
 	var dup *store.DuplicateError
 	if errors.As(err, &dup) {
-		if dup.Column == "name" {
+		if dup.Field == "name" {
 			return fmt.Errorf("clients add: a client named %q exists already", name)
 		}
 		return errors.New("clients add: this certificate is registered already")
@@ -114,7 +115,7 @@ func (m *Main) clientsAdd(ctx context.Context, db *store.DB, name, certFile stri
 	return nil
 }
 
-func (m *Main) clientsList(ctx context.Context, db *store.DB) error {
+func (m *Main) clientsList(ctx context.Context, db *sqlite.DB) error {
 	list, err := db.ListClients(ctx)
 	if err != nil {
 		return err

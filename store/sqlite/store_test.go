@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/crmsoap/crmsoap/store"
 	"github.com/mattn/go-sqlite3"
 )
 
@@ -108,7 +109,7 @@ func TestOpen_Migrates(t *testing.T) {
 			t.Errorf("%s has %d rows in a new database", table, n)
 		}
 	}
-	c, err := db.CreateCustomer(ctx, Customer{Name: "Ada"})
+	c, err := db.CreateCustomer(ctx, store.Customer{Name: "Ada"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +161,7 @@ func TestOpen_RefusesNewerSchema(t *testing.T) {
 		db2.Close()
 		t.Fatal("Open of a newer schema succeeded")
 	}
-	var tooNew *SchemaTooNewError
+	var tooNew *store.SchemaTooNewError
 	if !errors.As(err, &tooNew) || tooNew.Have != 999 || tooNew.Known != knownVersion {
 		t.Fatalf("Open error = %#v, want *SchemaTooNewError{Have: 999, Known: %d}", err, knownVersion)
 	}
@@ -176,7 +177,7 @@ func TestOpen_PathWithURICharacters(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := db.CreateCustomer(context.Background(), Customer{Name: "x"}); err != nil {
+	if _, err := db.CreateCustomer(context.Background(), store.Customer{Name: "x"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(path); err != nil {

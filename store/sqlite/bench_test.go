@@ -1,10 +1,12 @@
-package store
+package sqlite
 
 import (
 	"context"
 	"fmt"
 	"sync/atomic"
 	"testing"
+
+	"github.com/crmsoap/crmsoap/store/storetest"
 )
 
 func BenchmarkGetCustomer(b *testing.B) {
@@ -12,7 +14,7 @@ func BenchmarkGetCustomer(b *testing.B) {
 	db, _ := openTest(b, Options{})
 	var ids []int64
 	for i := range 1000 {
-		c := fullCustomer()
+		c := storetest.FullCustomer()
 		c.ExternalID = fmt.Sprint("bench-", i)
 		c, err := db.CreateCustomer(ctx, c)
 		if err != nil {
@@ -38,7 +40,7 @@ func BenchmarkGetCustomer(b *testing.B) {
 func BenchmarkCreateCustomer(b *testing.B) {
 	ctx := context.Background()
 	db, _ := openTest(b, Options{})
-	c := fullCustomer()
+	c := storetest.FullCustomer()
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
@@ -61,7 +63,7 @@ func BenchmarkCreateCustomerParallel(b *testing.B) {
 	b.ReportAllocs()
 	b.SetParallelism(16)
 	b.RunParallel(func(pb *testing.PB) {
-		c := fullCustomer()
+		c := storetest.FullCustomer()
 		for pb.Next() {
 			c.ExternalID = fmt.Sprint("bench-", next.Add(1))
 			if _, err := db.CreateCustomer(ctx, c); err != nil {

@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -6,25 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/crmsoap/crmsoap/store"
 )
 
-// Address is a customer's postal address; empty fields are not set.
-type Address struct{ Street, City, Region, PostalCode, Country string }
-
-// Customer is one stored customer. Empty strings mean "not set" (stored as NULL). BirthDate zero = not
-// set (stored as TEXT "2006-01-02"). Times are UTC (stored as RFC 3339 text, returned in UTC).
-type Customer struct {
-	ID, Version          int64
-	CreatedAt, UpdatedAt time.Time
-	CreatedBy, UpdatedBy string // authenticated client names; "" when unauthenticated
-
-	ExternalID, Name, Email, Phone, Gender, Company string
-
-	BirthDate time.Time
-	Address   Address
-}
-
-const entityCustomer = "customer"
+const entityCustomer = store.EntityCustomer
 
 const customerColumns = `id, version, created_at, updated_at, created_by, updated_by,
 	external_id, name, email, phone, gender, company, birth_date,
@@ -32,13 +18,13 @@ const customerColumns = `id, version, created_at, updated_at, created_by, update
 
 // CreateCustomer stores c (ID and Version ignored; CreatedAt/UpdatedAt/CreatedBy/UpdatedBy taken from
 // c) and returns it as stored, with ID set and Version 1. A "create" change is recorded with it.
-// Errors: *DuplicateError{Column: "external_id"}.
-func (db *DB) CreateCustomer(ctx context.Context, c Customer) (Customer, error) {
-	c = c.normalized()
+// Errors: *store.DuplicateError{Entity: "customer", Field: "externalId"}.
+func (db *DB) CreateCustomer(ctx context.Context, c store.Customer) (store.Customer, error) {
+	c = normalized(c)
 	c.Version = 1
 	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		args := append([]any{formatTime(c.CreatedAt), formatTime(c.UpdatedAt), nullString(c.CreatedBy),
-			nullString(c.UpdatedBy)}, c.writableArgs()...)
+			nullString(c.UpdatedBy)}, writableArgs(c)...)
 		res, err := tx.ExecContext(ctx, `INSERT INTO customers (version, created_at, updated_at, created_by, updated_by,
 			external_id, name, email, phone, gender, company, birth_date, street, city, region, postal_code, country)
 			VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
@@ -52,20 +38,20 @@ func (db *DB) CreateCustomer(ctx context.Context, c Customer) (Customer, error) 
 			Version: 1, At: c.CreatedAt, Actor: c.CreatedBy})
 	})
 	if err != nil {
-		return Customer{}, err
+		return store.Customer{}, err
 	}
 	return c, nil
 }
 
 // GetCustomer returns the customer id. Errors: ErrNotFound.
-func (db *DB) GetCustomer(ctx context.Context, id int64) (Customer, error) {
+func (db *DB) GetCustomer(ctx context.Context, id int64) (store.Customer, error) {
 	row := db.read.QueryRowContext(ctx, `SELECT `+customerColumns+` FROM customers WHERE id = ?`, id)
 	c, err := scanCustomer(row)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Customer{}, ErrNotFound
+		return store.Customer{}, store.ErrNotFound
 	}
 	if err != nil {
-		return Customer{}, fmt.Errorf("store: get customer %d: %w", id, err)
+		return store.Customer{}, fmt.Errorf("store: get customer %d: %w", id, err)
 	}
 	return c, nil
 }
@@ -74,10 +60,10 @@ func (db *DB) GetCustomer(ctx context.Context, id int64) (Customer, error) {
 // It keeps CreatedAt/CreatedBy, takes UpdatedAt/UpdatedBy from c, sets Version+1, records an "update"
 // change and returns the customer as stored.
 // Errors: ErrNotFound, ErrConflict (the stored version is not expectedVersion), *DuplicateError.
-func (db *DB) UpdateCustomer(ctx context.Context, c Customer, expectedVersion int64) (Customer, error) {
-	c = c.normalized()
+func (db *DB) UpdateCustomer(ctx context.Context, c store.Customer, expectedVersion int64) (store.Customer, error) {
+	c = normalized(c)
 	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		args := append([]any{formatTime(c.UpdatedAt), nullString(c.UpdatedBy)}, c.writableArgs()...)
+		args := append([]any{formatTime(c.UpdatedAt), nullString(c.UpdatedBy)}, writableArgs(c)...)
 		args = append(args, c.ID, expectedVersion, expectedVersion)
 		var createdAt string
 		var createdBy sql.NullString
@@ -100,7 +86,7 @@ func (db *DB) UpdateCustomer(ctx context.Context, c Customer, expectedVersion in
 			Version: c.Version, At: c.UpdatedAt, Actor: c.UpdatedBy})
 	})
 	if err != nil {
-		return Customer{}, err
+		return store.Customer{}, err
 	}
 	return c, nil
 }
@@ -131,13 +117,13 @@ func missingOrStale(ctx context.Context, tx *sql.Tx, id int64) error {
 	case err != nil:
 		return fmt.Errorf("store: customer %d: %w", id, err)
 	case !found:
-		return ErrNotFound
+		return store.ErrNotFound
 	default:
-		return ErrConflict
+		return store.ErrConflict
 	}
 }
 
-// customerWriteError turns a failed INSERT/UPDATE into *DuplicateError when SQLite's constraint code says
+// customerWriteError turns a failed INSERT/UPDATE into *store.DuplicateError when SQLite's constraint code says
 // a unique value is taken, naming the column by asking the table, not by reading the message.
 func customerWriteError(ctx context.Context, tx *sql.Tx, op string, id int64, externalID string, err error) error {
 	if !isUniqueViolation(err) {
@@ -146,14 +132,14 @@ func customerWriteError(ctx context.Context, tx *sql.Tx, op string, id int64, ex
 	if externalID != "" {
 		taken, qerr := exists(ctx, tx, `SELECT 1 FROM customers WHERE external_id = ? AND id <> ?`, externalID, id)
 		if qerr == nil && taken {
-			return &DuplicateError{Column: "external_id"}
+			return &store.DuplicateError{Entity: store.EntityCustomer, Field: "externalId"}
 		}
 	}
 	return fmt.Errorf("store: %s: unexplained unique violation: %w", op, err)
 }
 
 // normalized is c as it reads back: times in UTC, BirthDate reduced to its calendar date.
-func (c Customer) normalized() Customer {
+func normalized(c store.Customer) store.Customer {
 	c.CreatedAt = c.CreatedAt.UTC()
 	c.UpdatedAt = c.UpdatedAt.UTC()
 	if !c.BirthDate.IsZero() {
@@ -164,7 +150,7 @@ func (c Customer) normalized() Customer {
 }
 
 // writableArgs are the values for external_id ... country, in customerColumns order.
-func (c Customer) writableArgs() []any {
+func writableArgs(c store.Customer) []any {
 	var birth any
 	if !c.BirthDate.IsZero() {
 		birth = c.BirthDate.Format(dateLayout)
@@ -175,9 +161,9 @@ func (c Customer) writableArgs() []any {
 		nullString(a.Street), nullString(a.City), nullString(a.Region), nullString(a.PostalCode), nullString(a.Country)}
 }
 
-func scanCustomer(row interface{ Scan(...any) error }) (Customer, error) {
+func scanCustomer(row interface{ Scan(...any) error }) (store.Customer, error) {
 	var (
-		c                                         Customer
+		c                                         store.Customer
 		createdAt, updatedAt                      string
 		createdBy, updatedBy, ext, name, email    sql.NullString
 		phone, gender, company, birth             sql.NullString
@@ -187,23 +173,23 @@ func scanCustomer(row interface{ Scan(...any) error }) (Customer, error) {
 		&ext, &name, &email, &phone, &gender, &company, &birth,
 		&street, &city, &region, &postalCode, &country)
 	if err != nil {
-		return Customer{}, err
+		return store.Customer{}, err
 	}
 	if c.CreatedAt, err = parseTime(createdAt); err != nil {
-		return Customer{}, err
+		return store.Customer{}, err
 	}
 	if c.UpdatedAt, err = parseTime(updatedAt); err != nil {
-		return Customer{}, err
+		return store.Customer{}, err
 	}
 	if birth.Valid {
 		if c.BirthDate, err = time.Parse(dateLayout, birth.String); err != nil {
-			return Customer{}, fmt.Errorf("bad stored birth date %q: %w", birth.String, err)
+			return store.Customer{}, fmt.Errorf("bad stored birth date %q: %w", birth.String, err)
 		}
 	}
 	c.CreatedBy, c.UpdatedBy = createdBy.String, updatedBy.String
 	c.ExternalID, c.Name, c.Email, c.Phone = ext.String, name.String, email.String, phone.String
 	c.Gender, c.Company = gender.String, company.String
-	c.Address = Address{Street: street.String, City: city.String, Region: region.String,
+	c.Address = store.Address{Street: street.String, City: city.String, Region: region.String,
 		PostalCode: postalCode.String, Country: country.String}
 	return c, nil
 }

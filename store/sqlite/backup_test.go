@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/crmsoap/crmsoap/store"
 )
 
 // TestBackup_DuringConcurrentWrites takes a backup while four goroutines keep writing: the copy must be
@@ -18,18 +20,18 @@ import (
 func TestBackup_DuringConcurrentWrites(t *testing.T) {
 	ctx := context.Background()
 	db, _ := openTest(t, Options{})
-	if err := db.AddClient(ctx, Client{Name: "erp", CertDER: []byte{1, 2, 3}, Enabled: true}); err != nil {
+	if err := db.AddClient(ctx, store.Client{Name: "erp", CertDER: []byte{1, 2, 3}, Enabled: true}); err != nil {
 		t.Fatal(err)
 	}
 
 	var mu sync.Mutex
-	acked := map[int64]Customer{}
+	acked := map[int64]store.Customer{}
 	var stop atomic.Bool
 	var wg sync.WaitGroup
 	for w := range 4 {
 		wg.Go(func() {
 			for i := 0; !stop.Load(); i++ {
-				c, err := db.CreateCustomer(ctx, Customer{ExternalID: fmt.Sprintf("%d-%d", w, i), Name: "客户 ✓"})
+				c, err := db.CreateCustomer(ctx, store.Customer{ExternalID: fmt.Sprintf("%d-%d", w, i), Name: "客户 ✓"})
 				if err != nil {
 					t.Errorf("create: %v", err)
 					return
@@ -58,7 +60,7 @@ func TestBackup_DuringConcurrentWrites(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	mu.Lock()
-	before := make(map[int64]Customer, len(acked))
+	before := make(map[int64]store.Customer, len(acked))
 	for id, c := range acked {
 		before[id] = c
 	}

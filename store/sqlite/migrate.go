@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/crmsoap/crmsoap/store"
 )
 
 //go:embed migrations/*.sql
@@ -73,7 +75,7 @@ func migrate(ctx context.Context, conn *sql.Conn) error {
 		return fmt.Errorf("store: migrate: %w", err)
 	}
 	if have > knownVersion {
-		return &SchemaTooNewError{Have: have, Known: knownVersion}
+		return &store.SchemaTooNewError{Have: have, Known: knownVersion}
 	}
 	for _, m := range migrations[have:] {
 		if err := applyMigration(ctx, conn, m); err != nil {
@@ -96,7 +98,7 @@ func applyMigration(ctx context.Context, conn *sql.Conn, m migration) error {
 		return fmt.Errorf("store: migration %s: %w", m.name, err)
 	}
 	if have > knownVersion {
-		return &SchemaTooNewError{Have: have, Known: knownVersion}
+		return &store.SchemaTooNewError{Have: have, Known: knownVersion}
 	}
 	if have >= m.version {
 		return nil

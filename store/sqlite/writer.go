@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
+
+	"github.com/crmsoap/crmsoap/store"
 )
 
 // writeFunc is one write: it runs inside a savepoint of the writer's transaction. Returning an error
@@ -43,7 +45,7 @@ func (db *DB) write(ctx context.Context, fn writeFunc) error {
 	db.mu.RLock()
 	if db.closed {
 		db.mu.RUnlock()
-		return ErrClosed
+		return store.ErrClosed
 	}
 	select {
 	case db.jobs <- j:

@@ -1,25 +1,17 @@
-package store
+package sqlite
 
 import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
 	"fmt"
-	"time"
+
+	"github.com/crmsoap/crmsoap/store"
 )
 
-// Client is a registered API client (WS-Security X.509). Name is unique; CertDER is the DER
-// certificate, also unique (compared by SHA-256).
-type Client struct {
-	Name      string
-	CertDER   []byte
-	Enabled   bool
-	CreatedAt time.Time
-}
-
-// AddClient registers c. Errors: *DuplicateError{Column: "name"} when the name is taken,
-// *DuplicateError{Column: "cert"} when the same certificate is already registered.
-func (db *DB) AddClient(ctx context.Context, c Client) error {
+// AddClient registers c. Errors: *store.DuplicateError{Field: "name"} when the name is taken,
+// *store.DuplicateError{Field: "cert"} when the same certificate is already registered.
+func (db *DB) AddClient(ctx context.Context, c store.Client) error {
 	sum := sha256.Sum256(c.CertDER)
 	return db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO clients (name, cert_der, cert_sha256, enabled, created_at) VALUES (?, ?, ?, ?, ?)`,
@@ -32,25 +24,25 @@ func (db *DB) AddClient(ctx context.Context, c Client) error {
 		}
 		// The constraint code says "taken"; the table says which.
 		if taken, qerr := exists(ctx, tx, `SELECT 1 FROM clients WHERE name = ?`, c.Name); qerr == nil && taken {
-			return &DuplicateError{Column: "name"}
+			return &store.DuplicateError{Entity: store.EntityClient, Field: "name"}
 		}
 		if taken, qerr := exists(ctx, tx, `SELECT 1 FROM clients WHERE cert_sha256 = ?`, sum[:]); qerr == nil && taken {
-			return &DuplicateError{Column: "cert"}
+			return &store.DuplicateError{Entity: store.EntityClient, Field: "cert"}
 		}
 		return fmt.Errorf("store: add client %q: unexplained unique violation: %w", c.Name, err)
 	})
 }
 
 // ListClients returns every registered client ordered by name.
-func (db *DB) ListClients(ctx context.Context) ([]Client, error) {
+func (db *DB) ListClients(ctx context.Context) ([]store.Client, error) {
 	rows, err := db.read.QueryContext(ctx, `SELECT name, cert_der, enabled, created_at FROM clients ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("store: list clients: %w", err)
 	}
 	defer rows.Close()
-	var out []Client
+	var out []store.Client
 	for rows.Next() {
-		var c Client
+		var c store.Client
 		var created string
 		if err := rows.Scan(&c.Name, &c.CertDER, &c.Enabled, &created); err != nil {
 			return nil, fmt.Errorf("store: list clients: %w", err)
@@ -66,7 +58,7 @@ func (db *DB) ListClients(ctx context.Context) ([]Client, error) {
 	return out, nil
 }
 
-// SetClientEnabled enables or disables the client name. Errors: ErrNotFound.
+// SetClientEnabled enables or disables the client name. Errors: store.ErrNotFound.
 func (db *DB) SetClientEnabled(ctx context.Context, name string, enabled bool) error {
 	return db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE clients SET enabled = ? WHERE name = ?`, enabled, name)
@@ -74,7 +66,7 @@ func (db *DB) SetClientEnabled(ctx context.Context, name string, enabled bool) e
 	})
 }
 
-// RemoveClient unregisters the client name. Errors: ErrNotFound.
+// RemoveClient unregisters the client name. Errors: store.ErrNotFound.
 func (db *DB) RemoveClient(ctx context.Context, name string) error {
 	return db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM clients WHERE name = ?`, name)
@@ -82,7 +74,7 @@ func (db *DB) RemoveClient(ctx context.Context, name string) error {
 	})
 }
 
-// oneRow turns the result of a statement addressing one row by key into nil or ErrNotFound.
+// oneRow turns the result of a statement addressing one row by key into nil or store.ErrNotFound.
 func oneRow(res sql.Result, err error, op string) error {
 	if err != nil {
 		return fmt.Errorf("store: %s: %w", op, err)
@@ -92,7 +84,7 @@ func oneRow(res sql.Result, err error, op string) error {
 		return fmt.Errorf("store: %s: %w", op, err)
 	}
 	if n == 0 {
-		return ErrNotFound
+		return store.ErrNotFound
 	}
 	return nil
 }

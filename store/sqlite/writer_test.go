@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/crmsoap/crmsoap/store"
 )
 
 func TestWrite_CancelledBeforeStart(t *testing.T) {
@@ -17,7 +19,7 @@ func TestWrite_CancelledBeforeStart(t *testing.T) {
 	t.Run("AlreadyCancelled", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		if _, err := db.CreateCustomer(ctx, Customer{Name: "never"}); !errors.Is(err, context.Canceled) {
+		if _, err := db.CreateCustomer(ctx, store.Customer{Name: "never"}); !errors.Is(err, context.Canceled) {
 			t.Fatalf("err = %v, want context.Canceled", err)
 		}
 	})
@@ -27,7 +29,7 @@ func TestWrite_CancelledBeforeStart(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		errc := make(chan error, 1)
 		go func() {
-			_, err := db.CreateCustomer(ctx, Customer{Name: "never"})
+			_, err := db.CreateCustomer(ctx, store.Customer{Name: "never"})
 			errc <- err
 		}()
 		waitQueued(t, db, 1)
@@ -48,7 +50,7 @@ func TestWrite_CancelledBeforeStart(t *testing.T) {
 		release := holdWriter(t, db)
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 		defer cancel()
-		_, err := db.CreateCustomer(ctx, Customer{Name: "never"})
+		_, err := db.CreateCustomer(ctx, store.Customer{Name: "never"})
 		release()
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("err = %v, want context.DeadlineExceeded", err)
@@ -56,7 +58,7 @@ func TestWrite_CancelledBeforeStart(t *testing.T) {
 	})
 
 	// A later write flushes the writer's queue: the cancelled jobs must not have run.
-	if _, err := db.CreateCustomer(context.Background(), Customer{Name: "marker"}); err != nil {
+	if _, err := db.CreateCustomer(context.Background(), store.Customer{Name: "marker"}); err != nil {
 		t.Fatal(err)
 	}
 	if n := countRows(t, db.read, "customers"); n != 1 {
@@ -110,7 +112,7 @@ func TestWrite_CommitFailureReachesEveryJob(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			_, errs[i] = db.CreateCustomer(ctx, Customer{Name: fmt.Sprint("doomed ", i)})
+			_, errs[i] = db.CreateCustomer(ctx, store.Customer{Name: fmt.Sprint("doomed ", i)})
 		})
 	}
 	wg.Go(func() {
@@ -131,7 +133,7 @@ func TestWrite_CommitFailureReachesEveryJob(t *testing.T) {
 	if c := countRows(t, db.read, "customers"); c != 0 {
 		t.Errorf("customers = %d after a failed commit, want 0", c)
 	}
-	if _, err := db.CreateCustomer(ctx, Customer{Name: "after"}); err != nil {
+	if _, err := db.CreateCustomer(ctx, store.Customer{Name: "after"}); err != nil {
 		t.Fatalf("write after a failed commit: %v", err)
 	}
 }
@@ -147,7 +149,7 @@ func TestClose_QueuedJobsFinish(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			c, err := db.CreateCustomer(ctx, Customer{ExternalID: fmt.Sprint("q", i)})
+			c, err := db.CreateCustomer(ctx, store.Customer{ExternalID: fmt.Sprint("q", i)})
 			ids[i], errs[i] = c.ID, err
 		})
 	}
@@ -164,7 +166,7 @@ func TestClose_QueuedJobsFinish(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	if _, err := db.CreateCustomer(ctx, Customer{Name: "too late"}); !errors.Is(err, ErrClosed) {
+	if _, err := db.CreateCustomer(ctx, store.Customer{Name: "too late"}); !errors.Is(err, store.ErrClosed) {
 		t.Errorf("create after Close: %v, want ErrClosed", err)
 	}
 	release()
@@ -210,8 +212,8 @@ func TestClose_DuringWrites(t *testing.T) {
 	for w := range 8 {
 		wg.Go(func() {
 			for i := 0; ; i++ {
-				c, err := db.CreateCustomer(ctx, Customer{Name: fmt.Sprintf("%d/%d", w, i)})
-				if errors.Is(err, ErrClosed) {
+				c, err := db.CreateCustomer(ctx, store.Customer{Name: fmt.Sprintf("%d/%d", w, i)})
+				if errors.Is(err, store.ErrClosed) {
 					return
 				}
 				if err != nil {
@@ -261,7 +263,7 @@ func TestWrite_GroupCap(t *testing.T) {
 	for i := range 10 {
 		// Queue them one by one: the channel holds MaxBatch jobs, the rest wait to send.
 		wg.Go(func() {
-			if _, err := db.CreateCustomer(ctx, Customer{Name: fmt.Sprint(i)}); err != nil {
+			if _, err := db.CreateCustomer(ctx, store.Customer{Name: fmt.Sprint(i)}); err != nil {
 				t.Errorf("create %d: %v", i, err)
 			}
 		})
