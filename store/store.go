@@ -52,6 +52,10 @@ type IdempotencyRecord struct {
 	RequestHash                  [32]byte
 	Response                     []byte
 	Expires                      time.Time
+	// Encode, when set, makes the outcome to store: WriteCustomers calls it with the call's results
+	// (after the ops ran, before commit, ErrRolledBack filled in) and stores its bytes as Response; an
+	// error from it aborts the call, nothing committed. Not stored itself.
+	Encode func(results []CustomerResult) ([]byte, error)
 }
 
 // IdempotencyStore reads and purges idempotency records (they are written by WriteCustomers).
