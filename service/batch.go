@@ -88,14 +88,14 @@ func (b *batch[Op]) runnable(allOrNone bool) bool {
 // outcomes merges the validation errors and the store's results (one per
 // operation, or nil when the store was not called) into one Outcome per item.
 // With allOrNone and any failure, every item without its own error is ROLLED_BACK.
-func outcomes[Op, R, T any](b *batch[Op], allOrNone bool, results []R, conv func(R) Outcome[T]) []Outcome[T] {
+func outcomes[Op, R, T any](b *batch[Op], allOrNone bool, results []R, conv func(k int, r R) Outcome[T]) []Outcome[T] {
 	out := make([]Outcome[T], len(b.errs))
 	failed := b.failed
 	for i, e := range b.errs {
 		out[i].Err = e
 	}
 	for k, r := range results {
-		o := conv(r)
+		o := conv(k, r)
 		out[b.opItem[k]] = o
 		if o.Err != nil && o.Err.Code != CodeRolledBack {
 			failed = true

@@ -21,6 +21,14 @@ type Service struct {
 	// OnStoreError, when set, is called for every unexpected store failure (metrics).
 	// The failure itself is logged once, by the transport that reports it.
 	OnStoreError func(error)
+	// MaxBatch is the most items one bulk call may carry; 0: DefaultMaxBatch.
+	MaxBatch int
+	// IdempotencyTTL is how long a keyed write's outcome is kept for retries; 0: DefaultIdempotencyTTL.
+	IdempotencyTTL time.Duration
+	// TombstoneRetention is how long the change feed keeps deletions; 0: DefaultTombstoneRetention.
+	TombstoneRetention time.Duration
+
+	tokens tokenSource
 }
 
 // New returns a Service that stores customers in db.
@@ -41,6 +49,10 @@ func (s *Service) AddCustomer(ctx context.Context, d *CustomerData) (Customer, e
 	c.CreatedAt, c.UpdatedAt = now, now
 	c.CreatedBy = CallerFrom(ctx)
 	c.UpdatedBy = c.CreatedBy
+	if _, keyed := RequestKeyFrom(ctx); keyed {
+		o, err := s.writeOne(ctx, store.CustomerOp{Kind: store.OpAdd, Customer: c})
+		return o.Value, err
+	}
 	c, err = s.db.CreateCustomer(ctx, c)
 	if err != nil {
 		return Customer{}, s.fail(fromStore(err, "customer"))
@@ -78,6 +90,10 @@ func (s *Service) UpdateCustomer(ctx context.Context, id, expectedVersion int64,
 	c.ID = id
 	c.UpdatedAt = now
 	c.UpdatedBy = CallerFrom(ctx)
+	if _, keyed := RequestKeyFrom(ctx); keyed {
+		o, err := s.writeOne(ctx, store.CustomerOp{Kind: store.OpUpdate, Customer: c, ExpectedVersion: expectedVersion})
+		return o.Value, err
+	}
 	c, err = s.db.UpdateCustomer(ctx, c, expectedVersion)
 	if err != nil {
 		return Customer{}, s.fail(fromStore(err, customerName(id)))
@@ -92,6 +108,11 @@ func (s *Service) DeleteCustomer(ctx context.Context, id, expectedVersion int64)
 		return err
 	}
 	if err := validExpectedVersion(expectedVersion); err != nil {
+		return err
+	}
+	if _, keyed := RequestKeyFrom(ctx); keyed {
+		op, _ := deleteOp(id, expectedVersion, s.now(), CallerFrom(ctx))
+		_, err := s.writeOne(ctx, op)
 		return err
 	}
 	if err := s.db.DeleteCustomer(ctx, id, expectedVersion, s.now(), CallerFrom(ctx)); err != nil {
