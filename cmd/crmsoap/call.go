@@ -28,6 +28,11 @@ Operations and fields:
   GetCustomer     id=
   UpdateCustomer  id= expectedVersion= and every AddCustomer field (all are replaced)
   DeleteCustomer  id= expectedVersion=
+  UpsertCustomer  externalId= (required) expectedVersion= and every AddCustomer field (all are replaced)
+  DeleteCustomers ids=ID,ID,... allOrNone=true|false
+  SearchCustomers externalId= email= nameContains= company= country= updatedSince=RFC3339
+                  pageSize= pageToken=
+  GetChanges      cursor= maxChanges=
 
 Example:
   crmsoap call --key erp.key.pem --cert erp.cert.pem AddCustomer name="Zhang Wei" country=CN
@@ -105,7 +110,62 @@ func invoke(ctx context.Context, c wsdl.CrmPortType, op string, pairs []string) 
 		}
 		return c.DeleteCustomerContext(ctx, &wsdl.DeleteCustomer{Id: id, ExpectedVersion: ev})
 	}
-	return nil, fmt.Errorf("unknown operation %q (want AddCustomer, GetCustomer, UpdateCustomer or DeleteCustomer)", op)
+	return invokeSync(ctx, c, op, f)
+}
+
+// invokeSync calls the operations of ERP synchronisation.
+func invokeSync(ctx context.Context, c wsdl.CrmPortType, op string, f fields) (any, error) {
+	switch op {
+	case "UpsertCustomer":
+		ev, err1 := f.int("expectedVersion")
+		d, err2 := f.customerData()
+		if err := errors.Join(err1, err2); err != nil {
+			return nil, err
+		}
+		return c.UpsertCustomerContext(ctx, &wsdl.UpsertCustomer{Customer: d, ExpectedVersion: ev})
+	case "DeleteCustomers":
+		req := &wsdl.DeleteCustomers{AllOrNone: f["allOrNone"] == "true"}
+		for _, s := range strings.Split(f["ids"], ",") {
+			id, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("ids=%q: want a comma-separated list of customer ids", f["ids"])
+			}
+			req.Item = append(req.Item, &wsdl.CustomerDeleteItem{Id: id})
+		}
+		return c.DeleteCustomersContext(ctx, req)
+	case "SearchCustomers":
+		req := &wsdl.SearchCustomers{PageToken: f["pageToken"], Filter: &wsdl.CustomerFilter{ExternalId: f["externalId"],
+			Email: f["email"], NameContains: f["nameContains"], Company: f["company"], Country: f["country"]}}
+		if v, ok := f["updatedSince"]; ok {
+			t, err := time.Parse(time.RFC3339Nano, v)
+			if err != nil {
+				return nil, fmt.Errorf("updatedSince=%q: want RFC 3339, e.g. 2026-01-02T03:04:05Z", v)
+			}
+			req.Filter.UpdatedSince = gowsdlsoap.CreateXsdDateTime(t.UTC(), true)
+		}
+		if _, ok := f["pageSize"]; ok {
+			n, err := f.int("pageSize")
+			if err != nil {
+				return nil, err
+			}
+			ps := wsdl.PageSize(n)
+			req.PageSize = &ps
+		}
+		return c.SearchCustomersContext(ctx, req)
+	case "GetChanges":
+		req := &wsdl.GetChanges{Cursor: f["cursor"]}
+		if _, ok := f["maxChanges"]; ok {
+			n, err := f.int("maxChanges")
+			if err != nil {
+				return nil, err
+			}
+			mc := wsdl.MaxChanges(n)
+			req.MaxChanges = &mc
+		}
+		return c.GetChangesContext(ctx, req)
+	}
+	return nil, fmt.Errorf("unknown operation %q (want AddCustomer, GetCustomer, UpdateCustomer, DeleteCustomer, "+
+		"UpsertCustomer, DeleteCustomers, SearchCustomers or GetChanges)", op)
 }
 
 type fields map[string]string
