@@ -32,8 +32,9 @@ type CustomerStore interface {
 	// per op. With allOrNone any failure rolls back all: the failing ops keep their own error, the
 	// others get ErrRolledBack. Two ops of one call naming the same external id both fail with
 	// *DuplicateError. idem, when non-nil, is stored in the same transaction: with allOrNone only if
-	// the call committed, otherwise always. The error is for the call as a whole (ErrClosed, ctx, I/O);
-	// then the results are nil.
+	// the call committed, otherwise always (see IdempotencyRecord.Encode). The error is for the call as
+	// a whole, and then nothing was written and the results are nil: ErrIdempotencyRace (a live record
+	// with idem's client and message id exists), ErrClosed, the ctx's error, Encode's error, I/O.
 	WriteCustomers(ctx context.Context, ops []CustomerOp, allOrNone bool, idem *IdempotencyRecord) ([]CustomerResult, error)
 	// SearchCustomers returns at most limit customers matching f with ID > after.ID, in ID order.
 	SearchCustomers(ctx context.Context, f CustomerFilter, after CustomerKey, limit int) ([]Customer, error)
@@ -47,20 +48,21 @@ type CustomerStore interface {
 }
 
 // IdempotencyRecord is the stored outcome of a request carrying a message id, replayed on a retry.
+// An expired record counts as absent: lookups do not return it and a new record may take its key.
 type IdempotencyRecord struct {
 	Client, MessageID, Operation string
 	RequestHash                  [32]byte
 	Response                     []byte
 	Expires                      time.Time
-	// Encode, when set, makes the outcome to store: WriteCustomers calls it with the call's results
-	// (after the ops ran, before commit, ErrRolledBack filled in) and stores its bytes as Response; an
-	// error from it aborts the call, nothing committed. Not stored itself.
+	// Encode, when set, makes the Response stored by WriteCustomers: it is called inside the
+	// transaction with the call's results (ErrRolledBack already filled in); its error aborts the
+	// call. The store never interprets the bytes. Records read back have Encode nil.
 	Encode func(results []CustomerResult) ([]byte, error)
 }
 
 // IdempotencyStore reads and purges idempotency records (they are written by WriteCustomers).
 type IdempotencyStore interface {
-	// LookupIdempotency returns the stored record. Errors: ErrNotFound.
+	// LookupIdempotency returns the stored, unexpired record. Errors: ErrNotFound.
 	LookupIdempotency(ctx context.Context, client, messageID string) (IdempotencyRecord, error)
 	// PurgeIdempotency removes the records that expire before before and returns how many.
 	PurgeIdempotency(ctx context.Context, before time.Time) (int, error)
