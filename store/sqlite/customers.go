@@ -16,31 +16,55 @@ const customerColumns = `id, version, created_at, updated_at, created_by, update
 	external_id, name, email, phone, gender, company, birth_date,
 	street, city, region, postal_code, country`
 
+// customerColumnsOf is customerColumns of the table aliased c.
+const customerColumnsOf = `c.id, c.version, c.created_at, c.updated_at, c.created_by, c.updated_by,
+	c.external_id, c.name, c.email, c.phone, c.gender, c.company, c.birth_date,
+	c.street, c.city, c.region, c.postal_code, c.country`
+
 // CreateCustomer stores c (ID and Version ignored; CreatedAt/UpdatedAt/CreatedBy/UpdatedBy taken from
-// c) and returns it as stored, with ID set and Version 1. A "create" change is recorded with it.
+// c) and returns it as stored, with ID set and Version 1.
 // Errors: *store.DuplicateError{Entity: "customer", Field: "externalId"}.
 func (db *DB) CreateCustomer(ctx context.Context, c store.Customer) (store.Customer, error) {
-	c = normalized(c)
-	c.Version = 1
-	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		args := append([]any{formatTime(c.CreatedAt), formatTime(c.UpdatedAt), nullString(c.CreatedBy),
-			nullString(c.UpdatedBy)}, writableArgs(c)...)
-		res, err := tx.ExecContext(ctx, `INSERT INTO customers (version, created_at, updated_at, created_by, updated_by,
-			external_id, name, email, phone, gender, company, birth_date, street, city, region, postal_code, country)
-			VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
-		if err != nil {
-			return customerWriteError(ctx, tx, "create customer", 0, c.ExternalID, err)
-		}
-		if c.ID, err = res.LastInsertId(); err != nil {
-			return fmt.Errorf("store: create customer: %w", err)
-		}
-		return recordChange(ctx, tx, Change{Entity: entityCustomer, EntityID: c.ID, Op: OpCreate,
-			Version: 1, At: c.CreatedAt, Actor: c.CreatedBy})
-	})
+	r, err := db.writeOne(ctx, store.CustomerOp{Kind: store.OpAdd, Customer: c})
+	return r.Customer, err
+}
+
+// UpdateCustomer replaces every writable field of customer c.ID; expectedVersion 0 = unconditional.
+// It keeps CreatedAt/CreatedBy, takes UpdatedAt/UpdatedBy from c, sets Version+1 and returns the
+// customer as stored. Errors: ErrNotFound, ErrConflict (the stored version is not expectedVersion),
+// *DuplicateError.
+func (db *DB) UpdateCustomer(ctx context.Context, c store.Customer, expectedVersion int64) (store.Customer, error) {
+	r, err := db.writeOne(ctx, store.CustomerOp{Kind: store.OpUpdate, Customer: c, ExpectedVersion: expectedVersion})
+	return r.Customer, err
+}
+
+// UpsertCustomer creates the customer with c.ExternalID or, if there is one, replaces its writable
+// fields like UpdateCustomer (expectedVersion 0 = unconditional); created reports an insert.
+// Errors: ErrNotFound (expectedVersion set but no such customer), ErrConflict, *DuplicateError.
+func (db *DB) UpsertCustomer(ctx context.Context, c store.Customer, expectedVersion int64) (store.Customer, bool, error) {
+	r, err := db.writeOne(ctx, store.CustomerOp{Kind: store.OpUpsert, Customer: c, ExpectedVersion: expectedVersion})
+	return r.Customer, r.Created, err
+}
+
+// DeleteCustomer deletes customer id (expectedVersion 0 = unconditional) and leaves a tombstone in the
+// feed at time at by actor, with version one past the deleted row's. The external id becomes free.
+// Errors: ErrNotFound, ErrConflict.
+func (db *DB) DeleteCustomer(ctx context.Context, id, expectedVersion int64, at time.Time, actor string) error {
+	_, err := db.writeOne(ctx, store.CustomerOp{Kind: store.OpDelete, ID: id, ExpectedVersion: expectedVersion,
+		At: at, Actor: actor})
+	return err
+}
+
+// writeOne is WriteCustomers with a single op: one road for every customer write.
+func (db *DB) writeOne(ctx context.Context, op store.CustomerOp) (store.CustomerResult, error) {
+	rs, err := db.WriteCustomers(ctx, []store.CustomerOp{op}, true, nil)
 	if err != nil {
-		return store.Customer{}, err
+		return store.CustomerResult{}, err
 	}
-	return c, nil
+	if rs[0].Err != nil {
+		return store.CustomerResult{}, rs[0].Err
+	}
+	return rs[0], nil
 }
 
 // GetCustomer returns the customer id. Errors: ErrNotFound.
@@ -56,88 +80,6 @@ func (db *DB) GetCustomer(ctx context.Context, id int64) (store.Customer, error)
 	return c, nil
 }
 
-// UpdateCustomer replaces every writable field of customer c.ID; expectedVersion 0 = unconditional.
-// It keeps CreatedAt/CreatedBy, takes UpdatedAt/UpdatedBy from c, sets Version+1, records an "update"
-// change and returns the customer as stored.
-// Errors: ErrNotFound, ErrConflict (the stored version is not expectedVersion), *DuplicateError.
-func (db *DB) UpdateCustomer(ctx context.Context, c store.Customer, expectedVersion int64) (store.Customer, error) {
-	c = normalized(c)
-	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		args := append([]any{formatTime(c.UpdatedAt), nullString(c.UpdatedBy)}, writableArgs(c)...)
-		args = append(args, c.ID, expectedVersion, expectedVersion)
-		var createdAt string
-		var createdBy sql.NullString
-		err := tx.QueryRowContext(ctx, `UPDATE customers SET version = version + 1, updated_at = ?, updated_by = ?,
-			external_id = ?, name = ?, email = ?, phone = ?, gender = ?, company = ?, birth_date = ?,
-			street = ?, city = ?, region = ?, postal_code = ?, country = ?
-			WHERE id = ? AND (? = 0 OR version = ?)
-			RETURNING version, created_at, created_by`, args...).Scan(&c.Version, &createdAt, &createdBy)
-		if errors.Is(err, sql.ErrNoRows) {
-			return missingOrStale(ctx, tx, c.ID)
-		}
-		if err != nil {
-			return customerWriteError(ctx, tx, "update customer", c.ID, c.ExternalID, err)
-		}
-		if c.CreatedAt, err = parseTime(createdAt); err != nil {
-			return fmt.Errorf("store: update customer: %w", err)
-		}
-		c.CreatedBy = createdBy.String
-		return recordChange(ctx, tx, Change{Entity: entityCustomer, EntityID: c.ID, Op: OpUpdate,
-			Version: c.Version, At: c.UpdatedAt, Actor: c.UpdatedBy})
-	})
-	if err != nil {
-		return store.Customer{}, err
-	}
-	return c, nil
-}
-
-// DeleteCustomer deletes customer id (expectedVersion 0 = unconditional) and records a "delete"
-// change at time at by actor, with version one past the deleted row's. The external id becomes free.
-// Errors: ErrNotFound, ErrConflict.
-func (db *DB) DeleteCustomer(ctx context.Context, id, expectedVersion int64, at time.Time, actor string) error {
-	return db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		var version int64
-		err := tx.QueryRowContext(ctx, `DELETE FROM customers WHERE id = ? AND (? = 0 OR version = ?) RETURNING version`,
-			id, expectedVersion, expectedVersion).Scan(&version)
-		if errors.Is(err, sql.ErrNoRows) {
-			return missingOrStale(ctx, tx, id)
-		}
-		if err != nil {
-			return fmt.Errorf("store: delete customer: %w", err)
-		}
-		return recordChange(ctx, tx, Change{Entity: entityCustomer, EntityID: id, Op: OpDelete,
-			Version: version + 1, At: at, Actor: actor})
-	})
-}
-
-// missingOrStale explains why a conditional write touched no row.
-func missingOrStale(ctx context.Context, tx *sql.Tx, id int64) error {
-	found, err := exists(ctx, tx, `SELECT 1 FROM customers WHERE id = ?`, id)
-	switch {
-	case err != nil:
-		return fmt.Errorf("store: customer %d: %w", id, err)
-	case !found:
-		return store.ErrNotFound
-	default:
-		return store.ErrConflict
-	}
-}
-
-// customerWriteError turns a failed INSERT/UPDATE into *store.DuplicateError when SQLite's constraint code says
-// a unique value is taken, naming the column by asking the table, not by reading the message.
-func customerWriteError(ctx context.Context, tx *sql.Tx, op string, id int64, externalID string, err error) error {
-	if !isUniqueViolation(err) {
-		return fmt.Errorf("store: %s: %w", op, err)
-	}
-	if externalID != "" {
-		taken, qerr := exists(ctx, tx, `SELECT 1 FROM customers WHERE external_id = ? AND id <> ?`, externalID, id)
-		if qerr == nil && taken {
-			return &store.DuplicateError{Entity: store.EntityCustomer, Field: "externalId"}
-		}
-	}
-	return fmt.Errorf("store: %s: unexplained unique violation: %w", op, err)
-}
-
 // normalized is c as it reads back: times in UTC, BirthDate reduced to its calendar date.
 func normalized(c store.Customer) store.Customer {
 	c.CreatedAt = c.CreatedAt.UTC()
@@ -149,47 +91,65 @@ func normalized(c store.Customer) store.Customer {
 	return c
 }
 
-// writableArgs are the values for external_id ... country, in customerColumns order.
+// writableColumns are the columns a create, update or upsert sets from the customer's fields.
+const writableColumns = `external_id, name, name_fold, email, phone, gender, company, birth_date,
+	street, city, region, postal_code, country`
+
+// writableArgs are the values for writableColumns, in order.
 func writableArgs(c store.Customer) []any {
 	var birth any
 	if !c.BirthDate.IsZero() {
 		birth = c.BirthDate.Format(dateLayout)
 	}
 	a := c.Address
-	return []any{nullString(c.ExternalID), nullString(c.Name), nullString(c.Email), nullString(c.Phone),
-		nullString(c.Gender), nullString(c.Company), birth,
+	return []any{nullString(c.ExternalID), nullString(c.Name), nullString(fold(c.Name)), nullString(c.Email),
+		nullString(c.Phone), nullString(c.Gender), nullString(c.Company), birth,
 		nullString(a.Street), nullString(a.City), nullString(a.Region), nullString(a.PostalCode), nullString(a.Country)}
 }
 
 func scanCustomer(row interface{ Scan(...any) error }) (store.Customer, error) {
-	var (
-		c                                         store.Customer
-		createdAt, updatedAt                      string
-		createdBy, updatedBy, ext, name, email    sql.NullString
-		phone, gender, company, birth             sql.NullString
-		street, city, region, postalCode, country sql.NullString
-	)
-	err := row.Scan(&c.ID, &c.Version, &createdAt, &updatedAt, &createdBy, &updatedBy,
-		&ext, &name, &email, &phone, &gender, &company, &birth,
-		&street, &city, &region, &postalCode, &country)
-	if err != nil {
+	var r customerRow
+	if err := row.Scan(r.dest()...); err != nil {
 		return store.Customer{}, err
 	}
-	if c.CreatedAt, err = parseTime(createdAt); err != nil {
+	return r.customer()
+}
+
+// customerRow receives the customerColumns of one row; every column may be NULL (a LEFT JOIN that
+// found no customer), which present reports.
+type customerRow struct {
+	id, version                               sql.NullInt64
+	createdAt, updatedAt                      sql.NullString
+	createdBy, updatedBy, ext, name, email    sql.NullString
+	phone, gender, company, birth             sql.NullString
+	street, city, region, postalCode, country sql.NullString
+}
+
+func (r *customerRow) dest() []any {
+	return []any{&r.id, &r.version, &r.createdAt, &r.updatedAt, &r.createdBy, &r.updatedBy,
+		&r.ext, &r.name, &r.email, &r.phone, &r.gender, &r.company, &r.birth,
+		&r.street, &r.city, &r.region, &r.postalCode, &r.country}
+}
+
+func (r *customerRow) present() bool { return r.id.Valid }
+
+func (r *customerRow) customer() (c store.Customer, err error) {
+	c.ID, c.Version = r.id.Int64, r.version.Int64
+	if c.CreatedAt, err = parseTime(r.createdAt.String); err != nil {
 		return store.Customer{}, err
 	}
-	if c.UpdatedAt, err = parseTime(updatedAt); err != nil {
+	if c.UpdatedAt, err = parseTime(r.updatedAt.String); err != nil {
 		return store.Customer{}, err
 	}
-	if birth.Valid {
-		if c.BirthDate, err = time.Parse(dateLayout, birth.String); err != nil {
-			return store.Customer{}, fmt.Errorf("bad stored birth date %q: %w", birth.String, err)
+	if r.birth.Valid {
+		if c.BirthDate, err = time.Parse(dateLayout, r.birth.String); err != nil {
+			return store.Customer{}, fmt.Errorf("bad stored birth date %q: %w", r.birth.String, err)
 		}
 	}
-	c.CreatedBy, c.UpdatedBy = createdBy.String, updatedBy.String
-	c.ExternalID, c.Name, c.Email, c.Phone = ext.String, name.String, email.String, phone.String
-	c.Gender, c.Company = gender.String, company.String
-	c.Address = store.Address{Street: street.String, City: city.String, Region: region.String,
-		PostalCode: postalCode.String, Country: country.String}
+	c.CreatedBy, c.UpdatedBy = r.createdBy.String, r.updatedBy.String
+	c.ExternalID, c.Name, c.Email, c.Phone = r.ext.String, r.name.String, r.email.String, r.phone.String
+	c.Gender, c.Company = r.gender.String, r.company.String
+	c.Address = store.Address{Street: r.street.String, City: r.city.String, Region: r.region.String,
+		PostalCode: r.postalCode.String, Country: r.country.String}
 	return c, nil
 }

@@ -19,8 +19,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
 )
 
 // Options tune Open. The zero value is a sane production setting.
@@ -28,6 +26,8 @@ type Options struct {
 	BusyTimeout time.Duration // how long a connection waits for a lock held by another process; default 5s
 	MaxBatch    int           // the most writes committed in one transaction (group commit); default 128
 	ReadConns   int           // size of the read-only connection pool; default 4
+	// Now is the clock that decides whether an idempotency record has expired; default time.Now.
+	Now func() time.Time
 }
 
 func (o Options) withDefaults() Options {
@@ -39,6 +39,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.ReadConns <= 0 {
 		o.ReadConns = 4
+	}
+	if o.Now == nil {
+		o.Now = time.Now
 	}
 	return o
 }
@@ -53,6 +56,10 @@ type DB struct {
 	wconn *sql.Conn // used only by the writer goroutine (and by Open/Close around it)
 
 	maxBatch int
+	now      func() time.Time
+
+	secretsMu sync.Mutex
+	secrets   map[string][]byte // Secret's cache: a secret never changes once stored
 
 	// mu guards closed and the send side of jobs: senders hold it for reading, Close for writing,
 	// so no job can be sent after jobs is closed.
@@ -72,7 +79,7 @@ type DB struct {
 func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	opts = opts.withDefaults()
 
-	wdb, err := sql.Open("sqlite3", dsn(path, opts, false))
+	wdb, err := sql.Open(driverName, dsn(path, opts, false))
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
@@ -91,7 +98,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		return nil, err
 	}
 
-	read, err := sql.Open("sqlite3", dsn(path, opts, true))
+	read, err := sql.Open(driverName, dsn(path, opts, true))
 	if err != nil {
 		wconn.Close()
 		wdb.Close()
@@ -108,6 +115,8 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		wdb:        wdb,
 		wconn:      wconn,
 		maxBatch:   opts.MaxBatch,
+		now:        opts.Now,
+		secrets:    map[string][]byte{},
 		jobs:       make(chan *job, opts.MaxBatch),
 		writerDone: make(chan struct{}),
 	}
