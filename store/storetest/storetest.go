@@ -26,6 +26,16 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Customer/UpdateSameVersionRace", testUpdateCustomerSameVersionRace},
 		{"Customer/Delete", testDeleteCustomer},
 		{"Customer/ConcurrentCreatesAndUpdates", testCustomerConcurrentCreatesAndUpdates},
+		{"Customer/Upsert", testUpsert},
+		{"Customer/WriteCustomers", testWriteCustomers},
+		{"Customer/BulkBesideSingleWrites", testBulkBesideSingleWrites},
+		{"Search/Filters", testSearchFilters},
+		{"Search/PagingWhileWriting", testSearchPagingWhileWriting},
+		{"Feed/Compacted", testFeedCompacted},
+		{"Feed/Purge", testFeedPurge},
+		{"Feed/FollowWhileWriting", testFeedFollowWhileWriting},
+		{"Idempotency", testIdempotency},
+		{"Secret", testSecret},
 		{"Clients", testClients},
 	}
 	for _, tt := range tests {
