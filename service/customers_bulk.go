@@ -80,7 +80,8 @@ func (s *Service) DeleteCustomers(ctx context.Context, allOrNone bool, items []D
 
 // UpsertCustomer creates the customer with d.ExternalID (required) or replaces
 // every writable field of it, if at expectedVersion (0: any). created reports an
-// insert. Errors: VALIDATION_FAILED, CONFLICT, DUPLICATE, INTERNAL.
+// insert. Errors: VALIDATION_FAILED, NOT_FOUND (expectedVersion given, no such
+// customer), CONFLICT, DUPLICATE, INTERNAL.
 func (s *Service) UpsertCustomer(ctx context.Context, d *CustomerData, expectedVersion int64) (Customer, bool, error) {
 	op, err := upsertOp(d, expectedVersion, s.now(), CallerFrom(ctx))
 	if err != nil {

@@ -7,7 +7,8 @@ import (
 )
 
 // UpsertCustomerContext creates or replaces the customer with the request's
-// externalId. Faults: VALIDATION_FAILED, CONFLICT, DUPLICATE, INTERNAL.
+// externalId. Faults: VALIDATION_FAILED, NOT_FOUND (expectedVersion given, no
+// such customer), CONFLICT, DUPLICATE, INTERNAL.
 func (a *Adapter) UpsertCustomerContext(ctx context.Context, req *UpsertCustomer) (*UpsertCustomerResponse, error) {
 	c, created, err := a.svc.UpsertCustomer(withCaller(ctx), customerDataIn(req.Customer), req.ExpectedVersion)
 	if err != nil {

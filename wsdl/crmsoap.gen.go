@@ -416,7 +416,7 @@ type CrmPortType interface {
 	// Error can be either of the following types:
 	//
 	//   - CrmFault
-	/* Creates or replaces the customer with the given externalId. Faults: VALIDATION_FAILED, CONFLICT, DUPLICATE. */
+	/* Creates or replaces the customer with the given externalId. Faults: VALIDATION_FAILED, NOT_FOUND (expectedVersion given, no such customer), CONFLICT, DUPLICATE. */
 	UpsertCustomer(request *UpsertCustomer) (*UpsertCustomerResponse, error)
 
 	UpsertCustomerContext(ctx context.Context, request *UpsertCustomer) (*UpsertCustomerResponse, error)
