@@ -14,6 +14,10 @@ import (
 // is kept for retries.
 const DefaultIdempotencyTTL = 24 * time.Hour
 
+// maxMessageID is the longest message id kept for retries, in bytes (a
+// urn:uuid is 45).
+const maxMessageID = 256
+
 // storedOutcome is one item's Outcome as kept for replay: the value or the
 // error's code, message and field (never its cause).
 type storedOutcome[T any] struct {
@@ -59,6 +63,9 @@ func decodeOutcomes[T any](b []byte) ([]Outcome[T], error) {
 // in ctx: found is false when there is none; IDEMPOTENCY_MISMATCH when the key's
 // message id came with another operation or request.
 func replay[T any](ctx context.Context, s *Service, k RequestKey) (out []Outcome[T], found bool, err error) {
+	if len(k.MessageID) > maxMessageID {
+		return nil, false, invalid("MessageID", "is %d bytes long; at most %d are kept for retries", len(k.MessageID), maxMessageID)
+	}
 	rec, err := s.db.LookupIdempotency(ctx, CallerFrom(ctx), k.MessageID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):

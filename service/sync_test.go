@@ -100,6 +100,8 @@ func TestService_KeyedWritesRunOnce(t *testing.T) {
 	wantFault(t, err, service.CodeIdempotencyMismatch, "MessageID")
 	_, err = s.AddCustomer(keyed(caller, "m-1", "AddCustomer", "body"), fullData())
 	wantFault(t, err, service.CodeIdempotencyMismatch, "MessageID")
+	_, err = s.AddCustomers(keyed(caller, strings.Repeat("m", 257), "AddCustomers", "body"), false, items)
+	wantFault(t, err, service.CodeValidationFailed, "MessageID")
 	other := keyed(service.WithCaller(context.Background(), "crm-ui"), "m-1", "AddCustomers", "body")
 	if out, err := s.AddCustomers(other, false, items); err != nil || out[0].Value.ID == first[0].Value.ID {
 		t.Errorf("another caller's m-1: %v, %v; want a write of its own", outcomeIDs(out), err)
