@@ -25,9 +25,18 @@ func TestService_PagingValidation(t *testing.T) {
 		call  func() error
 		field string
 	}{
-		{"pageSize 0", func() error { _, err := s.SearchCustomers(caller, service.SearchRequest{PageSize: intp(0)}); return err }, "pageSize"},
-		{"pageSize -1", func() error { _, err := s.SearchCustomers(caller, service.SearchRequest{PageSize: intp(-1)}); return err }, "pageSize"},
-		{"pageSize 1001", func() error { _, err := s.SearchCustomers(caller, service.SearchRequest{PageSize: intp(1001)}); return err }, "pageSize"},
+		{"pageSize 0", func() error {
+			_, err := s.SearchCustomers(caller, service.SearchRequest{PageSize: intp(0)})
+			return err
+		}, "pageSize"},
+		{"pageSize -1", func() error {
+			_, err := s.SearchCustomers(caller, service.SearchRequest{PageSize: intp(-1)})
+			return err
+		}, "pageSize"},
+		{"pageSize 1001", func() error {
+			_, err := s.SearchCustomers(caller, service.SearchRequest{PageSize: intp(1001)})
+			return err
+		}, "pageSize"},
 		{"pageToken garbage", func() error {
 			_, err := s.SearchCustomers(caller, service.SearchRequest{PageToken: "x"})
 			return err
