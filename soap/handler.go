@@ -158,7 +158,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.cfg.Observer != nil {
 		h.cfg.Observer.Begin()
 	}
-	rq.ctx = requestContext{Context: r.Context(), id: x.id}
+	rq.ctx = requestContext{Context: r.Context(), id: x.id, x: x, log: h.log}
 	ctx := &rq.ctx
 	defer h.finish(ctx, r, x, cw)
 	switch {

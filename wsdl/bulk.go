@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/crmsoap/crmsoap/service"
+	"github.com/crmsoap/crmsoap/soap"
 )
 
 // UpsertCustomerContext creates or replaces the customer with the request's
@@ -25,7 +26,7 @@ func (a *Adapter) AddCustomersContext(ctx context.Context, req *AddCustomers) (*
 	if err != nil {
 		return nil, faultOf(err)
 	}
-	return &AddCustomersResponse{Result: saveResults(out, false)}, nil
+	return &AddCustomersResponse{Result: saveResults(ctx, out, false)}, nil
 }
 
 // UpsertCustomersContext upserts customers by externalId, one SaveResult per
@@ -35,7 +36,7 @@ func (a *Adapter) UpsertCustomersContext(ctx context.Context, req *UpsertCustome
 	if err != nil {
 		return nil, faultOf(err)
 	}
-	return &UpsertCustomersResponse{Result: saveResults(out, true)}, nil
+	return &UpsertCustomersResponse{Result: saveResults(ctx, out, true)}, nil
 }
 
 // UpdateCustomersContext replaces customers, one SaveResult per item. Faults: as AddCustomers.
@@ -50,7 +51,7 @@ func (a *Adapter) UpdateCustomersContext(ctx context.Context, req *UpdateCustome
 	if err != nil {
 		return nil, faultOf(err)
 	}
-	return &UpdateCustomersResponse{Result: saveResults(out, false)}, nil
+	return &UpdateCustomersResponse{Result: saveResults(ctx, out, false)}, nil
 }
 
 // DeleteCustomersContext deletes customers, one SaveResult per item. Faults: as AddCustomers.
@@ -65,7 +66,7 @@ func (a *Adapter) DeleteCustomersContext(ctx context.Context, req *DeleteCustome
 	if err != nil {
 		return nil, faultOf(err)
 	}
-	return &DeleteCustomersResponse{Result: saveResults(out, false)}, nil
+	return &DeleteCustomersResponse{Result: saveResults(ctx, out, false)}, nil
 }
 
 // UpsertCustomer forwards to UpsertCustomerContext.
@@ -102,13 +103,17 @@ func customerDataList(in []*CustomerData) []*service.CustomerData {
 }
 
 // saveResults renders the outcomes of a bulk call, one SaveResult per item in
-// request order; created is reported for upserts.
-func saveResults(out []service.Outcome[service.Customer], upsert bool) []*SaveResult {
+// request order; created is reported for upserts. An item's INTERNAL error is
+// logged here, the transport's edge, with the request id.
+func saveResults(ctx context.Context, out []service.Outcome[service.Customer], upsert bool) []*SaveResult {
 	res := make([]*SaveResult, len(out))
 	for i, o := range out {
 		idx, ok := Index(i), Flag(o.Err == nil)
 		r := &SaveResult{Index: &idx, Success: &ok}
 		if o.Err != nil {
+			if o.Err.Code == service.CodeInternal {
+				soap.ReportInternal(ctx, o.Err) // its message says nothing of the cause; the log does
+			}
 			code := FaultCode(o.Err.Code)
 			r.Error = &ItemError{Code: &code, Message: o.Err.Message, Field: o.Err.Field}
 		} else {
