@@ -34,8 +34,12 @@ Operations and fields:
                   pageSize= pageToken=
   GetChanges      cursor= maxChanges=
 
+With --message-id, the request carries that wsa:MessageID (signed along with the Body): sending the same
+request again with the same id returns the first answer and writes nothing again.
+
 Example:
   crmsoap call --key erp.key.pem --cert erp.cert.pem AddCustomer name="Zhang Wei" country=CN
+  crmsoap call --message-id urn:uuid:6f1c... UpsertCustomer externalId=ERP-1 name="Zhang Wei"
 `
 
 // call is a command-line client on the generated SDK.
@@ -51,6 +55,8 @@ func (m *Main) call(ctx context.Context, args []string) error {
 	e.String(&certFile, "cert", "CRMSOAP_CLIENT_CERT", "", "PEM certificate of that key")
 	e.String(&serverCertFile, "server-cert", "CRMSOAP_SERVER_CERT", "", "PEM certificate the server signs responses with")
 	e.Duration(&timeout, "timeout", "CRMSOAP_TIMEOUT", 30*time.Second, "request timeout")
+	var messageID string
+	fs.StringVar(&messageID, "message-id", "", "send this wsa:MessageID (signed with --key): a retry with the same id and request runs once")
 	if err := e.parse(args); err != nil {
 		return err
 	}
@@ -62,7 +68,11 @@ func (m *Main) call(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	client := wsdl.NewCrmPortType(gowsdlsoap.NewClient(url, gowsdlsoap.WithHTTPClient(doer), gowsdlsoap.WithTimeout(timeout)))
+	sc := gowsdlsoap.NewClient(url, gowsdlsoap.WithHTTPClient(doer), gowsdlsoap.WithTimeout(timeout))
+	if messageID != "" {
+		sc.AddHeader(wsaMessageID{ID: messageID})
+	}
+	client := wsdl.NewCrmPortType(sc)
 	resp, err := invoke(ctx, client, fs.Arg(0), fs.Args()[1:])
 	if err != nil {
 		return describeCallError(err)
@@ -166,6 +176,12 @@ func invokeSync(ctx context.Context, c wsdl.CrmPortType, op string, f fields) (a
 	}
 	return nil, fmt.Errorf("unknown operation %q (want AddCustomer, GetCustomer, UpdateCustomer, DeleteCustomer, "+
 		"UpsertCustomer, DeleteCustomers, SearchCustomers or GetChanges)", op)
+}
+
+// wsaMessageID is the WS-Addressing MessageID header of a request.
+type wsaMessageID struct {
+	XMLName xml.Name `xml:"http://www.w3.org/2005/08/addressing MessageID"`
+	ID      string   `xml:",chardata"`
 }
 
 type fields map[string]string

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/crmsoap/crmsoap/wsdl"
 	_ "github.com/mattn/go-sqlite3"
@@ -150,5 +151,39 @@ func TestServe_FeedReaderWithConcurrentWriters(t *testing.T) {
 	}
 	if len(picture)-deleted != live || live < 40 || deleted == 0 {
 		t.Errorf("reader: %d records, %d deleted; database: %d live", len(picture), deleted, live)
+	}
+}
+
+// TestCall_MessageIDRunsOnce retries `crmsoap call --message-id`, unsigned and
+// signed (the MessageID signed with the Body): the retry gets the same
+// customer and writes nothing.
+func TestCall_MessageIDRunsOnce(t *testing.T) {
+	dir := t.TempDir()
+	db := dir + "/crm.db"
+	erp := newIdentity(t, dir, "erp", time.Hour)
+	if out, err := run(t, "clients", "add", "--db", db, "--name", "erp", "--cert", erp.certPEM); err != nil {
+		t.Fatalf("clients add: %v\n%s", err, out)
+	}
+	signed := startServer(t, db)
+	dev := startDevServer(t, "")
+	for _, tc := range []struct {
+		name string
+		srv  *server
+		auth []string
+	}{{"unsigned", dev, nil}, {"signed", signed, []string{"--key", erp.keyPEM, "--cert", erp.certPEM}}} {
+		args := append(append([]string{"call", "--url", tc.srv.URL}, tc.auth...), "--message-id", "urn:uuid:cli-"+tc.name, "AddCustomer", "name=Once")
+		first, err := run(t, args...)
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", tc.name, err, first)
+		}
+		state := dbState(t, tc.srv.DB)
+		second, err := run(t, args...)
+		if err != nil || first != second || dbState(t, tc.srv.DB) != state {
+			t.Errorf("%s retry: %v\n%s\nfirst:\n%s\nstate %s -> %s", tc.name, err, second, first, state, dbState(t, tc.srv.DB))
+		}
+		args[len(args)-1] = "name=Other"
+		if out, err := run(t, args...); err == nil || !strings.Contains(out, "IDEMPOTENCY_MISMATCH") {
+			t.Errorf("%s: same id, other body: %v\n%s", tc.name, err, out)
+		}
 	}
 }
