@@ -13,9 +13,18 @@ import (
 	"github.com/crmsoap/crmsoap/store"
 )
 
+// Store is what the service needs of a storage backend: customers with their
+// change feed, the outcomes of keyed writes, and the secret that signs page
+// tokens and feed cursors.
+type Store interface {
+	store.CustomerStore
+	store.IdempotencyStore
+	store.SecretStore
+}
+
 // Service is the CRM over a store.
 type Service struct {
-	db store.Store
+	db Store
 	// Now is the clock; tests freeze it. Timestamps are kept to the millisecond.
 	Now func() time.Time
 	// OnStoreError, when set, is called for every unexpected store failure (metrics).
@@ -32,7 +41,7 @@ type Service struct {
 }
 
 // New returns a Service that stores customers in db.
-func New(db store.Store) *Service {
+func New(db Store) *Service {
 	return &Service{db: db, Now: time.Now}
 }
 
