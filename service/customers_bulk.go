@@ -29,14 +29,15 @@ func (s *Service) maxBatch() int {
 
 // AddCustomers creates one customer per item, in one durable commit. Errors of
 // the call: VALIDATION_FAILED (none, or more than MaxBatch), INTERNAL; each
-// item's own error is in its Outcome (with allOrNone, ROLLED_BACK for the others).
+// item's own error is in its Outcome (with allOrNone, ROLLED_BACK for the
+// others). A successful Outcome's Value holds the ID and Version only.
 func (s *Service) AddCustomers(ctx context.Context, allOrNone bool, items []*CustomerData) ([]Outcome[Customer], error) {
 	if err := checkBatchSize("customer", len(items), s.maxBatch()); err != nil {
 		return nil, err
 	}
 	now, caller := s.now(), CallerFrom(ctx)
 	b := prepareBatch(items, func(_ int, d *CustomerData) (store.CustomerOp, error) { return addOp(d, now, caller) })
-	return s.writeCustomers(ctx, b, allOrNone)
+	return s.writeCustomers(ctx, b, allOrNone, false)
 }
 
 // UpsertCustomers creates or replaces one customer per item by its externalId
@@ -49,7 +50,7 @@ func (s *Service) UpsertCustomers(ctx context.Context, allOrNone bool, items []*
 	now, caller := s.now(), CallerFrom(ctx)
 	b := prepareBatch(items, func(_ int, d *CustomerData) (store.CustomerOp, error) { return upsertOp(d, 0, now, caller) })
 	failDuplicateExternalIDs(b)
-	return s.writeCustomers(ctx, b, allOrNone)
+	return s.writeCustomers(ctx, b, allOrNone, false)
 }
 
 // UpdateCustomers replaces every writable field of one customer per item, in
@@ -62,7 +63,7 @@ func (s *Service) UpdateCustomers(ctx context.Context, allOrNone bool, items []U
 	b := prepareBatch(items, func(_ int, it UpdateItem) (store.CustomerOp, error) {
 		return updateOp(it.ID, it.ExpectedVersion, it.Customer, now, caller)
 	})
-	return s.writeCustomers(ctx, b, allOrNone)
+	return s.writeCustomers(ctx, b, allOrNone, false)
 }
 
 // DeleteCustomers deletes one customer per item, in one durable commit; a
@@ -75,7 +76,7 @@ func (s *Service) DeleteCustomers(ctx context.Context, allOrNone bool, items []D
 	b := prepareBatch(items, func(_ int, it DeleteItem) (store.CustomerOp, error) {
 		return deleteOp(it.ID, it.ExpectedVersion, now, caller)
 	})
-	return s.writeCustomers(ctx, b, allOrNone)
+	return s.writeCustomers(ctx, b, allOrNone, false)
 }
 
 // UpsertCustomer creates the customer with d.ExternalID (required) or replaces
@@ -95,7 +96,7 @@ func (s *Service) UpsertCustomer(ctx context.Context, d *CustomerData, expectedV
 // outcome for its request key) and returns its Outcome, the error as error.
 func (s *Service) writeOne(ctx context.Context, op store.CustomerOp) (Outcome[Customer], error) {
 	b := &batch[store.CustomerOp]{errs: make([]*Error, 1), ops: []store.CustomerOp{op}, opItem: []int{0}}
-	out, err := s.writeCustomers(ctx, b, false)
+	out, err := s.writeCustomers(ctx, b, false, true)
 	if err != nil {
 		return Outcome[Customer]{}, err
 	}
@@ -105,7 +106,10 @@ func (s *Service) writeOne(ctx context.Context, op store.CustomerOp) (Outcome[Cu
 	return out[0], nil
 }
 
-func (s *Service) writeCustomers(ctx context.Context, b *batch[store.CustomerOp], allOrNone bool) ([]Outcome[Customer], error) {
+// writeCustomers runs a batch of customer writes. A bulk call's Outcomes (full
+// false) hold only each customer's ID and Version, what its result reports: a
+// retry's stored outcome stays small.
+func (s *Service) writeCustomers(ctx context.Context, b *batch[store.CustomerOp], allOrNone, full bool) ([]Outcome[Customer], error) {
 	return writeBatch(ctx, s, b, allOrNone,
 		func(ops []store.CustomerOp, idem *store.IdempotencyRecord, encode func([]store.CustomerResult) ([]byte, error)) ([]store.CustomerResult, error) {
 			if idem != nil {
@@ -129,9 +133,14 @@ func (s *Service) writeCustomers(ctx context.Context, b *batch[store.CustomerOp]
 				}
 				return Outcome[Customer]{Err: asError(s.fail(fromStore(r.Err, what)))}
 			}
-			c := customerFromStore(r.Customer)
-			if op.Kind == store.OpDelete {
+			var c Customer
+			switch {
+			case op.Kind == store.OpDelete:
 				c = Customer{ID: op.ID}
+			case full:
+				c = customerFromStore(r.Customer)
+			default:
+				c = Customer{ID: r.Customer.ID, Version: r.Customer.Version}
 			}
 			return Outcome[Customer]{Value: c, Created: r.Created}
 		})
