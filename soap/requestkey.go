@@ -86,16 +86,84 @@ func RequestKeyFrom(ctx context.Context) (messageID, operation string, bodyHash 
 // local name, its attributes (namespace declarations left out) sorted by
 // namespace and name, and its text trimmed of surrounding white space, each
 // length-prefixed. Prefixes, attribute order, namespace declarations and
-// indentation do not change it.
+// indentation do not change it. Namespaces are resolved through one scope
+// maintained on the way down, so the work is linear in the size of e and its
+// ancestors' declarations, however many a sender declares.
 func CanonicalHash(e *etree.Element) [32]byte {
 	h := sha256.New()
-	canonicalWrite(h, e)
+	sc := &hashScope{m: map[string]string{"xml": xmlNamespace}}
+	var path []*etree.Element
+	for p := e.Parent(); p != nil; p = p.Parent() {
+		path = append(path, p)
+	}
+	for i := len(path) - 1; i >= 0; i-- {
+		sc.push(path[i])
+	}
+	canonicalWrite(h, sc, e)
 	var sum [32]byte
 	h.Sum(sum[:0])
 	return sum
 }
 
-func canonicalWrite(h hash.Hash, e *etree.Element) {
+// hashScope maps prefixes to namespaces ("" the default one) for the element
+// being visited; push records what an element's declarations replace, pop
+// restores it.
+type hashScope struct {
+	m    map[string]string
+	undo []hashBinding
+}
+
+type hashBinding struct {
+	prefix, ns string
+	had        bool
+}
+
+func (s *hashScope) push(e *etree.Element) int {
+	mark := len(s.undo)
+	for _, a := range e.Attr {
+		prefix, ok := "", false
+		switch {
+		case a.Space == "xmlns":
+			prefix, ok = a.Key, true
+		case a.Space == "" && a.Key == "xmlns":
+			ok = true
+		}
+		if ok {
+			old, had := s.m[prefix]
+			s.undo = append(s.undo, hashBinding{prefix, old, had})
+			s.m[prefix] = a.Value
+		}
+	}
+	return mark
+}
+
+func (s *hashScope) pop(mark int) {
+	for i := len(s.undo) - 1; i >= mark; i-- {
+		b := s.undo[i]
+		if b.had {
+			s.m[b.prefix] = b.ns
+		} else {
+			delete(s.m, b.prefix)
+		}
+	}
+	s.undo = s.undo[:mark]
+}
+
+// resolve is the namespace of prefix; an undeclared prefix (which the parser
+// refuses) stays apart from every namespace.
+func (s *hashScope) resolve(prefix string) string {
+	if ns, ok := s.m[prefix]; ok {
+		return ns
+	}
+	if prefix == "" {
+		return ""
+	}
+	return "\x00" + prefix
+}
+
+func canonicalWrite(h hash.Hash, sc *hashScope, e *etree.Element) {
+	mark := sc.push(e)
+	defer sc.pop(mark)
 	put := func(tag byte, s string) {
 		var n [binary.MaxVarintLen64 + 1]byte
 		n[0] = tag
@@ -103,7 +171,7 @@ func canonicalWrite(h hash.Hash, e *etree.Element) {
 		h.Write(n[:l+1])
 		h.Write([]byte(s))
 	}
-	put('<', e.NamespaceURI())
+	put('<', sc.resolve(e.Space))
 	put(':', e.Tag)
 	type attr struct{ ns, name, value string }
 	var attrs []attr
@@ -111,7 +179,11 @@ func canonicalWrite(h hash.Hash, e *etree.Element) {
 		if a.Space == "xmlns" || a.Space == "" && a.Key == "xmlns" {
 			continue
 		}
-		attrs = append(attrs, attr{a.NamespaceURI(), a.Key, a.Value})
+		ns := ""
+		if a.Space != "" { // unprefixed attributes have no namespace
+			ns = sc.resolve(a.Space)
+		}
+		attrs = append(attrs, attr{ns, a.Key, a.Value})
 	}
 	slices.SortFunc(attrs, func(x, y attr) int {
 		if c := strings.Compare(x.ns, y.ns); c != 0 {
@@ -134,7 +206,7 @@ func canonicalWrite(h hash.Hash, e *etree.Element) {
 				put('t', s)
 			}
 			text.Reset()
-			canonicalWrite(h, c)
+			canonicalWrite(h, sc, c)
 		}
 	}
 	if s := strings.TrimSpace(text.String()); s != "" {

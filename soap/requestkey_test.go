@@ -64,3 +64,24 @@ func TestTrustedMessageID(t *testing.T) {
 		t.Errorf("secured, the whole Header signed: %q, want it", got)
 	}
 }
+
+func TestCanonicalHash_ScopesAndAncestors(t *testing.T) {
+	h := func(s string) [32]byte { return CanonicalHash(parseBodyChild(t, s)) }
+	if h(`<a:Op xmlns:a="urn:x"><a:n xmlns:a="urn:y">1</a:n><a:m>2</a:m></a:Op>`) !=
+		h(`<Op xmlns="urn:x"><n xmlns="urn:y">1</n><m>2</m></Op>`) {
+		t.Error("a prefix redeclared on a child: hash differs from the same names spelled with default namespaces")
+	}
+	if h(`<a:Op xmlns:a="urn:x"><a:n xmlns:a="urn:y">1</a:n><a:m>2</a:m></a:Op>`) ==
+		h(`<Op xmlns="urn:x"><n>1</n><m>2</m></Op>`) {
+		t.Error("a child in another namespace hashes like one in the parent's")
+	}
+	if h(`<Op xmlns="urn:x" xmlns:p="urn:p" p:a="1" a="2"/>`) == h(`<Op xmlns="urn:x" xmlns:p="urn:p" a="1" p:a="2"/>`) {
+		t.Error("a namespaced attribute hashes like an unqualified one")
+	}
+	// The body child of an envelope inherits the envelope's declarations.
+	env := parseBodyChild(t, `<e:Envelope xmlns:e="urn:env" xmlns:c="urn:x"><e:Body><c:Op><c:n>1</c:n></c:Op></e:Body></e:Envelope>`)
+	op := env.ChildElements()[0].ChildElements()[0]
+	if CanonicalHash(op) != h(`<c:Op xmlns:c="urn:x"><c:n>1</c:n></c:Op>`) {
+		t.Error("the body child's hash ignores the envelope's declarations")
+	}
+}
