@@ -91,7 +91,7 @@ func RequestKeyFrom(ctx context.Context) (messageID, operation string, bodyHash 
 // ancestors' declarations, however many a sender declares.
 func CanonicalHash(e *etree.Element) [32]byte {
 	h := sha256.New()
-	sc := &hashScope{m: map[string]string{"xml": xmlNamespace}}
+	sc := &hashScope{m: map[string]string{"xml": "http://www.w3.org/XML/1998/namespace"}}
 	var path []*etree.Element
 	for p := e.Parent(); p != nil; p = p.Parent() {
 		path = append(path, p)
