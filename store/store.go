@@ -57,7 +57,9 @@ type IdempotencyRecord struct {
 	Expires                      time.Time
 	// Encode, when set, makes the Response stored by WriteCustomers: it is called inside the
 	// transaction with the call's results (ErrRolledBack already filled in); its error aborts the
-	// call. The store never interprets the bytes. Records read back have Encode nil.
+	// call. The store never interprets the bytes. Records read back have Encode nil. It runs while the
+	// store's write transaction is open: it must be quick and must not write to the store (a write
+	// would wait for the transaction that is waiting for Encode).
 	Encode func(results []CustomerResult) ([]byte, error)
 }
 
