@@ -158,3 +158,41 @@ func outcomeIDs(out []service.Outcome[service.Customer]) []string {
 	}
 	return s
 }
+
+// TestService_CursorExpiresWithPurgedTombstones checks a cursor from before a
+// purged deletion gets CURSOR_EXPIRED telling to restart without one, and that
+// restarting works.
+func TestService_CursorExpiresWithPurgedTombstones(t *testing.T) {
+	s := newService(t)
+	s.Now = time.Now
+	s.TombstoneRetention = time.Hour
+	a, err := s.AddCustomer(caller, &service.CustomerData{Name: "A"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := s.GetChanges(caller, "", nil)
+	if err != nil || len(page.Changes) != 1 {
+		t.Fatalf("initial load: %+v, %v", page, err)
+	}
+	if err := s.DeleteCustomer(caller, a.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.PurgeTombstones(caller); err != nil || n != 0 {
+		t.Fatalf("purge of a fresh tombstone: %d, %v; want none removed", n, err)
+	}
+	if _, err := s.GetChanges(caller, page.NextCursor, nil); err != nil {
+		t.Fatalf("cursor before an unpurged deletion: %v", err)
+	}
+	s.Now = func() time.Time { return time.Now().Add(2 * time.Hour) }
+	if n, err := s.PurgeTombstones(caller); err != nil || n != 1 {
+		t.Fatalf("purge after the retention: %d, %v; want 1", n, err)
+	}
+	_, err = s.GetChanges(caller, page.NextCursor, nil)
+	e := wantFault(t, err, service.CodeCursorExpired, "cursor")
+	if !strings.Contains(e.Message, "without a cursor") || !e.CallerError() {
+		t.Errorf("CURSOR_EXPIRED %q (caller's error %v): want it to say restart without a cursor", e.Message, e.CallerError())
+	}
+	if _, err := s.GetChanges(caller, "", nil); err != nil {
+		t.Errorf("restart without a cursor: %v", err)
+	}
+}

@@ -152,3 +152,21 @@ func TestServe_SignedRetries(t *testing.T) {
 		}
 	}
 }
+
+// TestServe_IdempotencyTTL checks --idempotency-ttl: within it a retry is
+// answered from the stored outcome; after it the MessageID is forgotten and the
+// request runs again.
+func TestServe_IdempotencyTTL(t *testing.T) {
+	srv := startDevServer(t, "", "--idempotency-ttl", "1s", "--purge-interval", "50ms")
+	env := envelope(ns12, messageID("urn:uuid:ttl"), `<c:AddCustomer><c:customer><c:name>TTL</c:name></c:customer></c:AddCustomer>`)
+	_, _, first := post(t, srv.URL, ct12, "", env)
+	_, _, retry := post(t, srv.URL, ct12, "", env)
+	if id := elementText(t, first, "id"); id == "" || elementText(t, retry, "id") != id {
+		t.Fatalf("retry within the TTL: ids %q and %q, want the same", id, elementText(t, retry, "id"))
+	}
+	time.Sleep(1500 * time.Millisecond)
+	_, _, late := post(t, srv.URL, ct12, "", env)
+	if elementText(t, late, "id") == elementText(t, first, "id") {
+		t.Errorf("after the TTL the same MessageID replayed customer %s; want a new write", elementText(t, late, "id"))
+	}
+}

@@ -382,3 +382,35 @@ func TestServe_SyncBadInput(t *testing.T) {
 		t.Errorf("bad input wrote: %s -> %s", before, after)
 	}
 }
+
+// TestServe_CursorExpired runs the server with a tombstone retention of a
+// millisecond and a fast purge loop: a cursor from before a purged deletion is
+// a CURSOR_EXPIRED Sender fault telling to restart without a cursor.
+func TestServe_CursorExpired(t *testing.T) {
+	srv := startDevServer(t, "", "--tombstone-retention", "1ms", "--purge-interval", "20ms")
+	c, ctx := srv.client(), waitCtx(t)
+	a, err := c.AddCustomerContext(ctx, &wsdl.AddCustomer{Customer: &wsdl.CustomerData{Name: "Gone soon"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := c.GetChangesContext(ctx, &wsdl.GetChanges{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.DeleteCustomerContext(ctx, &wsdl.DeleteCustomer{Id: a.Customer.Id}); err != nil {
+		t.Fatal(err)
+	}
+	if !srv.logs.waitFor(`"msg":"purged tombstones"`) {
+		t.Fatalf("the purge loop did not remove the tombstone\n%s", srv.logs.String())
+	}
+	body := `<c:GetChanges><c:cursor>` + page.NextCursor + `</c:cursor></c:GetChanges>`
+	status, _, resp := post(t, srv.URL, ct12, "", envelope(ns12, "", body))
+	if status != http.StatusBadRequest || elementText(t, resp, "code") != "CURSOR_EXPIRED" ||
+		elementText(t, resp, "field") != "cursor" || !strings.Contains(string(resp), "without a cursor") ||
+		!strings.Contains(string(resp), "Sender") {
+		t.Errorf("expired cursor: HTTP %d\n%s", status, resp)
+	}
+	if _, err := c.GetChangesContext(ctx, &wsdl.GetChanges{}); err != nil {
+		t.Errorf("restart without a cursor: %v", err)
+	}
+}
