@@ -25,16 +25,25 @@ func soapHeader(action string) http.Header {
 }
 
 // source hands out requests to the workers: round-robin over a fixed ring
-// (cycle), or each request once (pre-signed envelopes, which the server's
-// replay cache would refuse a second time).
+// (cycle), each request once (pre-signed envelopes, which the server's
+// replay cache would refuse a second time), or, with gen, request number i
+// built when it is taken (bulk bodies too large to hold a ring of).
 type source struct {
 	reqs  []request
 	cycle bool
+	gen   func(i int) request
 	next  atomic.Int64
+	// check, when set, reads every answer and returns an error for a failed one: bulk calls
+	// answer HTTP 200 with a failure per item.
+	check func(body []byte) error
 }
 
 func (s *source) take() (*request, bool) {
 	i := s.next.Add(1) - 1
+	if s.gen != nil {
+		r := s.gen(int(i))
+		return &r, true
+	}
 	if s.cycle {
 		return &s.reqs[i%int64(len(s.reqs))], true
 	}
@@ -82,7 +91,7 @@ func load(ctx context.Context, tr *http.Transport, t target, src *source, conns 
 	var wg sync.WaitGroup
 	done := make(chan struct{})
 	for i := range workers {
-		w, err := newWorker(ctx, tr, t.url, &phase)
+		w, err := newWorker(ctx, tr, t.url, &phase, src.check)
 		if err != nil {
 			return nil, err
 		}
@@ -172,14 +181,16 @@ type worker struct {
 	errors   int64
 	ranOut   bool
 	firstErr string
+	check    func(body []byte) error
+	buf      bytes.Buffer // the answer, when check reads it
 }
 
-func newWorker(ctx context.Context, tr *http.Transport, u *url.URL, phase *atomic.Int32) (*worker, error) {
+func newWorker(ctx context.Context, tr *http.Transport, u *url.URL, phase *atomic.Int32, check func([]byte) error) (*worker, error) {
 	tmpl, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), nil)
 	if err != nil {
 		return nil, err
 	}
-	w := &worker{tr: tr, tmpl: tmpl, phase: phase}
+	w := &worker{tr: tr, tmpl: tmpl, phase: phase, check: check}
 	// Set once: the transport calls GetBody, from RoundTrip, only to resend on a keep-alive connection
 	// that the server had closed.
 	tmpl.GetBody = w.getBody
@@ -230,9 +241,18 @@ func (w *worker) do(r *request) error {
 		resp.Body.Close()
 		return fmt.Errorf("HTTP %d: %s", resp.StatusCode, bytes.TrimSpace(sample))
 	}
-	_, err = io.Copy(io.Discard, resp.Body)
+	if w.check == nil {
+		_, err = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return err
+	}
+	w.buf.Reset()
+	_, err = w.buf.ReadFrom(resp.Body)
 	resp.Body.Close()
-	return err
+	if err != nil {
+		return err
+	}
+	return w.check(w.buf.Bytes())
 }
 
 func (w *worker) getBody() (io.ReadCloser, error) {

@@ -62,6 +62,10 @@ type config struct {
 	peerCmd, peerSignedCmd string // a peer server measured side by side (peer.go); "" for none
 	peerName               string
 	pairs                  int // alternating windows per side with a peer
+
+	batch       int // items per UpsertCustomers call of the bulk scenarios
+	batchConns  int // most connections of the bulk scenarios
+	feedRecords int // customers in the big database of the feed and search scenarios
 }
 
 const usage = `Usage: crmsoap-bench [flags]
@@ -77,6 +81,21 @@ net/http handler as the ceiling C, and runs each scenario at each --conns level:
   update-signed   UpdateCustomer, signed
   mix-signed      80% GetCustomer, 10% AddCustomer, 10% UpdateCustomer, signed
 
+Opt-in scenarios of the ERP-sync operations (name them in --scenarios):
+
+  upsert-bulk         UpsertCustomers of --batch new customers per call, unsigned, durable,
+                      at most --batch-conns connections; reports records/s
+  upsert-bulk-signed  the same, signed (fewer, larger envelopes, pre-signed)
+  feed                one reader follows GetChanges (5,000 per call) from the beginning
+                      over a database of --feed-records customers, seeded in its file
+                      before its server starts; reports changes/s and the server's peak
+                      RSS; --conns, --warmup and --duration do not apply
+  search-first        SearchCustomers, the first page of 100 of that database
+  search-deep         the page of 100 after customer --feed-records - 100 (its token
+                      comes from paging through once before the window)
+
+  crmsoap-bench --scenarios feed,search-first,search-deep --feed-records 1000000
+
 Signed envelopes are all distinct and signed before each timed window starts.
 Prints a Markdown table: requests/s, fraction of C, p50/p95/p99 latency, errors,
 server CPU seconds per 1,000 requests.
@@ -84,7 +103,11 @@ server CPU seconds per 1,000 requests.
 Flags:
 `
 
-var scenarioIDs = []string{"get", "add", "get-signed", "add-signed", "update-signed", "mix-signed"}
+// scenarioIDs is the default --scenarios; erpScenarioIDs run only when named.
+var (
+	scenarioIDs    = []string{"get", "add", "get-signed", "add-signed", "update-signed", "mix-signed"}
+	erpScenarioIDs = []string{"upsert-bulk", "upsert-bulk-signed", "feed", "search-first", "search-deep"}
+)
 
 func (m *Main) parseFlags(args []string) (*config, error) {
 	c := &config{args: args}
@@ -107,7 +130,11 @@ func (m *Main) parseFlags(args []string) (*config, error) {
 	fs.StringVar(&c.peerSignedCmd, "peer-signed-cmd", "", "the peer's signature-checking server for the signed scenarios: command line with {port}, {db} and {ca}")
 	fs.StringVar(&c.peerName, "peer-name", "peer", "the peer's name in the report")
 	fs.IntVar(&c.pairs, "pairs", 3, "with a peer: windows per side for each scenario, alternating which goes first")
-	fs.StringVar(&scenarios, "scenarios", strings.Join(scenarioIDs, ","), "scenarios to run, comma-separated")
+	fs.StringVar(&scenarios, "scenarios", strings.Join(scenarioIDs, ","), "scenarios to run, comma-separated (also: "+
+		strings.Join(erpScenarioIDs, ", ")+")")
+	fs.IntVar(&c.batch, "batch", 1000, "customers per UpsertCustomers call in the upsert-bulk scenarios (1 to the server's --max-batch, 1000)")
+	fs.IntVar(&c.batchConns, "batch-conns", 4, "most concurrent connections of the upsert-bulk scenarios (at each --conns level the smaller)")
+	fs.IntVar(&c.feedRecords, "feed-records", 1000000, "customers in the database of the feed and search scenarios")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -125,7 +152,7 @@ func (m *Main) parseFlags(args []string) (*config, error) {
 	for _, s := range strings.Split(scenarios, ",") {
 		s = strings.TrimSpace(s)
 		if !knownScenario(s) {
-			return nil, fmt.Errorf("unknown scenario %q (have %s)", s, strings.Join(scenarioIDs, ", "))
+			return nil, fmt.Errorf("unknown scenario %q (have %s)", s, strings.Join(append(scenarioIDs, erpScenarioIDs...), ", "))
 		}
 		c.scenarios[s] = true
 	}
@@ -133,7 +160,7 @@ func (m *Main) parseFlags(args []string) (*config, error) {
 }
 
 func knownScenario(id string) bool {
-	for _, s := range scenarioIDs {
+	for _, s := range append(scenarioIDs, erpScenarioIDs...) {
 		if s == id {
 			return true
 		}
@@ -152,6 +179,12 @@ func (c *config) check() error {
 		return errors.New("signed envelopes must be used within the server's 300 s TTL: keep --duration plus --warmup under 4m")
 	case c.maxSigned < 100:
 		return errors.New("--max-signed must be at least 100")
+	case c.batch < 1 || c.batch > 1000:
+		return errors.New("--batch must be 1 to 1000 (the server's default --max-batch)")
+	case c.batchConns < 1:
+		return errors.New("--batch-conns must be at least 1")
+	case c.bigWanted() && c.feedRecords < 2*searchPage:
+		return fmt.Errorf("--feed-records must be at least %d", 2*searchPage)
 	case (c.keyFile == "") != (c.certFile == ""):
 		return errors.New("--key and --cert go together")
 	case c.profileDir != "" && c.url != "":
@@ -181,7 +214,12 @@ func (c *config) signedWanted() bool {
 }
 
 func (c *config) unsignedWanted() bool {
-	return c.scenarios["get"] || c.scenarios["add"]
+	return c.scenarios["get"] || c.scenarios["add"] || c.scenarios["upsert-bulk"]
+}
+
+// bigWanted: a scenario needs the server on the big database.
+func (c *config) bigWanted() bool {
+	return c.scenarios["feed"] || c.scenarios["search-first"] || c.scenarios["search-deep"]
 }
 
 func (c *config) maxConns() int {

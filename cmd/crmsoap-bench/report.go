@@ -35,8 +35,12 @@ func writeReport(w io.Writer, cfg *config, env *environment, rows []reportRow, p
 		fmt.Fprintf(bw, "- Signed requests: %s, BinarySecurityToken, exclusive c14n, Body and Timestamp signed; "+
 			"every envelope distinct, all signed before the timed window\n", env.keyDesc)
 	}
-	fmt.Fprintf(bw, "- Each run: %s warm-up (signed: rate calibration), then %s timed; latency from request sent to response read\n\n",
+	fmt.Fprintf(bw, "- Each run: %s warm-up (signed: rate calibration), then %s timed; latency from request sent to response read\n",
 		cfg.warmup, cfg.duration)
+	if env.bigSeed != "" {
+		fmt.Fprintf(bw, "- Feed and search scenarios: a third server (`--insecure-no-auth`) on a database of %s\n", env.bigSeed)
+	}
+	fmt.Fprintln(bw)
 
 	fmt.Fprintln(bw, "| scenario | conns | req/s | fraction of C | p50 | p95 | p99 | errors | CPU s/1k req | generator CPU s/1k req |")
 	fmt.Fprintln(bw, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
@@ -46,7 +50,7 @@ func writeReport(w io.Writer, cfg *config, env *environment, rows []reportRow, p
 			continue
 		}
 		h := &r.run.hist
-		frac := "–"
+		frac := "–" // also for bulk and feed calls: not comparable with C's one-record requests
 		if r.ceiling > 0 {
 			frac = fmt.Sprintf("%.2f", r.rate()/r.ceiling)
 		}
@@ -54,6 +58,7 @@ func writeReport(w io.Writer, cfg *config, env *environment, rows []reportRow, p
 			formatMs(h.quantile(0.50)), formatMs(h.quantile(0.95)), formatMs(h.quantile(0.99)), r.run.errors,
 			perK(r.run.serverCPU, r.run.requests), perK(r.run.clientCPU, r.run.requests))
 	}
+	writeRecords(bw, rows)
 	if len(pairs) > 0 {
 		writePairs(bw, cfg, pairs)
 	}
@@ -246,4 +251,29 @@ func windowRates(runs [2][]*result) string {
 		}
 	}
 	return strings.Join(parts[0], ", ") + " / " + strings.Join(parts[1], ", ")
+}
+
+// writeRecords writes the bulk and feed rows again with the records they moved:
+// records (or changes) per second = calls per second × records per call.
+func writeRecords(w io.Writer, rows []reportRow) {
+	first := true
+	for _, r := range rows {
+		if r.recs == nil || r.run == nil || r.run.elapsed <= 0 {
+			continue
+		}
+		if first {
+			fmt.Fprintln(w, "\nBulk and feed calls, by the records they carry (only calls without errors count):")
+			fmt.Fprintln(w)
+			fmt.Fprintln(w, "| scenario | conns | calls/s | records per call | records/s | target | server RSS before / peak |")
+			fmt.Fprintln(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+			first = false
+		}
+		rec := r.recs
+		target := "–"
+		if rec.target > 0 {
+			target = fmt.Sprintf("%.0f", rec.target)
+		}
+		fmt.Fprintf(w, "| %s | %d | %.1f | %.0f | %.0f %s/s | %s | %s / %s |\n", r.title, r.conns, r.rate(), rec.perCall,
+			float64(rec.count)/r.run.elapsed.Seconds(), rec.unit, target, mb(rec.rssStart), mb(rec.rssPeak))
+	}
 }

@@ -49,6 +49,11 @@ type environment struct {
 	keyDesc              string
 	serverBin            string    // the crmsoap binary of started servers; "" with --url
 	peer                 *peerSide // --peer-cmd's servers; nil without
+
+	big               *target // the server on the database of --feed-records customers; nil: bigNote says why
+	bigN              int
+	bigNote, bigSeed  string // why there is no big server; how its database was seeded
+	deepTok, deepNote string // search-deep's page token and how it was obtained
 }
 
 func (e *environment) close(stderr io.Writer) {
@@ -133,7 +138,16 @@ func (m *Main) setupLocal(ctx context.Context, cfg *config, env *environment) er
 		return errors.New("--profile needs a crmsoap serve with --admin-addr")
 	}
 	start := func(name string, certDER []byte, extra ...string) (*target, []int64, error) {
-		return m.startServe(ctx, cfg, env, bin, name, certDER, has["admin-addr"], extra...)
+		seedDB := func(db string) ([]int64, error) {
+			m.progress("creating %d customers in %s", cfg.customers, db)
+			return seed(ctx, db, cfg.customers, certDER)
+		}
+		return m.startServe(cfg, env, bin, name, seedDB, has["admin-addr"], extra...)
+	}
+	if cfg.bigWanted() {
+		if err := m.startBig(ctx, cfg, env, bin, has); err != nil {
+			return err
+		}
 	}
 	if !has["insecure-no-auth"] {
 		// A server without the flag predates signature checks: it serves unsigned requests only.
@@ -157,9 +171,34 @@ func (m *Main) setupLocal(ctx context.Context, cfg *config, env *environment) er
 	return nil
 }
 
-// startServe seeds the database name.db (registering certDER when given)
-// and starts `crmsoap serve` on it as a child.
-func (m *Main) startServe(ctx context.Context, cfg *config, env *environment, bin, name string, certDER []byte,
+// startBig seeds the big database and starts an unsigned server on it.
+func (m *Main) startBig(ctx context.Context, cfg *config, env *environment, bin string, has map[string]bool) error {
+	if !has["insecure-no-auth"] {
+		env.bigNote = "skipped: this `crmsoap serve` has no --insecure-no-auth flag"
+		return nil
+	}
+	seedDB := func(db string) ([]int64, error) {
+		m.progress("creating %d customers in %s (WriteCustomers, %d per call)", cfg.feedRecords, db, seedBatch)
+		start := time.Now()
+		if err := seedBig(ctx, db, cfg.feedRecords); err != nil {
+			return nil, err
+		}
+		d := time.Since(start)
+		env.bigSeed = fmt.Sprintf("%d customers with externalIds and their feed entries, written into the database file "+
+			"before its server started (store WriteCustomers, %d per call: %s, %.0f records/s)",
+			cfg.feedRecords, seedBatch, d.Round(100*time.Millisecond), float64(cfg.feedRecords)/d.Seconds())
+		m.progress("%s", env.bigSeed)
+		return nil, nil
+	}
+	var err error
+	env.big, _, err = m.startServe(cfg, env, bin, "big", seedDB, has["admin-addr"], "--insecure-no-auth")
+	env.bigN = cfg.feedRecords
+	return err
+}
+
+// startServe seeds the database name.db with seedDB and starts `crmsoap serve`
+// on it as a child.
+func (m *Main) startServe(cfg *config, env *environment, bin, name string, seedDB func(db string) ([]int64, error),
 	hasAdmin bool, extra ...string) (*target, []int64, error) {
 	args := []string{"serve", "--log-format", "json", "--log-level", "warn"}
 	admin := ""
@@ -173,8 +212,7 @@ func (m *Main) startServe(ctx context.Context, cfg *config, env *environment, bi
 		args = append(args, "--admin-addr", admin)
 	}
 	db := filepath.Join(env.dir, name+".db")
-	m.progress("creating %d customers in %s", cfg.customers, db)
-	ids, err := seed(ctx, db, cfg.customers, certDER)
+	ids, err := seedDB(db)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -190,6 +228,7 @@ func (m *Main) startServe(ctx context.Context, cfg *config, env *environment, bi
 
 func (m *Main) setupURL(ctx context.Context, cfg *config, env *environment) error {
 	u, _ := url.Parse(cfg.url)
+	env.bigNote = "skipped: needs a started server (its database of --feed-records customers is seeded in the file)"
 	remote := &target{url: u, pid: -1}
 	if cfg.keyFile != "" {
 		key, err := keypair.ReadPrivateKey(cfg.keyFile)
