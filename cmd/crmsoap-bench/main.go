@@ -126,7 +126,7 @@ func (m *Main) parseFlags(args []string) (*config, error) {
 	fs.StringVar(&c.certFile, "cert", "", "with --url: PEM certificate of that client")
 	fs.BoolVar(&c.ecdsa, "ecdsa", false, "sign with an ECDSA P-256 client key instead of RSA-2048 (started servers only)")
 	fs.StringVar(&c.profileDir, "profile", "", "save a CPU profile of the server for each timed window in this directory (pprof from the admin listener)")
-	fs.StringVar(&c.peerCmd, "peer-cmd", "", "also run a peer server of the same contract side by side, alternating windows: command line with {port} and {db} (see peer.go)")
+	fs.StringVar(&c.peerCmd, "peer-cmd", "", "also run a peer server of the same contract side by side, alternating windows, in the single-record scenarios: command line with {port} and {db} (see peer.go)")
 	fs.StringVar(&c.peerSignedCmd, "peer-signed-cmd", "", "the peer's signature-checking server for the signed scenarios: command line with {port}, {db} and {ca}")
 	fs.StringVar(&c.peerName, "peer-name", "peer", "the peer's name in the report")
 	fs.IntVar(&c.pairs, "pairs", 3, "with a peer: windows per side for each scenario, alternating which goes first")

@@ -223,20 +223,34 @@ func TestRun(t *testing.T) {
 	}
 }
 
-// tableRows maps each row's first cell to its cells.
+// tableRows maps each row of the main table (requests/s) to its cells.
 func tableRows(tb testing.TB, report string) map[string][]string {
 	tb.Helper()
+	return tableOf(tb, report, "| scenario | conns | req/s |", 10)
+}
+
+// tableOf maps each row's first cell to its cells, in the tables whose header starts with header.
+func tableOf(tb testing.TB, report, header string, width int) map[string][]string {
+	tb.Helper()
 	rows := map[string][]string{}
+	in := false
 	for _, line := range strings.Split(report, "\n") {
-		if !strings.HasPrefix(line, "| ") || strings.HasPrefix(line, "| scenario") || strings.HasPrefix(line, "| ---") {
+		switch {
+		case !strings.HasPrefix(line, "| "):
+			in = false
+			continue
+		case strings.HasPrefix(line, "| scenario"):
+			in = strings.HasPrefix(line, header)
+			continue
+		case !in || strings.HasPrefix(line, "| ---"):
 			continue
 		}
 		cells := strings.Split(strings.Trim(line, "|"), "|")
 		for i := range cells {
 			cells[i] = strings.TrimSpace(cells[i])
 		}
-		if len(cells) != 10 {
-			tb.Fatalf("row with %d cells, want 10: %s", len(cells), line)
+		if len(cells) != width {
+			tb.Fatalf("row with %d cells, want %d: %s", len(cells), width, line)
 		}
 		rows[cells[0]] = cells
 	}

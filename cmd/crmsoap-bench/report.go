@@ -273,7 +273,7 @@ func writeRecords(w io.Writer, rows []reportRow) {
 		if rec.target > 0 {
 			target = fmt.Sprintf("%.0f", rec.target)
 		}
-		fmt.Fprintf(w, "| %s | %d | %.1f | %.0f | %.0f %s/s | %s | %s / %s |\n", r.title, r.conns, r.rate(), rec.perCall,
+		fmt.Fprintf(w, "| %s | %d | %.2f | %.0f | %.0f %s/s | %s | %s / %s |\n", r.title, r.conns, r.rate(), rec.perCall,
 			float64(rec.count)/r.run.elapsed.Seconds(), rec.unit, target, mb(rec.rssStart), mb(rec.rssPeak))
 	}
 }
