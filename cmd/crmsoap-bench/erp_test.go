@@ -153,3 +153,10 @@ func TestUpsertCustomers_Distinct(t *testing.T) {
 		t.Errorf("%d externalIds, want 12", len(seen))
 	}
 }
+
+func TestOneLine(t *testing.T) {
+	got := oneLine("HTTP 500: <?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<soap:Envelope>\n  <x/>")
+	if want := "HTTP 500: <soap:Envelope> <x/>"; got != want {
+		t.Errorf("oneLine = %q, want %q", got, want)
+	}
+}

@@ -88,7 +88,7 @@ func reportNotes(rows []reportRow) []string {
 			notes = append(notes, fmt.Sprintf("%s at %d conns: %s", r.title, r.conns, r.note))
 		}
 		if r.run != nil && r.run.errors > 0 {
-			notes = append(notes, fmt.Sprintf("%s at %d conns: %d errors, the first: %.300s", r.title, r.conns, r.run.errors, r.run.firstErr))
+			notes = append(notes, fmt.Sprintf("%s at %d conns: %d errors, the first: %.300s", r.title, r.conns, r.run.errors, oneLine(r.run.firstErr)))
 		}
 	}
 	for _, reason := range skipped {
@@ -276,4 +276,10 @@ func writeRecords(w io.Writer, rows []reportRow) {
 		fmt.Fprintf(w, "| %s | %d | %.2f | %.0f | %.0f %s/s | %s | %s / %s |\n", r.title, r.conns, r.rate(), rec.perCall,
 			float64(rec.count)/r.run.elapsed.Seconds(), rec.unit, target, mb(rec.rssStart), mb(rec.rssPeak))
 	}
+}
+
+// oneLine is an error's text on one Markdown line, without the answer's XML declaration.
+func oneLine(s string) string {
+	s = strings.Replace(s, `<?xml version="1.0" encoding="UTF-8"?>`, "", 1)
+	return strings.Join(strings.Fields(s), " ")
 }
