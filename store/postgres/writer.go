@@ -1,0 +1,206 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/crmsoap/crmsoap/store"
+)
+
+// wtx is the writer's transaction as a write sees it: the pgx transaction, and the feed entries the
+// writes made so far (the writer numbers them as the group's last statement, see flushFeed).
+type wtx struct {
+	pgx.Tx
+	// solo means the group holds one job: it runs without a savepoint, and if it fails the whole
+	// transaction rolls back.
+	solo bool
+	feed []feedRow
+}
+
+// writeFunc is one write: it runs inside a savepoint of the writer's transaction. Returning an error
+// rolls back that savepoint only, and the error goes back to the caller alone. It may run more than
+// once (the group is run again after a serialization failure or deadlock), so it must set its results
+// afresh each time.
+type writeFunc func(ctx context.Context, w *wtx) error
+
+const (
+	jobQueued    int32 = iota
+	jobStarted         // the writer took it into a transaction: the caller waits for the commit
+	jobAbandoned       // the caller's ctx ended first: the job is never run
+)
+
+type job struct {
+	ctx   context.Context
+	fn    writeFunc
+	state atomic.Int32
+	done  chan error // buffered: the writer never waits for a caller
+}
+
+// write queues fn for the writer and returns its outcome once the group holding it is committed.
+// If ctx ends before the writer starts fn, write returns ctx.Err() and fn never runs; once fn has
+// started, write waits for the commit so that a nil error always means "durable".
+func (db *DB) write(ctx context.Context, fn writeFunc) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	j := &job{ctx: ctx, fn: fn, done: make(chan error, 1)}
+
+	db.mu.RLock()
+	if db.closed {
+		db.mu.RUnlock()
+		return store.ErrClosed
+	}
+	select {
+	case db.jobs <- j:
+	case <-ctx.Done():
+		db.mu.RUnlock()
+		return ctx.Err()
+	}
+	db.mu.RUnlock()
+
+	select {
+	case err := <-j.done:
+		return err
+	case <-ctx.Done():
+		if j.state.CompareAndSwap(jobQueued, jobAbandoned) {
+			return ctx.Err()
+		}
+		return <-j.done
+	}
+}
+
+// start claims j for the current transaction; false means it must be skipped.
+func (j *job) start() bool {
+	if err := j.ctx.Err(); err != nil {
+		if j.state.CompareAndSwap(jobQueued, jobAbandoned) {
+			j.done <- err
+		}
+		return false
+	}
+	return j.state.CompareAndSwap(jobQueued, jobStarted)
+}
+
+// writer takes every job already queued (up to maxBatch) into one transaction, so concurrent callers
+// share one commit and one pass through the feed lock. It returns when jobs is closed and drained.
+func (db *DB) writer() {
+	defer close(db.writerDone)
+	batch := make([]*job, 0, db.maxBatch)
+	for j := range db.jobs {
+		batch = append(batch[:0], j)
+	drain:
+		for len(batch) < db.maxBatch {
+			select {
+			case j, ok := <-db.jobs:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, j)
+			default:
+				break drain
+			}
+		}
+		db.commitGroup(batch)
+		clear(batch)
+	}
+}
+
+// commitGroup runs the startable jobs of batch in one transaction, runs it again (at most maxRetries
+// times, after a short random pause) when PostgreSQL aborts it as a serialization failure or deadlock,
+// then answers every caller.
+func (db *DB) commitGroup(batch []*job) {
+	started := make([]*job, 0, len(batch))
+	for _, j := range batch {
+		if j.start() {
+			started = append(started, j)
+		}
+	}
+	if len(started) == 0 {
+		return
+	}
+	results := make([]error, len(started))
+	var err error
+	for attempt := 0; ; attempt++ {
+		err = db.runGroup(started, results)
+		if !retryable(err) || attempt >= db.maxRetries {
+			break
+		}
+		db.stats.retries.Add(1)
+		time.Sleep(time.Duration(rand.Int64N(int64(attempt+1) * int64(time.Millisecond))))
+	}
+	for i, j := range started {
+		if err != nil {
+			j.done <- err
+		} else {
+			j.done <- results[i]
+		}
+	}
+}
+
+// runGroup returns an error that concerns the whole group (begin, savepoints, the feed, commit, or a
+// retryable abort of any job); each job's own outcome goes into results.
+func (db *DB) runGroup(jobs []*job, results []error) error {
+	// The transaction belongs to the writer, not to any caller: a caller's cancellation must not roll
+	// back the others' work.
+	ctx := context.Background()
+	tx, err := db.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	w := &wtx{Tx: tx, solo: len(jobs) == 1}
+	for i, j := range jobs {
+		results[i], err = w.runJob(ctx, j)
+		if err != nil {
+			return err
+		}
+	}
+	if w.solo && results[0] != nil {
+		return nil // the deferred rollback undoes the failed job, and its error is its result
+	}
+	if err := db.flushFeed(ctx, w); err != nil {
+		return err
+	}
+	if db.beforeCommit != nil {
+		db.beforeCommit()
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	db.stats.groups.Add(1)
+	db.stats.jobs.Add(int64(len(jobs)))
+	return nil
+}
+
+// runJob runs j inside SAVEPOINT job (unless it is alone). jobErr is j's own failure (already rolled
+// back); txErr means the transaction is unusable or must be run again.
+func (w *wtx) runJob(ctx context.Context, j *job) (jobErr, txErr error) {
+	mark := len(w.feed)
+	if !w.solo {
+		if _, err := w.Exec(ctx, "SAVEPOINT job"); err != nil {
+			return nil, fmt.Errorf("store: savepoint: %w", err)
+		}
+	}
+	// WithoutCancel: a statement interrupted by one caller would abort the transaction of all.
+	jobErr = j.fn(context.WithoutCancel(j.ctx), w)
+	switch {
+	case retryable(jobErr):
+		return nil, jobErr
+	case w.solo:
+		return jobErr, nil
+	case jobErr != nil:
+		w.feed = w.feed[:mark]
+		if _, err := w.Exec(ctx, "ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job"); err != nil {
+			return nil, fmt.Errorf("store: rollback to savepoint: %w", err)
+		}
+		return jobErr, nil
+	}
+	if _, err := w.Exec(ctx, "RELEASE SAVEPOINT job"); err != nil {
+		return nil, fmt.Errorf("store: release savepoint: %w", err)
+	}
+	return nil, nil
+}
