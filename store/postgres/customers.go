@@ -12,8 +12,6 @@ import (
 	"github.com/crmsoap/crmsoap/store"
 )
 
-const entityCustomer = store.EntityCustomer
-
 // customerColumns are the columns scanCustomer reads, of the table aliased c. Every one is made non-NULL
 // except id (NULL when a LEFT JOIN found no customer) and birth_date.
 const customerColumns = `c.id, coalesce(c.version, 0), coalesce(c.created_at, 0), coalesce(c.updated_at, 0),
@@ -107,11 +105,11 @@ func writableArgs(c store.Customer) []any {
 
 // customerRow receives customerColumns.
 type customerRow struct {
-	id                                         *int64
-	version, createdAt, updatedAt              int64
-	createdBy, updatedBy, ext, name, email     string
-	phone, gender, company                     string
-	birth                                      pgtype.Date
+	id                                        *int64
+	version, createdAt, updatedAt             int64
+	createdBy, updatedBy, ext, name, email    string
+	phone, gender, company                    string
+	birth                                     pgtype.Date
 	street, city, region, postalCode, country string
 }
 

@@ -29,7 +29,7 @@ import (
 // two statements (sent in one round trip) and the commit, and it is amortized over every write of a
 // group (writer.go), so the lock costs one serialized commit per group, not per write. Nothing else
 // takes the lock, and a transaction takes no row lock after it, so it cannot take part in a deadlock.
-// feedtest_test.go shows a follower missing a change without the lock and never with it.
+// feedorder_test.go shows a follower missing a change without the lock and never with it.
 
 // Feed page sizes: limit <= 0 means defaultFeedPage, more than maxFeedPage means maxFeedPage.
 const (

@@ -16,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,6 +36,8 @@ type Options struct {
 	MaxRetries int
 	// Now is the clock that decides whether an idempotency record has expired; default time.Now.
 	Now func() time.Time
+
+	dial func(ctx context.Context, network, addr string) (net.Conn, error) // tests: count round trips
 }
 
 func (o Options) withDefaults() Options {
@@ -100,6 +103,9 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 		return nil, errors.New("store: open: not a valid PostgreSQL URL")
 	}
 	cfg.MaxConns = int32(opts.MaxConns)
+	if opts.dial != nil {
+		cfg.ConnConfig.DialFunc = opts.dial
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("store: open: %w", err)

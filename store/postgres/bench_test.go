@@ -1,0 +1,222 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"net"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/crmsoap/crmsoap/store"
+	"github.com/crmsoap/crmsoap/store/storetest"
+)
+
+// countingDialer counts the writes on every connection the pool opens: pgx writes once per round trip.
+type countingDialer struct{ writes atomic.Int64 }
+
+func (d *countingDialer) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	return &countingConn{Conn: c, d: d}, nil
+}
+
+type countingConn struct {
+	net.Conn
+	d *countingDialer
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	c.d.writes.Add(1)
+	return c.Conn.Write(p)
+}
+
+// seedCustomers creates n customers and returns their ids.
+func seedCustomers(tb testing.TB, db *DB, n int) []int64 {
+	tb.Helper()
+	ops := make([]store.CustomerOp, n)
+	for i := range ops {
+		c := storetest.FullCustomer()
+		c.ExternalID = fmt.Sprint("seed-", i)
+		ops[i] = store.CustomerOp{Kind: store.OpAdd, Customer: c}
+	}
+	rs, err := db.WriteCustomers(context.Background(), ops, true, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ids := make([]int64, n)
+	for i, r := range rs {
+		if r.Err != nil {
+			tb.Fatal(r.Err)
+		}
+		ids[i] = r.Customer.ID
+	}
+	return ids
+}
+
+// GetCustomer is one round trip once the pool's connection has prepared the statement.
+func TestGetCustomerOneRoundTrip(t *testing.T) {
+	d := &countingDialer{}
+	db, _ := openTest(t, Options{MaxConns: 1, dial: d.dial})
+	ids := seedCustomers(t, db, 3)
+	ctx := context.Background()
+	if _, err := db.GetCustomer(ctx, ids[0]); err != nil { // prepares the statement
+		t.Fatal(err)
+	}
+	before := d.writes.Load()
+	for _, id := range ids {
+		if _, err := db.GetCustomer(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := d.writes.Load() - before; n != int64(len(ids)) {
+		t.Fatalf("%d GetCustomer calls took %d round trips, want one each", len(ids), n)
+	}
+}
+
+func BenchmarkGetCustomer(b *testing.B) {
+	ctx := context.Background()
+	d := &countingDialer{}
+	db, _ := openTest(b, Options{dial: d.dial})
+	ids := seedCustomers(b, db, 1000)
+	b.ResetTimer()
+	b.ReportAllocs()
+	before := d.writes.Load()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			if _, err := db.GetCustomer(ctx, ids[i%len(ids)]); err != nil {
+				b.Error(err)
+				return
+			}
+			i++
+		}
+	})
+	b.ReportMetric(float64(d.writes.Load()-before)/float64(b.N), "roundtrips/op")
+}
+
+// BenchmarkCreateCustomerParallel has 16 callers per CPU, sharing group commits.
+func BenchmarkCreateCustomerParallel(b *testing.B) {
+	ctx := context.Background()
+	d := &countingDialer{}
+	db, _ := openTest(b, Options{dial: d.dial})
+	var next atomic.Int64
+	b.ResetTimer()
+	b.ReportAllocs()
+	before := d.writes.Load()
+	b.SetParallelism(16)
+	b.RunParallel(func(pb *testing.PB) {
+		c := storetest.FullCustomer()
+		for pb.Next() {
+			c.ExternalID = fmt.Sprint("bench-", next.Add(1))
+			if _, err := db.CreateCustomer(ctx, c); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(d.writes.Load()-before)/float64(b.N), "roundtrips/op")
+	reportGrouping(b, db)
+}
+
+// BenchmarkWriteCustomers1000 is one call of 1,000 upserts (half of them updates).
+func BenchmarkWriteCustomers1000(b *testing.B) {
+	ctx := context.Background()
+	db, _ := openTest(b, Options{})
+	ops := make([]store.CustomerOp, 1000)
+	round := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		for i := range ops {
+			c := storetest.FullCustomer()
+			c.ExternalID = fmt.Sprint("up-", round*500+i)
+			ops[i] = store.CustomerOp{Kind: store.OpUpsert, Customer: c}
+		}
+		round++
+		rs, err := db.WriteCustomers(ctx, ops, false, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, r := range rs {
+			if r.Err != nil {
+				b.Fatal(r.Err)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.N*len(ops))/b.Elapsed().Seconds(), "upserts/s")
+}
+
+// BenchmarkFeedPage reads 1,000-entry pages of a 10,000-record feed.
+func BenchmarkFeedPage(b *testing.B) {
+	ctx := context.Background()
+	db, _ := openTest(b, Options{})
+	for range 10 {
+		seedCustomersFrom(b, db, 1000)
+	}
+	var after int64
+	b.ReportAllocs()
+	for b.Loop() {
+		page, more, err := db.Feed(ctx, after, 1000)
+		if err != nil {
+			b.Fatal(err)
+		}
+		after = page[len(page)-1].Seq
+		if !more {
+			after = 0
+		}
+	}
+	b.ReportMetric(float64(b.N*1000)/b.Elapsed().Seconds(), "entries/s")
+}
+
+var seedRound atomic.Int64
+
+func seedCustomersFrom(tb testing.TB, db *DB, n int) {
+	r := seedRound.Add(1)
+	ops := make([]store.CustomerOp, n)
+	for i := range ops {
+		c := storetest.FullCustomer()
+		c.ExternalID = fmt.Sprintf("seed-%d-%d", r, i)
+		ops[i] = store.CustomerOp{Kind: store.OpAdd, Customer: c}
+	}
+	if _, err := db.WriteCustomers(context.Background(), ops, true, nil); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// BenchmarkReplayInsert stores replay records the way the server does (one autocommitted insert per
+// accepted signed message, from many callers) into the logged replay_seen table and into an UNLOGGED
+// copy of it: the price of a replay window that survives a database crash.
+func BenchmarkReplayInsert(b *testing.B) {
+	for _, table := range []string{"replay_seen", "replay_seen_unlogged"} {
+		b.Run(table, func(b *testing.B) {
+			ctx := context.Background()
+			db, _ := openTest(b, Options{MaxConns: 32})
+			if _, err := db.pool.Exec(ctx, `CREATE UNLOGGED TABLE replay_seen_unlogged (LIKE replay_seen INCLUDING ALL)`); err != nil {
+				b.Fatal(err)
+			}
+			exp := time.Now().Add(5 * time.Minute).UnixNano()
+			b.ResetTimer()
+			b.SetParallelism(16)
+			b.RunParallel(func(pb *testing.PB) {
+				key := make([]byte, 16)
+				for pb.Next() {
+					rand.Read(key)
+					if _, err := db.pool.Exec(ctx, `INSERT INTO `+table+` (key, expires_at) VALUES ($1, $2)
+						ON CONFLICT (key) DO NOTHING`, key, exp); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
+
+func reportGrouping(b *testing.B, db *DB) {
+	if g := db.stats.groups.Load(); g > 0 {
+		b.ReportMetric(float64(db.stats.jobs.Load())/float64(g), "writes/commit")
+	}
+}
