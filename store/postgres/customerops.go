@@ -34,7 +34,13 @@ func (db *DB) WriteCustomers(ctx context.Context, ops []store.CustomerOp, allOrN
 	results := make([]store.CustomerResult, len(ops))
 	// A lone op needs no savepoint of its own when its failure rolls back the whole call anyway.
 	opSavepoints := len(ops) > 1 || (!allOrNone && idem != nil)
-	err := db.write(ctx, func(ctx context.Context, w *wtx) error {
+	write := db.write
+	if len(ops) == 1 && idem == nil {
+		// One op either writes or fails without writing (a conditional write that matched no row, an
+		// insert that met a taken external id) or fails on the server: a clean job.
+		write = db.writeClean
+	}
+	err := write(ctx, func(ctx context.Context, w *wtx) error {
 		failed := false
 		for i, op := range ops {
 			if dup[i] {
@@ -138,7 +144,12 @@ func (w *wtx) addCustomer(ctx context.Context, c store.Customer) (store.Customer
 		writableArgs(c)...)
 	err := w.QueryRow(ctx, `INSERT INTO customers (version, created_at, updated_at, created_by, updated_by,
 		`+writableColumns+`) VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+		ON CONFLICT (external_id) DO NOTHING
 		RETURNING id`, args...).Scan(&c.ID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		// A taken external id is reported without an error on the server, so the transaction goes on.
+		return store.Customer{}, &store.DuplicateError{Entity: store.EntityCustomer, Field: "externalId"}
+	}
 	if err != nil {
 		return store.Customer{}, duplicate("create customer", err)
 	}

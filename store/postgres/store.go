@@ -90,6 +90,7 @@ type writerStats struct {
 	groups  atomic.Int64 // committed transactions
 	jobs    atomic.Int64 // jobs run inside them
 	retries atomic.Int64 // transactions run again after a serialization failure or deadlock
+	reruns  atomic.Int64 // groups run again with savepoints after a clean job failed on the server
 }
 
 // Open connects to the database at url (postgres://...), applies pending migrations under an advisory

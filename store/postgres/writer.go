@@ -2,12 +2,14 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/crmsoap/crmsoap/store"
 )
@@ -19,7 +21,46 @@ type wtx struct {
 	// solo means the group holds one job: it runs without a savepoint, and if it fails the whole
 	// transaction rolls back.
 	solo bool
-	feed []feedRow
+	// savepointAll gives every job a savepoint; without it a clean job (see job.clean) runs without one.
+	savepointAll bool
+	// aborted records that a statement failed on the server since the last savepoint: PostgreSQL has
+	// then aborted the transaction (or the savepoint), and nothing more runs in it until a rollback.
+	aborted bool
+	feed    []feedRow
+}
+
+// errNeedSavepoints means a clean job ran into a server-side error without a savepoint to roll back
+// to: the group is run again with a savepoint around every job.
+var errNeedSavepoints = errors.New("store: a job failed without a savepoint")
+
+// QueryRow is pgx's, and notes a server-side error in aborted.
+func (w *wtx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	return trackedRow{w.Tx.QueryRow(ctx, sql, args...), w}
+}
+
+// Exec is pgx's, and notes a server-side error in aborted.
+func (w *wtx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	tag, err := w.Tx.Exec(ctx, sql, args...)
+	w.note(err)
+	return tag, err
+}
+
+func (w *wtx) note(err error) {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		w.aborted = true
+	}
+}
+
+type trackedRow struct {
+	pgx.Row
+	w *wtx
+}
+
+func (r trackedRow) Scan(dest ...any) error {
+	err := r.Row.Scan(dest...)
+	r.w.note(err)
+	return err
 }
 
 // writeFunc is one write: it runs inside a savepoint of the writer's transaction. Returning an error
@@ -35,8 +76,12 @@ const (
 )
 
 type job struct {
-	ctx   context.Context
-	fn    writeFunc
+	ctx context.Context
+	fn  writeFunc
+	// clean means fn either succeeds or fails without having written anything (a conditional write
+	// that matched no row) or by a server-side error: it needs no savepoint of its own, which saves
+	// two round trips and a subtransaction per write.
+	clean bool
 	state atomic.Int32
 	done  chan error // buffered: the writer never waits for a caller
 }
@@ -45,10 +90,19 @@ type job struct {
 // If ctx ends before the writer starts fn, write returns ctx.Err() and fn never runs; once fn has
 // started, write waits for the commit so that a nil error always means "durable".
 func (db *DB) write(ctx context.Context, fn writeFunc) error {
+	return db.submit(ctx, fn, false)
+}
+
+// writeClean is write for a clean fn (see job.clean).
+func (db *DB) writeClean(ctx context.Context, fn writeFunc) error {
+	return db.submit(ctx, fn, true)
+}
+
+func (db *DB) submit(ctx context.Context, fn writeFunc, clean bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	j := &job{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	j := &job{ctx: ctx, fn: fn, clean: clean, done: make(chan error, 1)}
 
 	db.mu.RLock()
 	if db.closed {
@@ -124,8 +178,14 @@ func (db *DB) commitGroup(batch []*job) {
 	}
 	results := make([]error, len(started))
 	var err error
+	savepointAll := false
 	for attempt := 0; ; attempt++ {
-		err = db.runGroup(started, results)
+		err = db.runGroup(started, results, savepointAll)
+		if errors.Is(err, errNeedSavepoints) && !savepointAll {
+			savepointAll = true
+			db.stats.reruns.Add(1)
+			continue
+		}
 		if !retryable(err) || attempt >= db.maxRetries {
 			break
 		}
@@ -143,7 +203,7 @@ func (db *DB) commitGroup(batch []*job) {
 
 // runGroup returns an error that concerns the whole group (begin, savepoints, the feed, commit, or a
 // retryable abort of any job); each job's own outcome goes into results.
-func (db *DB) runGroup(jobs []*job, results []error) error {
+func (db *DB) runGroup(jobs []*job, results []error, savepointAll bool) error {
 	// The transaction belongs to the writer, not to any caller: a caller's cancellation must not roll
 	// back the others' work.
 	ctx := context.Background()
@@ -152,7 +212,7 @@ func (db *DB) runGroup(jobs []*job, results []error) error {
 		return fmt.Errorf("store: begin: %w", err)
 	}
 	defer tx.Rollback(ctx)
-	w := &wtx{Tx: tx, solo: len(jobs) == 1}
+	w := &wtx{Tx: tx, solo: len(jobs) == 1, savepointAll: savepointAll}
 	for i, j := range jobs {
 		results[i], err = w.runJob(ctx, j)
 		if err != nil {
@@ -176,21 +236,30 @@ func (db *DB) runGroup(jobs []*job, results []error) error {
 	return nil
 }
 
-// runJob runs j inside SAVEPOINT job (unless it is alone). jobErr is j's own failure (already rolled
-// back); txErr means the transaction is unusable or must be run again.
+// runJob runs j inside SAVEPOINT job (unless it is alone, or clean). jobErr is j's own failure
+// (already rolled back); txErr means the transaction is unusable or must be run again.
 func (w *wtx) runJob(ctx context.Context, j *job) (jobErr, txErr error) {
 	mark := len(w.feed)
-	if !w.solo {
+	savepoint := !w.solo && (!j.clean || w.savepointAll)
+	if savepoint {
 		if _, err := w.Exec(ctx, "SAVEPOINT job"); err != nil {
 			return nil, fmt.Errorf("store: savepoint: %w", err)
 		}
 	}
+	w.aborted = false
 	// WithoutCancel: a statement interrupted by one caller would abort the transaction of all.
 	jobErr = j.fn(context.WithoutCancel(j.ctx), w)
 	switch {
 	case retryable(jobErr):
 		return nil, jobErr
 	case w.solo:
+		return jobErr, nil
+	case !savepoint && jobErr != nil && w.aborted:
+		return nil, errNeedSavepoints
+	case !savepoint:
+		if jobErr != nil {
+			w.feed = w.feed[:mark]
+		}
 		return jobErr, nil
 	case jobErr != nil:
 		w.feed = w.feed[:mark]
