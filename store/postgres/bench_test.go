@@ -100,9 +100,15 @@ func BenchmarkGetCustomer(b *testing.B) {
 
 // BenchmarkCreateCustomerParallel has 16 callers per CPU, sharing group commits.
 func BenchmarkCreateCustomerParallel(b *testing.B) {
+	for _, writers := range []int{1, 2, 4} {
+		b.Run(fmt.Sprint("writers=", writers), func(b *testing.B) { benchCreateParallel(b, writers) })
+	}
+}
+
+func benchCreateParallel(b *testing.B, writers int) {
 	ctx := context.Background()
 	d := &countingDialer{}
-	db, _ := openTest(b, Options{dial: d.dial})
+	db, _ := openTest(b, Options{dial: d.dial, Writers: writers})
 	var next atomic.Int64
 	b.ResetTimer()
 	b.ReportAllocs()

@@ -31,6 +31,8 @@ import (
 type Options struct {
 	MaxConns int // size of the connection pool; default 16
 	MaxBatch int // the most writes committed in one transaction (group commit); default 128
+	// Writers is how many groups may be in flight at once in this process; default 1.
+	Writers int
 	// MaxRetries bounds how often a transaction aborted by a serialization failure or a deadlock is run
 	// again before its error is returned; default 10.
 	MaxRetries int
@@ -46,6 +48,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxBatch <= 0 {
 		o.MaxBatch = 128
+	}
+	if o.Writers <= 0 {
+		o.Writers = 1
 	}
 	if o.MaxRetries <= 0 {
 		o.MaxRetries = 10
@@ -73,7 +78,7 @@ type DB struct {
 	closed bool
 	jobs   chan *job
 
-	writerDone chan struct{}
+	writers    sync.WaitGroup
 	closeOnce  sync.Once
 
 	migrated int // migrations this Open applied (the others were applied before, or by another node)
@@ -123,10 +128,12 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 		now:        opts.Now,
 		secrets:    map[string][]byte{},
 		jobs:       make(chan *job, opts.MaxBatch),
-		writerDone: make(chan struct{}),
 		migrated:   applied,
 	}
-	go db.writer()
+	for range opts.Writers {
+		db.writers.Add(1)
+		go db.writer()
+	}
 	return db, nil
 }
 
@@ -137,7 +144,7 @@ func (db *DB) Close() error {
 		db.closed = true
 		close(db.jobs)
 		db.mu.Unlock()
-		<-db.writerDone
+		db.writers.Wait()
 		db.pool.Close()
 	})
 	return nil

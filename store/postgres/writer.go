@@ -142,7 +142,7 @@ func (j *job) start() bool {
 // writer takes every job already queued (up to maxBatch) into one transaction, so concurrent callers
 // share one commit and one pass through the feed lock. It returns when jobs is closed and drained.
 func (db *DB) writer() {
-	defer close(db.writerDone)
+	defer db.writers.Done()
 	batch := make([]*job, 0, db.maxBatch)
 	for j := range db.jobs {
 		batch = append(batch[:0], j)
