@@ -78,8 +78,8 @@ type DB struct {
 	closed bool
 	jobs   chan *job
 
-	writers    sync.WaitGroup
-	closeOnce  sync.Once
+	writers   sync.WaitGroup
+	closeOnce sync.Once
 
 	migrated int // migrations this Open applied (the others were applied before, or by another node)
 	stats    writerStats
