@@ -46,7 +46,7 @@ lint:
 	$(GO) test -count=1 ./.ci/depcheck
 	$(GO) run ./.ci/depcheck
 
-## interop: third-party clients (zeep, PHP SoapClient, node-soap, xmlsec1) against a real server
+## interop: third-party clients (zeep, PHP SoapClient, node-soap, xmlsec1) and clients generated from the served WSDL (Mono wsdl, gSOAP, KDSoap, Perl SOAP::WSDL) against a real server
 interop:
 	bash interop/run.sh
 

@@ -25,6 +25,10 @@ type child struct {
 	addr string
 	done chan error
 
+	// signalExitOK: the process may end with the SIGTERM it is sent (a peer server without a clean
+	// shutdown); that is not reported as an error.
+	signalExitOK bool
+
 	mu   sync.Mutex
 	logs []string // the first warn/error lines, and every line while starting
 }
@@ -131,6 +135,10 @@ func (c *child) stop() error {
 	select {
 	case err := <-c.done:
 		c.done <- err
+		var exit *exec.ExitError
+		if c.signalExitOK && errors.As(err, &exit) && !exit.Exited() {
+			return nil
+		}
 		return err
 	case <-time.After(30 * time.Second):
 		c.cmd.Process.Kill()

@@ -58,6 +58,10 @@ type config struct {
 	scenarios  map[string]bool
 	profileDir string // save a CPU profile of the server per timed window here
 	loadBefore string // /proc/loadavg when the run started
+
+	peerCmd, peerSignedCmd string // a peer server measured side by side (peer.go); "" for none
+	peerName               string
+	pairs                  int // alternating windows per side with a peer
 }
 
 const usage = `Usage: crmsoap-bench [flags]
@@ -99,6 +103,10 @@ func (m *Main) parseFlags(args []string) (*config, error) {
 	fs.StringVar(&c.certFile, "cert", "", "with --url: PEM certificate of that client")
 	fs.BoolVar(&c.ecdsa, "ecdsa", false, "sign with an ECDSA P-256 client key instead of RSA-2048 (started servers only)")
 	fs.StringVar(&c.profileDir, "profile", "", "save a CPU profile of the server for each timed window in this directory (pprof from the admin listener)")
+	fs.StringVar(&c.peerCmd, "peer-cmd", "", "also run a peer server of the same contract side by side, alternating windows: command line with {port} and {db} (see peer.go)")
+	fs.StringVar(&c.peerSignedCmd, "peer-signed-cmd", "", "the peer's signature-checking server for the signed scenarios: command line with {port}, {db} and {ca}")
+	fs.StringVar(&c.peerName, "peer-name", "peer", "the peer's name in the report")
+	fs.IntVar(&c.pairs, "pairs", 3, "with a peer: windows per side for each scenario, alternating which goes first")
 	fs.StringVar(&scenarios, "scenarios", strings.Join(scenarioIDs, ","), "scenarios to run, comma-separated")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -150,6 +158,9 @@ func (c *config) check() error {
 		return errors.New("--profile works with started servers only (use the target's own /debug/pprof)")
 	case c.keyFile != "" && c.url == "":
 		return errors.New("--key and --cert are for --url; started servers get a fresh client key")
+	}
+	if err := c.checkPeer(); err != nil {
+		return err
 	}
 	if c.url != "" {
 		u, err := url.Parse(c.url)
@@ -214,11 +225,11 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	rows, err := m.runAll(ctx, cfg, env)
+	rows, pairs, err := m.runAll(ctx, cfg, env)
 	if err != nil {
 		return err
 	}
-	return writeReport(m.Stdout, cfg, env, rows)
+	return writeReport(m.Stdout, cfg, env, rows, pairs)
 }
 
 func (m *Main) progress(format string, a ...any) {

@@ -15,7 +15,7 @@ import (
 )
 
 // writeReport writes the Markdown report: machine, command, table, notes.
-func writeReport(w io.Writer, cfg *config, env *environment, rows []reportRow) error {
+func writeReport(w io.Writer, cfg *config, env *environment, rows []reportRow, pairs []pairRow) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "### crmsoap-bench, %s\n\n", time.Now().UTC().Format(time.DateOnly))
 	fmt.Fprintf(bw, "- Machine: %d CPUs (nproc), %s, Linux %s, %s\n", runtime.NumCPU(), cpuModel(), kernel(), runtime.Version())
@@ -53,6 +53,9 @@ func writeReport(w io.Writer, cfg *config, env *environment, rows []reportRow) e
 		fmt.Fprintf(bw, "| %s | %d | %.0f | %s | %s | %s | %s | %d | %s | %s |\n", r.title, r.conns, r.rate(), frac,
 			formatMs(h.quantile(0.50)), formatMs(h.quantile(0.95)), formatMs(h.quantile(0.99)), r.run.errors,
 			perK(r.run.serverCPU, r.run.requests), perK(r.run.clientCPU, r.run.requests))
+	}
+	if len(pairs) > 0 {
+		writePairs(bw, cfg, pairs)
 	}
 	notes := reportNotes(rows)
 	if len(notes) > 0 {
@@ -198,4 +201,49 @@ func loadAvg() string {
 		return "?"
 	}
 	return strings.Join(f[:3], " ")
+}
+
+// writePairs writes the side-by-side table: each side's median over its alternating windows.
+func writePairs(w io.Writer, cfg *config, pairs []pairRow) {
+	fmt.Fprintf(w, "\nSide by side with %s (`%s`", cfg.peerName, cfg.peerCmd)
+	if cfg.peerSignedCmd != "" {
+		fmt.Fprintf(w, "; signed: `%s`", cfg.peerSignedCmd)
+	}
+	fmt.Fprintf(w, "): %d windows per side, alternating which goes first; medians.\n\n", cfg.pairs)
+	fmt.Fprintf(w, "| scenario | conns | crmsoap req/s | %s req/s | ratio | crmsoap CPU us/req | %s CPU us/req | windows (req/s) |\n", cfg.peerName, cfg.peerName)
+	fmt.Fprintln(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+	for _, p := range pairs {
+		if len(p.runs[0]) == 0 || len(p.runs[1]) == 0 {
+			fmt.Fprintf(w, "| %s | %d | – | – | – | – | – | %s |\n", p.title, p.conns, p.note)
+			continue
+		}
+		a, acpu := medianRate(p.runs[0])
+		b, bcpu := medianRate(p.runs[1])
+		ratio := "–"
+		if b > 0 {
+			ratio = fmt.Sprintf("%.2fx", a/b)
+		}
+		fmt.Fprintf(w, "| %s | %d | %.0f | %.0f | %s | %s | %s | %s |\n", p.title, p.conns, a, b, ratio,
+			micros(acpu), micros(bcpu), windowRates(p.runs))
+	}
+}
+
+func micros(v float64) string {
+	if v < 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.0f", v)
+}
+
+// windowRates lists every window's rate, crmsoap's then the peer's, for a reader to judge the spread.
+func windowRates(runs [2][]*result) string {
+	var parts [2][]string
+	for s := range runs {
+		for _, r := range runs[s] {
+			if r.elapsed > 0 {
+				parts[s] = append(parts[s], fmt.Sprintf("%.0f", float64(r.requests)/r.elapsed.Seconds()))
+			}
+		}
+	}
+	return strings.Join(parts[0], ", ") + " / " + strings.Join(parts[1], ", ")
 }

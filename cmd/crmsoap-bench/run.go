@@ -56,13 +56,16 @@ func (r *reportRow) rate() float64 {
 const ringSize = 4096
 
 // runAll measures the ceiling, then every chosen scenario, at each concurrency.
-func (m *Main) runAll(ctx context.Context, cfg *config, env *environment) ([]reportRow, error) {
+// With a peer, each scenario runs in alternating windows on both sides (runPairs): the main table
+// shows crmsoap's first window and the pair table every window's median.
+func (m *Main) runAll(ctx context.Context, cfg *config, env *environment) ([]reportRow, []pairRow, error) {
 	var rows []reportRow
+	var pairs []pairRow
 	for _, conns := range cfg.conns {
 		ceilSc := scenario{id: "ceiling", gen: scenarios[0].gen}
 		ceil, err := m.runUnsigned(ctx, cfg, env, env.ceiling, ceilSc, env.openOrSecureIDs(), conns)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		ceil.id, ceil.title = "ceiling", "ceiling C: bare net/http, canned response"
 		c := ceil.rate()
@@ -78,20 +81,27 @@ func (m *Main) runAll(ctx context.Context, cfg *config, env *environment) ([]rep
 				row = reportRow{note: env.secureNote}
 			case !sc.signed && env.open == nil:
 				row = reportRow{note: env.openNote}
+			case env.peer != nil:
+				var pr pairRow
+				pr, err = m.runPairs(ctx, cfg, env, sc, conns)
+				pairs = append(pairs, pr)
+				if len(pr.runs[0]) > 0 {
+					row = reportRow{run: pr.runs[0][0]}
+				}
 			case sc.signed:
-				row, err = m.runSigned(ctx, cfg, env, sc, conns)
+				row, err = m.runSigned(ctx, cfg, env, env.secure, env.secureIDs, sc, conns)
 			default:
 				row, err = m.runUnsigned(ctx, cfg, env, env.open, sc, env.openIDs, conns)
 			}
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			row.id, row.title, row.conns, row.ceiling = sc.id, sc.title, conns, c
 			rows = append(rows, row)
 			m.copyLogs(env)
 		}
 	}
-	return rows, nil
+	return rows, pairs, nil
 }
 
 func (e *environment) openOrSecureIDs() []int64 {
@@ -120,11 +130,11 @@ func (m *Main) runUnsigned(ctx context.Context, cfg *config, env *environment, t
 // warms up and measures the rate, then enough envelopes for the window at 1.5
 // times that rate (the warm-up rate includes connection set-up and cold caches) (at most --max-signed). Signing costs ~1 ms of CPU per RSA
 // envelope, which must not be charged to the server.
-func (m *Main) runSigned(ctx context.Context, cfg *config, env *environment, sc scenario, conns int) (reportRow, error) {
+func (m *Main) runSigned(ctx context.Context, cfg *config, env *environment, t *target, ids []int64, sc scenario, conns int) (reportRow, error) {
 	offset := 0
 	sign := func(n int) ([]request, error) {
 		start := time.Now()
-		reqs, err := signAll(ctx, env.signer, n, func(i int) request { return sc.gen(env.secureIDs, offset+i) })
+		reqs, err := signAll(ctx, env.signer, n, func(i int) request { return sc.gen(ids, offset+i) })
 		offset += n
 		m.progress("%s at %d conns: signed %d envelopes in %s", sc.id, conns, n, time.Since(start).Round(time.Millisecond))
 		return reqs, err
@@ -139,7 +149,7 @@ func (m *Main) runSigned(ctx context.Context, cfg *config, env *environment, sc 
 			return reportRow{}, err
 		}
 		src := &source{reqs: reqs}
-		warm, err := load(ctx, env.tr, *env.secure, src, conns, 0, cfg.warmup)
+		warm, err := load(ctx, env.tr, *t, src, conns, 0, cfg.warmup)
 		if err != nil {
 			return reportRow{}, err
 		}
@@ -157,7 +167,7 @@ func (m *Main) runSigned(ctx context.Context, cfg *config, env *environment, sc 
 	src := &source{reqs: append(unused, more...)}
 	n = len(src.reqs)
 	m.progress("%s at %d conns: %s timed", sc.id, conns, cfg.duration)
-	run, err := load(ctx, env.tr, env.secure.withProfile(cfg.profileDir, sc.id, conns), src, conns, 0, cfg.duration)
+	run, err := load(ctx, env.tr, t.withProfile(cfg.profileDir, sc.id, conns), src, conns, 0, cfg.duration)
 	if err != nil {
 		return reportRow{}, err
 	}

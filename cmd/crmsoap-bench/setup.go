@@ -47,7 +47,8 @@ type environment struct {
 	canned               int // size of the GetCustomer response the ceiling returns
 	signer               *wssec.Signer
 	keyDesc              string
-	serverBin            string // the crmsoap binary of started servers; "" with --url
+	serverBin            string    // the crmsoap binary of started servers; "" with --url
+	peer                 *peerSide // --peer-cmd's servers; nil without
 }
 
 func (e *environment) close(stderr io.Writer) {
@@ -150,6 +151,9 @@ func (m *Main) setupLocal(ctx context.Context, cfg *config, env *environment) er
 			return err
 		}
 	}
+	if cfg.peerCmd != "" {
+		return m.setupPeer(ctx, cfg, env, der)
+	}
 	return nil
 }
 
@@ -217,7 +221,11 @@ func (m *Main) setupURL(ctx context.Context, cfg *config, env *environment) erro
 		return errors.New("the target requires signatures: give --key and --cert of a client registered on it")
 	}
 	m.progress("creating %d customers on %s", cfg.customers, u)
-	ids, err := env.createCustomers(ctx, cfg.customers)
+	var signer *wssec.Signer
+	if env.open == nil {
+		signer = env.signer
+	}
+	ids, err := env.createCustomersOn(ctx, env.anyTarget(), signer, cfg.customers)
 	if err != nil {
 		return err
 	}
@@ -227,16 +235,16 @@ func (m *Main) setupURL(ctx context.Context, cfg *config, env *environment) erro
 
 var idPattern = regexp.MustCompile(`<(?:\w+:)?id>(\d+)</`)
 
-// createCustomers adds n customers through SOAP (unsigned when the target
-// accepts it, signed otherwise) and returns their ids.
-func (e *environment) createCustomers(ctx context.Context, n int) ([]int64, error) {
+// createCustomersOn adds n customers to t through SOAP (signed by signer
+// unless it is nil) and returns their ids.
+func (e *environment) createCustomersOn(ctx context.Context, t *target, signer *wssec.Signer, n int) ([]int64, error) {
 	reqs := make([]request, n)
 	for i := range reqs {
 		reqs[i] = addCustomer(i)
 	}
-	if e.open == nil {
+	if signer != nil {
 		var err error
-		if reqs, err = signAll(ctx, e.signer, n, func(i int) request { return reqs[i] }); err != nil {
+		if reqs, err = signAll(ctx, signer, n, func(i int) request { return reqs[i] }); err != nil {
 			return nil, err
 		}
 	}
@@ -248,7 +256,7 @@ func (e *environment) createCustomers(ctx context.Context, n int) ([]int64, erro
 	for range 16 {
 		wg.Go(func() {
 			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
-				status, body, err := post(ctx, e.tr, e.anyTarget().url, reqs[i])
+				status, body, err := post(ctx, e.tr, t.url, reqs[i])
 				m := idPattern.FindSubmatch(body)
 				if err == nil && (status != http.StatusOK || m == nil) {
 					err = fmt.Errorf("AddCustomer: HTTP %d: %.600s", status, body)

@@ -1,4 +1,4 @@
-package soap
+package xmlparse
 
 import (
 	"bytes"
@@ -57,7 +57,7 @@ func (p *xmlParser) name(i int) (int, error) {
 		ok = c > 0 && i+c < j-1 && bytes.IndexByte(in[i+c+1:j], ':') < 0
 	}
 	if !ok {
-		return 0, p.syntaxError(i, "invalid XML name "+clipString(string(in[i:j])))
+		return 0, p.strictError(i, "invalid XML name "+clipString(string(in[i:j])))
 	}
 	return j, nil
 }
@@ -239,8 +239,8 @@ func (p *xmlParser) reference(amp int) (rune, int, error) {
 			return 0, 0, p.eof(i)
 		case in[i] != ';' || i == digits:
 			return 0, 0, p.badEntity(amp, i)
-		case !isXMLChar(v):
-			return 0, 0, p.syntaxError(amp, "character reference "+string(in[amp:i+1])+" is not a legal XML character")
+		case !IsXMLChar(v):
+			return 0, 0, p.strictError(amp, "character reference "+string(in[amp:i+1])+" is not a legal XML character")
 		}
 		return v, i + 1 - amp, nil
 	}
@@ -290,8 +290,8 @@ func digitValue(c byte, base rune) rune {
 	return -1
 }
 
-// isXMLChar is the Char production of XML 1.0 (no surrogates, no U+FFFE/U+FFFF).
-func isXMLChar(r rune) bool {
+// IsXMLChar reports whether r is a legal XML character: the Char production of XML 1.0 (no surrogates, no U+FFFE/U+FFFF).
+func IsXMLChar(r rune) bool {
 	return r == 0x09 || r == 0x0A || r == 0x0D ||
 		r >= 0x20 && r <= 0xD7FF || r >= 0xE000 && r <= 0xFFFD || r >= 0x10000 && r <= unicode.MaxRune
 }
@@ -304,14 +304,14 @@ func (p *xmlParser) char(i int) (int, error) {
 		if c == '\t' || c == '\n' || c == '\r' || c >= 0x20 {
 			return 1, nil
 		}
-		return 0, p.syntaxError(i, fmt.Sprintf("illegal character code %U", rune(c)))
+		return 0, p.strictError(i, fmt.Sprintf("illegal character code %U", rune(c)))
 	}
 	r, n := utf8.DecodeRune(p.in[i:])
 	if r == utf8.RuneError && n == 1 {
-		return 0, p.syntaxError(i, "invalid UTF-8")
+		return 0, p.strictError(i, "invalid UTF-8")
 	}
-	if !isXMLChar(r) {
-		return 0, p.syntaxError(i, fmt.Sprintf("illegal character code %U", r))
+	if !IsXMLChar(r) {
+		return 0, p.strictError(i, fmt.Sprintf("illegal character code %U", r))
 	}
 	return n, nil
 }

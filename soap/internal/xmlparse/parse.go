@@ -1,8 +1,7 @@
-package soap
+package xmlparse
 
 import (
 	"bytes"
-	"strconv"
 	"sync"
 
 	"github.com/beevik/etree"
@@ -67,15 +66,24 @@ type openElem struct {
 	nsMark int32 // namespace bindings in scope before this element's declarations
 }
 
+// Limits no honest SOAP message comes near. They bound the work any later
+// per-element or per-prefix step can be made to do, and are checked while
+// reading, before the element is built.
+const (
+	maxAttributes = 256 // attributes of one element, namespace declarations included
+	maxNamespaces = 256 // namespace declarations in scope at one element
+)
+
 // maxXMLInput keeps every offset of the string space (input plus arena, at most
 // twice the input) in an int32.
 const maxXMLInput = 1 << 30
 
 var parserPool = sync.Pool{New: func() any { return new(xmlParser) }}
 
-// parseXML parses unverified (a byte order mark already removed) into a new
-// document. Every refusal is an *Error with Code CodeMalformedRequest.
-func parseXML(unverified []byte, maxDepth, maxElements int) (*etree.Document, error) {
+// Parse parses unverified (a byte order mark already removed) into a new
+// document, refusing more than maxDepth levels of elements and more than
+// maxElements elements. Every refusal is an *Error.
+func Parse(unverified []byte, maxDepth, maxElements int) (*etree.Document, error) {
 	p := parserPool.Get().(*xmlParser)
 	p.reset(unverified, maxDepth, maxElements)
 	var doc *etree.Document
@@ -107,7 +115,7 @@ func (p *xmlParser) release() {
 func (p *xmlParser) parse() error {
 	in := p.in
 	if len(in) >= maxXMLInput {
-		return malformed("XML document is too large")
+		return refuse(LimitExceeded, "XML document is too large")
 	}
 	i := 0
 	if isXMLDecl(in) {
@@ -142,7 +150,7 @@ func (p *xmlParser) parse() error {
 		return p.syntaxError(len(in), "unexpected end of input: <"+p.clip(p.open[n-1].name)+"> is not closed")
 	}
 	if p.elements == 0 {
-		return malformed("XML has no root element")
+		return refuse(Malformed, "XML has no root element")
 	}
 	return nil
 }
@@ -168,11 +176,11 @@ func (p *xmlParser) startTag(lt int) (int, error) {
 	p.elements++
 	switch {
 	case depth == 1 && p.elements > 1:
-		return 0, malformed("XML has more than one root element")
+		return 0, refuse(Malformed, "XML has more than one root element")
 	case depth > p.maxDepth:
-		return 0, malformed("XML nesting exceeds %d levels", p.maxDepth)
+		return 0, refuse(LimitExceeded, "XML nesting exceeds %d levels", p.maxDepth)
 	case p.elements > p.maxElements:
-		return 0, malformed("XML has more than %d elements", p.maxElements)
+		return 0, refuse(LimitExceeded, "XML has more than %d elements", p.maxElements)
 	}
 	end, err := p.name(lt + 1)
 	if err != nil {
@@ -203,7 +211,10 @@ func (p *xmlParser) startTag(lt int) (int, error) {
 			break
 		}
 		if j == i {
-			return 0, p.syntaxError(j, "expected whitespace, an attribute, /> or > in element <"+p.clip(name)+">")
+			return 0, p.strictError(j, "expected whitespace, an attribute, /> or > in element <"+p.clip(name)+">")
+		}
+		if len(p.attrs)-attr0 == maxAttributes {
+			return 0, refuse(LimitExceeded, "element <%s> has more than %d attributes", p.clip(name), maxAttributes)
 		}
 		if i, err = p.attribute(j, name); err != nil {
 			return 0, err
@@ -297,7 +308,7 @@ func (p *xmlParser) bang(lt int) (int, error) {
 		return p.comment(lt)
 	case bytes.HasPrefix(rest, []byte("[CDATA[")):
 		if len(p.open) == 0 {
-			return 0, malformed("text outside the root element")
+			return 0, refuse(Strict, "text outside the root element")
 		}
 		return p.cdata(lt)
 	case len(rest) > 0 && rest[0] == '-':
@@ -312,9 +323,9 @@ func (p *xmlParser) bang(lt int) (int, error) {
 		return 0, p.syntaxError(lt, "invalid <![ sequence")
 	}
 	if bytes.HasPrefix(rest[skipSpace(rest, 0):], []byte("DOCTYPE")) {
-		return 0, malformed("DOCTYPE is not allowed")
+		return 0, refuse(Forbidden, "DOCTYPE is not allowed")
 	}
-	return 0, malformed("XML directives are not allowed")
+	return 0, refuse(Forbidden, "XML directives are not allowed")
 }
 
 // comment reads <!-- ... --> at in[lt]; "--" may only end it.
@@ -346,16 +357,16 @@ func (p *xmlParser) comment(lt int) (int, error) {
 func (p *xmlParser) procInst(lt int) error {
 	end, err := p.name(lt + 2)
 	if err == nil && string(p.in[lt+2:end]) == "xml" {
-		return malformed("the XML declaration must come first")
+		return refuse(Forbidden, "the XML declaration must come first")
 	}
-	return malformed("processing instructions are not allowed")
+	return refuse(Forbidden, "processing instructions are not allowed")
 }
 
 // prologText reads text outside the root element: white space only.
 func (p *xmlParser) prologText(i int) (int, error) {
 	j := skipSpace(p.in, i)
 	if j < len(p.in) && p.in[j] != '<' {
-		return 0, malformed("text outside the root element")
+		return 0, refuse(Strict, "text outside the root element")
 	}
 	s := span{int32(i), int32(j)}
 	if bytes.IndexByte(p.in[i:j], '\r') >= 0 {
@@ -384,9 +395,17 @@ func isSpaceByte(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c =
 // syntaxError is a well-formedness error at input offset off, with its line
 // and column (in characters) so that a one-line envelope still points at it.
 func (p *xmlParser) syntaxError(off int, msg string) *Error {
+	return p.errorAt(Malformed, off, msg)
+}
+
+// strictError is syntaxError for a rule lenient parsers do not check (Strict).
+func (p *xmlParser) strictError(off int, msg string) *Error {
+	return p.errorAt(Strict, off, msg)
+}
+
+func (p *xmlParser) errorAt(kind Kind, off int, msg string) *Error {
 	line, col := position(p.in, off)
-	return &Error{Code: CodeMalformedRequest, Message: "XML is not well-formed: " + msg +
-		" (line " + strconv.Itoa(line) + ", column " + strconv.Itoa(col) + ")"}
+	return &Error{Kind: kind, Msg: "XML is not well-formed: " + msg, Line: line, Column: col}
 }
 
 func (p *xmlParser) eof(off int) *Error { return p.syntaxError(off, "unexpected end of input") }

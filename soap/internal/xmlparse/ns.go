@@ -1,17 +1,11 @@
-package soap
+package xmlparse
 
 import (
 	"bytes"
 	"slices"
 )
 
-// The namespaces XML reserves for the xml and xmlns prefixes.
-const (
-	xmlNamespace   = "http://www.w3.org/XML/1998/namespace"
-	xmlnsNamespace = "http://www.w3.org/2000/xmlns/"
-)
-
-var xmlNamespaceBytes = []byte(xmlNamespace)
+var xmlNamespaceBytes = []byte(XMLNamespace)
 
 // nsScope is the stack of prefix bindings in scope. Lookups scan it from the
 // top while it is short; past nsLinearMax bindings a map takes over, so that a
@@ -114,43 +108,46 @@ func (p *xmlParser) bindNamespaces(lt int, name span, attr0 int) (int32, error) 
 		}
 		uri := p.bytesOf(a.value)
 		if len(an) == 5 {
-			if string(uri) == xmlNamespace || string(uri) == xmlnsNamespace {
-				return 0, p.syntaxError(lt, "the default namespace cannot be "+string(uri))
+			if string(uri) == XMLNamespace || string(uri) == XMLNSNamespace {
+				return 0, p.strictError(lt, "the default namespace cannot be "+string(uri))
 			}
 			continue
 		}
 		prefix := an[6:]
 		switch {
 		case len(uri) == 0:
-			return 0, p.syntaxError(lt, "namespace prefix "+clipString(string(prefix))+" is declared with an empty URI")
-		case string(prefix) == "xmlns" || string(uri) == xmlnsNamespace:
-			return 0, p.syntaxError(lt, "the xmlns prefix and namespace cannot be declared")
-		case (string(prefix) == "xml") != (string(uri) == xmlNamespace):
-			return 0, p.syntaxError(lt, "the xml prefix belongs to "+xmlNamespace+" and that namespace to it")
+			return 0, p.strictError(lt, "namespace prefix "+clipString(string(prefix))+" is declared with an empty URI")
+		case string(prefix) == "xmlns" || string(uri) == XMLNSNamespace:
+			return 0, p.strictError(lt, "the xmlns prefix and namespace cannot be declared")
+		case (string(prefix) == "xml") != (string(uri) == XMLNamespace):
+			return 0, p.strictError(lt, "the xml prefix belongs to "+XMLNamespace+" and that namespace to it")
+		}
+		if len(p.ns.bindings) == maxNamespaces {
+			return 0, refuse(LimitExceeded, "more than %d namespace declarations are in scope at element <%s>", maxNamespaces, p.clip(name))
 		}
 		p.pushNS(span{a.name.start + 6, a.name.end}, a.value)
 	}
 	en := in[name.start:name.end]
 	if c := bytes.IndexByte(en, ':'); c > 0 {
 		if string(en[:c]) == "xmlns" {
-			return 0, p.syntaxError(lt, "element <"+p.clip(name)+"> uses the reserved prefix xmlns")
+			return 0, p.strictError(lt, "element <"+p.clip(name)+"> uses the reserved prefix xmlns")
 		}
 		if _, ok := p.lookupNS(en[:c]); !ok {
-			return 0, p.syntaxError(lt, "namespace prefix "+clipString(string(en[:c]))+" of element <"+p.clip(name)+"> is not declared")
+			return 0, p.strictError(lt, "namespace prefix "+clipString(string(en[:c]))+" of element <"+p.clip(name)+"> is not declared")
 		}
 	}
 	for k := range attrs {
 		an := in[attrs[k].name.start:attrs[k].name.end]
 		if c := bytes.IndexByte(an, ':'); c > 0 && string(an[:c]) != "xmlns" {
 			if _, ok := p.lookupNS(an[:c]); !ok {
-				return 0, p.syntaxError(lt, "namespace prefix "+clipString(string(an[:c]))+" of attribute "+
+				return 0, p.strictError(lt, "namespace prefix "+clipString(string(an[:c]))+" of attribute "+
 					p.clip(attrs[k].name)+" is not declared")
 			}
 		}
 	}
 	if len(attrs) > 1 {
 		if dup := p.duplicateAttr(attrs); dup >= 0 {
-			return 0, p.syntaxError(lt, "attribute "+p.clip(attrs[dup].name)+" appears twice in element <"+p.clip(name)+">")
+			return 0, p.strictError(lt, "attribute "+p.clip(attrs[dup].name)+" appears twice in element <"+p.clip(name)+">")
 		}
 	}
 	return mark, nil

@@ -1,4 +1,4 @@
-package soap
+package xmlparse
 
 import (
 	"bytes"
@@ -11,7 +11,7 @@ func (p *xmlParser) xmlDecl() (int, error) {
 	in := p.in
 	instStart := skipSpace(in, len("<?xml"))
 	if instStart == len("<?xml") && in[instStart] != '?' {
-		return 0, p.syntaxError(instStart, "malformed XML declaration")
+		return 0, p.strictError(instStart, "malformed XML declaration")
 	}
 	end := bytes.Index(in, []byte("?>"))
 	if end < 0 {
@@ -21,19 +21,19 @@ func (p *xmlParser) xmlDecl() (int, error) {
 	d := declReader{b: inst}
 	version, ok := d.param("version", true, false)
 	if !ok {
-		return 0, p.syntaxError(instStart+d.i, "the XML declaration needs a version: <?xml version=\"1.0\" encoding=\"UTF-8\"?>")
+		return 0, p.strictError(instStart+d.i, "the XML declaration needs a version: <?xml version=\"1.0\" encoding=\"UTF-8\"?>")
 	}
 	if string(version) != "1.0" {
-		return 0, malformed("XML version %q is not supported: send XML 1.0", clipString(string(version)))
+		return 0, refuse(Forbidden, "XML version %q is not supported: send XML 1.0", clipString(string(version)))
 	}
 	if enc, found := d.param("encoding", false, true); found && !eqFoldASCII(enc, "utf-8") {
-		return 0, malformed("the XML declaration says encoding %q: send UTF-8", clipString(string(enc)))
+		return 0, refuse(Forbidden, "the XML declaration says encoding %q: send UTF-8", clipString(string(enc)))
 	}
 	if sa, found := d.param("standalone", false, true); found && string(sa) != "yes" && string(sa) != "no" {
-		return 0, p.syntaxError(instStart+d.i, "standalone must be \"yes\" or \"no\" in the XML declaration")
+		return 0, p.strictError(instStart+d.i, "standalone must be \"yes\" or \"no\" in the XML declaration")
 	}
 	if d.i = skipSpace(inst, d.i); d.i != len(inst) || d.bad {
-		return 0, p.syntaxError(instStart+d.i, "malformed XML declaration")
+		return 0, p.strictError(instStart+d.i, "malformed XML declaration")
 	}
 	if err := p.checkChars(instStart, end); err != nil {
 		return 0, err
