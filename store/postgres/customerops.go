@@ -103,9 +103,7 @@ func sharedExternalIDs(ops []store.CustomerOp) []bool {
 func (w *wtx) runOp(ctx context.Context, op store.CustomerOp, savepoint bool) (r store.CustomerResult, txErr error) {
 	mark := len(w.feed)
 	if savepoint {
-		if _, err := w.Exec(ctx, "SAVEPOINT op"); err != nil {
-			return r, fmt.Errorf("store: savepoint: %w", err)
-		}
+		w.later("SAVEPOINT op")
 	}
 	switch op.Kind {
 	case store.OpAdd:
@@ -131,9 +129,7 @@ func (w *wtx) runOp(ctx context.Context, op store.CustomerOp, savepoint bool) (r
 		return r, nil
 	}
 	if savepoint {
-		if _, err := w.Exec(ctx, "RELEASE SAVEPOINT op"); err != nil {
-			return r, fmt.Errorf("store: release savepoint: %w", err)
-		}
+		w.later("RELEASE SAVEPOINT op")
 	}
 	return r, nil
 }

@@ -55,7 +55,7 @@ type feedRow struct {
 // COMMIT.
 func (db *DB) flushFeed(ctx context.Context, w *wtx) error {
 	if len(w.feed) == 0 {
-		return nil
+		return w.flushPending(ctx)
 	}
 	last := make(map[int64]int, len(w.feed))
 	for i, r := range w.feed {
@@ -79,6 +79,10 @@ func (db *DB) flushFeed(ctx context.Context, w *wtx) error {
 		}
 	}
 	b := &pgx.Batch{}
+	for _, p := range w.pending { // the last RELEASEs go in the same round trip
+		b.Queue(p)
+	}
+	w.pending = w.pending[:0]
 	if !db.noFeedLock {
 		b.Queue(`SELECT pg_advisory_xact_lock($1)`, feedLock)
 	}

@@ -14,7 +14,11 @@ import (
 	"github.com/crmsoap/crmsoap/store/storetest"
 )
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+func TestMain(m *testing.M) {
+	code := pgtest.Main(m)
+	closeBig()
+	os.Exit(code)
+}
 
 // openURL opens url and closes the store when the test ends.
 func openURL(tb testing.TB, url string, opts Options) *DB {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -26,6 +27,7 @@ type wtx struct {
 	// aborted records that a statement failed on the server since the last savepoint: PostgreSQL has
 	// then aborted the transaction (or the savepoint), and nothing more runs in it until a rollback.
 	aborted bool
+	pending []string // statements without arguments to send with the next one (see later)
 	feed    []feedRow
 }
 
@@ -33,16 +35,70 @@ type wtx struct {
 // to: the group is run again with a savepoint around every job.
 var errNeedSavepoints = errors.New("store: a job failed without a savepoint")
 
-// QueryRow is pgx's, and notes a server-side error in aborted.
+// later queues a statement without arguments (SAVEPOINT, RELEASE) to go to the server together with
+// the next statement, in the same round trip.
+func (w *wtx) later(sql string) { w.pending = append(w.pending, sql) }
+
+// QueryRow is pgx's, sending the queued statements first in the same round trip, and noting a
+// server-side error in aborted.
 func (w *wtx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
-	return trackedRow{w.Tx.QueryRow(ctx, sql, args...), w}
+	if len(w.pending) == 0 {
+		return trackedRow{w.Tx.QueryRow(ctx, sql, args...), w}
+	}
+	b := &pgx.Batch{}
+	for _, p := range w.pending {
+		b.Queue(p)
+	}
+	b.Queue(sql, args...)
+	n := len(w.pending)
+	w.pending = w.pending[:0]
+	return &batchRow{br: w.Tx.SendBatch(ctx, b), prefixes: n, w: w}
 }
 
-// Exec is pgx's, and notes a server-side error in aborted.
+// Exec is pgx's, sending the queued statements first in the same round trip, and noting a
+// server-side error in aborted.
 func (w *wtx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	tag, err := w.Tx.Exec(ctx, sql, args...)
+	var tag pgconn.CommandTag
+	var err error
+	switch {
+	case len(w.pending) == 0:
+		tag, err = w.Tx.Exec(ctx, sql, args...)
+	case len(args) == 0:
+		// One simple-protocol query string holds them all.
+		tag, err = w.Tx.Exec(ctx, strings.Join(append(w.pending, sql), "; "))
+		w.pending = w.pending[:0]
+	default:
+		b := &pgx.Batch{}
+		for _, p := range w.pending {
+			b.Queue(p)
+		}
+		b.Queue(sql, args...)
+		n := len(w.pending)
+		w.pending = w.pending[:0]
+		br := w.Tx.SendBatch(ctx, b)
+		for range n {
+			if _, perr := br.Exec(); perr != nil && err == nil {
+				err = perr
+			}
+		}
+		if err == nil {
+			tag, err = br.Exec()
+		}
+		if cerr := br.Close(); err == nil {
+			err = cerr
+		}
+	}
 	w.note(err)
 	return tag, err
+}
+
+// flushPending sends the queued statements, if any.
+func (w *wtx) flushPending(ctx context.Context) error {
+	if len(w.pending) == 0 {
+		return nil
+	}
+	_, err := w.Exec(ctx, "SELECT 1")
+	return err
 }
 
 func (w *wtx) note(err error) {
@@ -59,6 +115,30 @@ type trackedRow struct {
 
 func (r trackedRow) Scan(dest ...any) error {
 	err := r.Row.Scan(dest...)
+	r.w.note(err)
+	return err
+}
+
+// batchRow is the row of a statement sent after queued ones.
+type batchRow struct {
+	br       pgx.BatchResults
+	prefixes int
+	w        *wtx
+}
+
+func (r *batchRow) Scan(dest ...any) error {
+	var err error
+	for range r.prefixes {
+		if _, perr := r.br.Exec(); perr != nil && err == nil {
+			err = perr
+		}
+	}
+	if err == nil {
+		err = r.br.QueryRow().Scan(dest...)
+	}
+	if cerr := r.br.Close(); err == nil {
+		err = cerr
+	}
 	r.w.note(err)
 	return err
 }
@@ -242,9 +322,7 @@ func (w *wtx) runJob(ctx context.Context, j *job) (jobErr, txErr error) {
 	mark := len(w.feed)
 	savepoint := !w.solo && (!j.clean || w.savepointAll)
 	if savepoint {
-		if _, err := w.Exec(ctx, "SAVEPOINT job"); err != nil {
-			return nil, fmt.Errorf("store: savepoint: %w", err)
-		}
+		w.later("SAVEPOINT job")
 	}
 	w.aborted = false
 	// WithoutCancel: a statement interrupted by one caller would abort the transaction of all.
@@ -268,8 +346,6 @@ func (w *wtx) runJob(ctx context.Context, j *job) (jobErr, txErr error) {
 		}
 		return jobErr, nil
 	}
-	if _, err := w.Exec(ctx, "RELEASE SAVEPOINT job"); err != nil {
-		return nil, fmt.Errorf("store: release savepoint: %w", err)
-	}
+	w.later("RELEASE SAVEPOINT job")
 	return nil, nil
 }
