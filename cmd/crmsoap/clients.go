@@ -13,7 +13,6 @@ import (
 
 	"github.com/crmsoap/crmsoap/soap/wssec"
 	"github.com/crmsoap/crmsoap/store"
-	"github.com/crmsoap/crmsoap/store/sqlite"
 )
 
 const clientsUsage = `Usage:
@@ -39,7 +38,7 @@ func (m *Main) clients(ctx context.Context, args []string) error {
 	e := &envFlags{fs: fs, getenv: m.Getenv}
 	var dbPath, name, certFile string
 	var minRSABits int
-	e.String(&dbPath, "db", "CRMSOAP_DB", "./crm.db", "SQLite database file")
+	e.String(&dbPath, "db", "CRMSOAP_DB", "./crm.db", dbHelp)
 	fs.StringVar(&name, "name", "", "client name (add)")
 	fs.StringVar(&certFile, "cert", "", "PEM certificate of the client (add)")
 	e.Int(&minRSABits, "min-rsa-bits", "CRMSOAP_MIN_RSA_BITS", wssec.DefaultMinRSABits, "smallest RSA key accepted (add); the server's --min-rsa-bits")
@@ -52,7 +51,7 @@ func (m *Main) clients(ctx context.Context, args []string) error {
 	if args[0] != "list" && name == "" {
 		return fmt.Errorf("clients %s: a client name is required", args[0])
 	}
-	db, err := sqlite.Open(ctx, dbPath, sqlite.Options{})
+	db, err := openDB(ctx, dbPath)
 	if err != nil {
 		return err
 	}
@@ -79,7 +78,7 @@ func (m *Main) clients(ctx context.Context, args []string) error {
 	return fmt.Errorf("unknown clients command %q", args[0])
 }
 
-func (m *Main) clientsAdd(ctx context.Context, db *sqlite.DB, name, certFile string, minRSABits int) error {
+func (m *Main) clientsAdd(ctx context.Context, db store.ClientStore, name, certFile string, minRSABits int) error {
 	if certFile == "" {
 		return errors.New("clients add: --cert FILE.pem is required")
 	}
@@ -115,7 +114,7 @@ func (m *Main) clientsAdd(ctx context.Context, db *sqlite.DB, name, certFile str
 	return nil
 }
 
-func (m *Main) clientsList(ctx context.Context, db *sqlite.DB) error {
+func (m *Main) clientsList(ctx context.Context, db store.ClientStore) error {
 	list, err := db.ListClients(ctx)
 	if err != nil {
 		return err

@@ -11,7 +11,7 @@ import (
 
 	"github.com/crmsoap/crmsoap/soap"
 	"github.com/crmsoap/crmsoap/soap/wssec"
-	"github.com/crmsoap/crmsoap/store/sqlite"
+	"github.com/crmsoap/crmsoap/store"
 )
 
 // securityConfig is the WS-Security part of serve's configuration.
@@ -43,7 +43,7 @@ func (c *securityConfig) register(e *envFlags) {
 // newSecurity builds the request verifier (nil with --insecure-no-auth) and the
 // response signer (nil without --sign-key), and keeps the client registry in
 // step with the database until ctx ends.
-func newSecurity(ctx context.Context, c securityConfig, db *sqlite.DB, log *slog.Logger) (soap.Security, *wssec.Signer, error) {
+func newSecurity(ctx context.Context, c securityConfig, db store.ClientStore, log *slog.Logger) (soap.Security, *wssec.Signer, error) {
 	signer, err := responseSigner(c)
 	if err != nil {
 		return nil, nil, err
@@ -104,7 +104,7 @@ func responseSigner(c securityConfig) (*wssec.Signer, error) {
 
 // registeredCerts reads the client registry; an unparseable certificate is
 // skipped with a warning rather than taking the server down.
-func registeredCerts(ctx context.Context, db *sqlite.DB, log *slog.Logger) ([]wssec.RegisteredCert, error) {
+func registeredCerts(ctx context.Context, db store.ClientStore, log *slog.Logger) ([]wssec.RegisteredCert, error) {
 	clients, err := db.ListClients(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read client registry: %w", err)
@@ -121,7 +121,7 @@ func registeredCerts(ctx context.Context, db *sqlite.DB, log *slog.Logger) ([]ws
 	return out, nil
 }
 
-func reloadClients(ctx context.Context, every time.Duration, db *sqlite.DB, r *wssec.Registry, log *slog.Logger) {
+func reloadClients(ctx context.Context, every time.Duration, db store.ClientStore, r *wssec.Registry, log *slog.Logger) {
 	if every <= 0 {
 		return
 	}
