@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net/http"
 	"net/url"
@@ -10,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/crmsoap/crmsoap/store/postgres/pgtest"
 )
@@ -20,6 +24,28 @@ import (
 func forEachBackend(t *testing.T, test func(t *testing.T, db string)) {
 	t.Run("sqlite", func(t *testing.T) { test(t, filepath.Join(t.TempDir(), "crm.db")) })
 	t.Run("postgres", func(t *testing.T) { test(t, pgtest.Database(t)) })
+}
+
+// pgState is dbState for a PostgreSQL database.
+func pgState(tb testing.TB, db string) string {
+	tb.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, db)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var customers, changes int
+	var names *string
+	err = conn.QueryRow(ctx, `SELECT (SELECT count(*) FROM customers), (SELECT count(*) FROM changes),
+		(SELECT string_agg(name || ':' || version, ',' ORDER BY id) FROM customers)`).Scan(&customers, &changes, &names)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if names == nil {
+		names = new(string)
+	}
+	return fmt.Sprintf("%d customers (%s), %d changes", customers, *names, changes)
 }
 
 // backup copies SQLite files only: on a PostgreSQL URL it says to use pg_dump, and creates nothing.

@@ -87,6 +87,9 @@ func run(tb testing.TB, args ...string) (string, error) {
 // dbState is what an attack must not change: customers and the change log.
 func dbState(tb testing.TB, db string) string {
 	tb.Helper()
+	if isPostgres(db) {
+		return pgState(tb, db)
+	}
 	conn, err := sql.Open("sqlite3", "file:"+db+"?mode=ro")
 	if err != nil {
 		tb.Fatal(err)
