@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -18,11 +19,19 @@ type Client struct {
 }
 
 // AddClient registers c. Errors: *DuplicateError{Column: "name"} when the name is taken,
-// *DuplicateError{Column: "cert"} when the same certificate is already registered.
+// *DuplicateError{Column: "cert"} when the same certificate is already registered, ErrRevoked when the
+// certificate is revoked.
 func (db *DB) AddClient(ctx context.Context, c Client) error {
 	sum := sha256.Sum256(c.CertDER)
 	return db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO clients (name, cert_der, cert_sha256, enabled, created_at) VALUES (?, ?, ?, ?, ?)`,
+		revoked, err := isRevoked(ctx, tx, sum)
+		if err != nil {
+			return fmt.Errorf("store: add client %q: %w", c.Name, err)
+		}
+		if revoked {
+			return ErrRevoked
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO clients (name, cert_der, cert_sha256, enabled, created_at) VALUES (?, ?, ?, ?, ?)`,
 			c.Name, c.CertDER, sum[:], c.Enabled, formatTime(c.CreatedAt))
 		if err == nil {
 			return nil
@@ -74,11 +83,26 @@ func (db *DB) SetClientEnabled(ctx context.Context, name string, enabled bool) e
 	})
 }
 
-// RemoveClient unregisters the client name. Errors: ErrNotFound.
-func (db *DB) RemoveClient(ctx context.Context, name string) error {
+// RemoveClient unregisters the client name and, in the same transaction, revokes its certificate
+// (reason, at): a certificate that also chains to a trusted CA must not authenticate again under its
+// subject name. Errors: ErrNotFound.
+func (db *DB) RemoveClient(ctx context.Context, name, reason string, at time.Time) error {
 	return db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM clients WHERE name = ?`, name)
-		return oneRow(res, err, "remove client")
+		var der []byte
+		err := tx.QueryRowContext(ctx, `DELETE FROM clients WHERE name = ? RETURNING cert_der`, name).Scan(&der)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("store: remove client: %w", err)
+		}
+		r := NewRevocation(der, reason, at)
+		r.Client = name
+		var dup *DuplicateError
+		if err := revokeTx(ctx, tx, r); err != nil && !errors.As(err, &dup) {
+			return err
+		}
+		return nil
 	})
 }
 
