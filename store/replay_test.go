@@ -3,7 +3,9 @@ package store
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -113,4 +115,27 @@ func TestPurgeReplays(t *testing.T) {
 	if got := countRows(t, rawOpen(t, path), "replay_seen"); got != live {
 		t.Fatalf("%d records left, want the %d unexpired ones", got, live)
 	}
+}
+
+// BenchmarkRememberReplay is the store's share of a signed request: one durable record per message, from
+// 16 callers per CPU (concurrent requests share commits, as they do in the server).
+func BenchmarkRememberReplay(b *testing.B) {
+	ctx := context.Background()
+	db, _ := openTest(b, Options{})
+	var next atomic.Uint64
+	expires := time.Now().Add(time.Hour)
+	b.ResetTimer()
+	b.ReportAllocs()
+	b.SetParallelism(16)
+	b.RunParallel(func(pb *testing.PB) {
+		key := make([]byte, ReplayKeySize)
+		for pb.Next() {
+			binary.BigEndian.PutUint64(key, next.Add(1))
+			if _, err := db.RememberReplay(ctx, key, expires, time.Now()); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	reportGrouping(b, db)
 }
