@@ -12,12 +12,14 @@ VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 run:
 	$(GO) run ./cmd/crmsoap serve $(RUN_FLAGS)
 
-## test: every Go test, with the race detector (installs xmlsec1 and zeep first: WS-Security tests check against them)
+## test: every Go test, with the race detector (installs xmlsec1 and zeep first: WS-Security tests check against them;
+##       and PostgreSQL, whose tests start a throwaway server, or use CRMSOAP_TEST_POSTGRES=postgres://...)
 test: test-deps
 	$(GO) test -race -count=1 ./...
 
 test-deps:
 	CRMSOAP_INTEROP_ONLY="zeep xmlsec" bash interop/run.sh --install-only
+	bash .ci/debian.sh postgresql
 
 ## build: the binary in bin/, stamped with the version (`crmsoap version`, the start log line)
 build:
@@ -36,15 +38,15 @@ golden:
 	$(GO) test -count=1 -run 'Golden' ./soap -update
 	$(GO) test -count=1 ./cmd/crmsoap -run 'Golden' -update
 
-## lint: gofmt, go vet, and the dependency rules (soap and store never import the CRM packages; service no transport)
+## lint: gofmt, go vet, staticcheck (pinned in go.mod), and the dependency table of every package (.ci/depcheck)
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
-	$(GO) vet ./...
-	@! $(GO) list -deps ./soap/... | grep -E 'crmsoap/(service|store|wsdl)$$' || { echo "soap must not import service, store or wsdl"; exit 1; }
-	@! $(GO) list -deps ./store/... | grep -E 'crmsoap/(service|soap|wsdl)' || { echo "store must not import service, soap or wsdl"; exit 1; }
-	@! $(GO) list -deps ./service/... | grep -E '^(net/http|github.com/hooklift/.*|github.com/crmsoap/crmsoap/(soap|wsdl).*)$$' || { echo "service must stay transport-neutral: no net/http, gowsdl, soap or wsdl"; exit 1; }
+	$(GO) vet ./... ./.ci/depcheck
+	$(GO) tool staticcheck ./... ./.ci/depcheck
+	$(GO) test -count=1 ./.ci/depcheck
+	$(GO) run ./.ci/depcheck
 
-## interop: third-party clients (zeep, PHP SoapClient, node-soap, xmlsec1) against a real server
+## interop: third-party clients (zeep, PHP SoapClient, node-soap, xmlsec1) and clients generated from the served WSDL (Mono wsdl, gSOAP, KDSoap, Perl SOAP::WSDL) against a real server
 interop:
 	bash interop/run.sh
 
@@ -54,7 +56,8 @@ BENCH_FLAGS ?= --duration 10s --conns 64,8
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	$(GO) build -o $(BIN) ./cmd/crmsoap
-	$(BIN) bench $(BENCH_FLAGS)
+	$(GO) build -o $(BIN)-bench ./cmd/crmsoap-bench
+	$(BIN)-bench --server-bin $(BIN) $(BENCH_FLAGS)
 
 ## fuzz: each fuzz target for FUZZTIME executions (or a duration such as 30s)
 fuzz:

@@ -5,6 +5,8 @@
 # and signs its responses: zeep's BinarySignature and Signature (python3-xmlsec),
 # node-soap's WSSecurityCert (xml-crypto), and envelopes signed by the xmlsec1 command
 # line from the templates in interop/xmlsec/; xmlsec1 verifies the server's signatures.
+# Code-generated clients (interop/generated/): Mono's `wsdl` proxies, gSOAP, Qt KDSoap and Perl
+# SOAP::WSDL, each generated from the served WSDL, built and run against the plain server.
 #
 #   bash interop/run.sh            (what `make interop` runs)
 #   bash interop/run.sh --install-only   (only the installs: `make test` needs xmlsec1 and zeep too)
@@ -16,8 +18,9 @@
 # or logged an ERROR.
 #
 # Environment: CRMSOAP_INTEROP_BIN=path uses a prebuilt server instead of `go build`;
-# CRMSOAP_INTEROP_ONLY="zeep php" runs only the named clients (zeep php node xmlsec; xmlsec
-# has only the signed run); CRMSOAP_INTEROP_KEEP=1
+# CRMSOAP_INTEROP_ONLY="zeep php" runs only the named clients (zeep php node xmlsec mono gsoap
+# kdsoap perl; xmlsec has only the signed run, the last four only the plain one; "generated"
+# stands for those four); CRMSOAP_INTEROP_KEEP=1
 # keeps the work directory (server logs, client output) for a look afterwards.
 set -euo pipefail
 
@@ -25,9 +28,10 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
 # Debian's interpreter: the python3 first on PATH may be another build without zeep.
 python=/usr/bin/python3
-clients=(zeep php node xmlsec)
+generated=(mono gsoap kdsoap perl)
+clients=(zeep php node xmlsec "${generated[@]}")
 if [[ -n ${CRMSOAP_INTEROP_ONLY:-} ]]; then
-	read -r -a clients <<<"$CRMSOAP_INTEROP_ONLY"
+	read -r -a clients <<<"${CRMSOAP_INTEROP_ONLY//generated/${generated[*]}}"
 fi
 
 log() { printf 'interop: %s\n' "$*" >&2; }
@@ -80,7 +84,12 @@ for c in "${clients[@]}"; do
 	zeep) deb_packages+=(python3-zeep python3-xmlsec xmlsec1 openssl) ;;
 	php) deb_packages+=(php-cli php-soap) ;;
 	xmlsec) deb_packages+=(python3-lxml xmlsec1 openssl) ;;
-	*) log "unknown client $c (known: zeep php node xmlsec)"; exit 2 ;;
+	# The generated clients fetch the WSDL with curl and are read back by a python3 script.
+	mono) deb_packages+=(mono-devel curl python3) ;;
+	gsoap) deb_packages+=(gsoap libgsoap-dev g++ curl python3) ;;
+	kdsoap) deb_packages+=(libkdsoap-dev libkdsoap-bin qtbase5-dev pkg-config g++ curl python3) ;;
+	perl) deb_packages+=(libsoap-wsdl-perl curl python3) ;;
+	*) log "unknown client $c (known: zeep php node xmlsec ${generated[*]} generated)"; exit 2 ;;
 	esac
 done
 mapfile -t deb_packages < <(printf '%s\n' "${deb_packages[@]}" | sort -u)
@@ -184,8 +193,9 @@ run_client() {
 	shift
 	local out="$work/$name.out" rc=0 ok bad
 	log "running $name"
-	# A client gets 60s: a hung client must not hang `make interop`.
-	timeout 60 "$@" >"$out" 2>&1 || rc=$?
+	# A client gets 60s (client_timeout), a generated one 600s to build: a hung client must not
+	# hang `make interop`.
+	timeout "${client_timeout:-60}" "$@" >"$out" 2>&1 || rc=$?
 	cat "$out"
 	ok=$(grep -c '^ok - ' "$out" || true)
 	bad=$(grep -c '^FAIL - ' "$out" || true)
@@ -210,6 +220,7 @@ for c in "${clients[@]}"; do
 	zeep) run_client zeep "$python" "$here/zeep_test.py" "$wsdl_url" ;;
 	php) run_client php php "$here/php_test.php" "$wsdl_url" ;;
 	node) run_client node node "$here/node_test.js" "$wsdl_url" ;;
+	mono | gsoap | kdsoap | perl) client_timeout=600 run_client "$c" bash "$here/generated/run.sh" "$c" "$wsdl_url" ;;
 	esac
 done
 stop_server plain
@@ -218,7 +229,9 @@ stop_server plain
 # client calls it. Runs once the server enforces signatures and can register certificates.
 signed_clients=()
 for c in "${clients[@]}"; do
-	[[ $c == php ]] || signed_clients+=("$c")
+	case $c in
+	zeep | node | xmlsec) signed_clients+=("$c") ;;
+	esac
 done
 if ((${#signed_clients[@]} > 0)); then
 	if has_flag insecure-no-auth && grep -q 'clients add' <<<"$clients_help"; then

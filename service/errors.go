@@ -73,9 +73,9 @@ func fromStore(err error, what string) error {
 	case errors.Is(err, store.ErrConflict):
 		return &Error{Code: CodeConflict, Message: what + " was changed by someone else: expectedVersion is stale", Field: "expectedVersion", Err: err}
 	case errors.As(err, &dup):
-		field, ok := duplicateFields[dup.Column]
+		field, ok := duplicateFields[dup.Field]
 		if !ok {
-			field = dup.Column
+			field = dup.Field
 		}
 		return &Error{Code: CodeDuplicate, Message: "another customer already has this " + field, Field: "customer/" + field, Err: err}
 	default:

@@ -15,7 +15,7 @@ import (
 
 // Service is the CRM over a store.
 type Service struct {
-	db *store.DB
+	db store.Store
 	// Now is the clock; tests freeze it. Timestamps are kept to the millisecond.
 	Now func() time.Time
 	// OnStoreError, when set, is called for every unexpected store failure (metrics).
@@ -24,7 +24,7 @@ type Service struct {
 }
 
 // New returns a Service that stores customers in db.
-func New(db *store.DB) *Service {
+func New(db store.Store) *Service {
 	return &Service{db: db, Now: time.Now}
 }
 

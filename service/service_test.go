@@ -10,14 +10,14 @@ import (
 	"time"
 
 	"github.com/crmsoap/crmsoap/service"
-	"github.com/crmsoap/crmsoap/store"
+	"github.com/crmsoap/crmsoap/store/sqlite"
 )
 
 var frozen = time.Date(2026, 11, 23, 12, 30, 45, 123456789, time.UTC)
 
 func newService(tb testing.TB) *service.Service {
 	tb.Helper()
-	db, err := store.Open(context.Background(), filepath.Join(tb.TempDir(), "crm.db"), store.Options{})
+	db, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "crm.db"), sqlite.Options{})
 	if err != nil {
 		tb.Fatalf("open store: %v", err)
 	}
@@ -270,7 +270,7 @@ func TestService_ConcurrentUpdatesSameVersion(t *testing.T) {
 }
 
 func TestService_InternalErrorKeepsItsCause(t *testing.T) {
-	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "crm.db"), store.Options{})
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "crm.db"), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

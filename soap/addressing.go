@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/beevik/etree"
+	"github.com/crmsoap/crmsoap/soap/internal/xmlparse"
 )
 
 // The WS-Addressing namespaces understood: 1.0 (W3C) and the 2004/08 member
@@ -55,39 +56,56 @@ func readAddressing(header *etree.Element, a *addressing) error {
 	if header == nil {
 		return nil
 	}
+	scope := xmlparse.ScopeAt(header)
 	for _, block := range header.ChildElements() {
-		ns := block.NamespaceURI()
-		if ns != wsaNS && ns != wsaNS2004 {
-			continue
-		}
-		a.ns = ns
-		switch block.Tag {
-		case "Action":
-			if a.hasAction {
-				return malformed("the header wsa:Action appears more than once")
-			}
-			a.action, a.hasAction = strings.TrimSpace(block.Text()), true
-		case "MessageID":
-			if a.unverifiedMessageID != "" {
-				return malformed("the header wsa:MessageID appears more than once")
-			}
-			a.unverifiedMessageID = strings.TrimSpace(block.Text())
-		case "ReplyTo", "FaultTo":
-			if err := checkAnonymous(block, ns); err != nil {
-				return err
-			}
+		mark := scope.Push(block)
+		err := readAddressingBlock(scope, block, a)
+		scope.Pop(mark)
+		if err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// checkAnonymous refuses a reply endpoint this node cannot send to.
-func checkAnonymous(epr *etree.Element, ns string) error {
+// readAddressingBlock reads one header block; scope holds its declarations.
+func readAddressingBlock(scope *xmlparse.Scope, block *etree.Element, a *addressing) error {
+	ns := scope.Elem(block)
+	if ns != wsaNS && ns != wsaNS2004 {
+		return nil
+	}
+	a.ns = ns
+	switch block.Tag {
+	case "Action":
+		if a.hasAction {
+			return malformed("the header wsa:Action appears more than once")
+		}
+		a.action, a.hasAction = strings.TrimSpace(block.Text()), true
+	case "MessageID":
+		if a.unverifiedMessageID != "" {
+			return malformed("the header wsa:MessageID appears more than once")
+		}
+		a.unverifiedMessageID = strings.TrimSpace(block.Text())
+	case "ReplyTo", "FaultTo":
+		if err := checkAnonymous(scope, block, ns); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkAnonymous refuses a reply endpoint this node cannot send to; scope holds epr's declarations.
+func checkAnonymous(scope *xmlparse.Scope, epr *etree.Element, ns string) error {
 	var address string
 	for _, c := range epr.ChildElements() {
-		if c.Tag == "Address" && c.NamespaceURI() == ns {
+		if c.Tag != "Address" {
+			continue
+		}
+		mark := scope.Push(c)
+		if scope.Elem(c) == ns {
 			address = strings.TrimSpace(c.Text())
 		}
+		scope.Pop(mark)
 	}
 	switch address {
 	case "", wsaNS + "/anonymous", wsaNS + "/none", wsaNS2004 + "/role/anonymous":

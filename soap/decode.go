@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/beevik/etree"
+	"github.com/crmsoap/crmsoap/soap/internal/xmlparse"
 )
 
 // xsiNS is the XML Schema instance namespace (xsi:nil, xsi:type).
@@ -154,7 +155,7 @@ func opaque(t reflect.Type) bool {
 // namespace every child must be in unless its field's tag names another; path is
 // el's path below the body element, for messages ("" for the body element).
 func (p *structPlan) decode(el *etree.Element, v reflect.Value, ns, path string) *Error {
-	return p.decodeAt(el, v, ns, where{top: el, prefix: path})
+	return p.decodeAt(el, v, ns, where{top: el, prefix: path, scope: xmlparse.ScopeAt(el)})
 }
 
 // where names elements in messages by their path below the body element. The
@@ -163,6 +164,7 @@ func (p *structPlan) decode(el *etree.Element, v reflect.Value, ns, path string)
 type where struct {
 	top    *etree.Element // the element whose path is prefix
 	prefix string
+	scope  *xmlparse.Scope // the namespace declarations in scope at the element being decoded
 }
 
 func (w where) path(el *etree.Element) string {
@@ -212,7 +214,8 @@ func (p *structPlan) decodeAt(el *etree.Element, v reflect.Value, ns string, w w
 			if want == "" {
 				want = ns
 			}
-			if got := t.NamespaceURI(); got != want {
+			mark := w.scope.Push(t)
+			if got := w.scope.Elem(t); got != want {
 				path := w.path(t)
 				return invalid(path, "unexpected element %q in namespace %q (want %q)", path, got, want)
 			}
@@ -230,6 +233,7 @@ func (p *structPlan) decodeAt(el *etree.Element, v reflect.Value, ns string, w w
 			if err := fp.decode(t, v, want, w); err != nil {
 				return err
 			}
+			w.scope.Pop(mark)
 		}
 	}
 	return nil
@@ -270,7 +274,7 @@ func (fp *fieldPlan) decode(el *etree.Element, parent reflect.Value, ns string, 
 func nilled(el *etree.Element, w where) (bool, *Error) {
 	for i := range el.Attr {
 		a := &el.Attr[i]
-		if a.Key != "nil" || a.Space == "" || a.NamespaceURI() != xsiNS {
+		if a.Key != "nil" || a.Space == "" || w.scope.Attr(a) != xsiNS {
 			continue
 		}
 		if v := strings.TrimSpace(a.Value); v != "true" && v != "1" {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/crmsoap/crmsoap/soap/internal/xmlparse"
 )
 
 // encodeXML writes v as encoding/xml's Encoder.Encode would, byte for byte. A
@@ -482,7 +484,7 @@ func escapeOf(r rune, width int) string {
 	case '\r':
 		return "&#xD;"
 	}
-	if !isXMLChar(r) || r == utf8.RuneError && width == 1 {
+	if !xmlparse.IsXMLChar(r) || r == utf8.RuneError && width == 1 {
 		return "\uFFFD"
 	}
 	return ""

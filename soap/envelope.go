@@ -3,9 +3,11 @@ package soap
 import (
 	"bytes"
 	"encoding/xml"
+	"errors"
 	"strings"
 
 	"github.com/beevik/etree"
+	"github.com/crmsoap/crmsoap/soap/internal/xmlparse"
 )
 
 // Roles a header block may target that mean this node (the ultimate receiver).
@@ -39,21 +41,22 @@ func (e *mustUnderstandError) Error() string {
 func parseEnvelope(raw []byte, want Version, maxDepth, maxElements int) (*Envelope, error) {
 	// A UTF-8 byte order mark is allowed before the XML declaration.
 	unverified := bytes.TrimPrefix(raw, []byte("\ufeff"))
-	doc, err := parseXML(unverified, maxDepth, maxElements)
+	doc, err := xmlparse.Parse(unverified, maxDepth, maxElements)
 	if err != nil {
-		return nil, err
+		return nil, xmlError(err)
 	}
 	root := doc.Root()
 	if root == nil || root.Tag != "Envelope" {
 		return nil, malformed("the root element is not a SOAP Envelope")
 	}
-	ns := root.NamespaceURI()
+	scope := xmlparse.ScopeAt(root)
+	ns := scope.Elem(root)
 	v := versionOf(ns)
 	if v != want {
 		return nil, &versionMismatchError{found: ns}
 	}
 	env := &Envelope{Doc: doc, Version: v, Raw: raw}
-	if err := envelopeChildren(root, ns, env); err != nil {
+	if err := envelopeChildren(root, scope, ns, env); err != nil {
 		return nil, err
 	}
 	if err := checkBody(env.Body); err != nil {
@@ -72,8 +75,9 @@ func versionOf(ns string) Version {
 	return 0
 }
 
-// envelopeChildren accepts an optional Header then exactly one Body and nothing else.
-func envelopeChildren(root *etree.Element, ns string, env *Envelope) error {
+// envelopeChildren accepts an optional Header then exactly one Body and nothing else. scope holds root's
+// declarations.
+func envelopeChildren(root *etree.Element, scope *xmlparse.Scope, ns string, env *Envelope) error {
 	for _, tok := range root.Child {
 		switch t := tok.(type) {
 		case *etree.CharData:
@@ -81,7 +85,9 @@ func envelopeChildren(root *etree.Element, ns string, env *Envelope) error {
 				return malformed("text is not allowed in Envelope")
 			}
 		case *etree.Element:
-			local, tns := t.Tag, t.NamespaceURI()
+			mark := scope.Push(t)
+			local, tns := t.Tag, scope.Elem(t)
+			scope.Pop(mark)
 			switch {
 			case tns == ns && local == "Header" && env.Header == nil && env.Body == nil:
 				env.Header = t
@@ -131,14 +137,16 @@ func notUnderstood(env *Envelope, understands func(xml.Name) bool) error {
 		ns = NS12
 	}
 	var missing []xml.Name
+	scope := xmlparse.ScopeAt(env.Header)
 	for _, block := range env.Header.ChildElements() {
-		if !targetsUs(block, ns, env.Version) || !mustUnderstand(block, ns) {
-			continue
+		mark := scope.Push(block)
+		if targetsUs(scope, block, ns, env.Version) && mustUnderstand(scope, block, ns) {
+			name := xml.Name{Space: scope.Elem(block), Local: block.Tag}
+			if understands == nil || !understands(name) {
+				missing = append(missing, name)
+			}
 		}
-		name := xml.Name{Space: block.NamespaceURI(), Local: block.Tag}
-		if understands == nil || !understands(name) {
-			missing = append(missing, name)
-		}
+		scope.Pop(mark)
 	}
 	if len(missing) > 0 {
 		return &mustUnderstandError{blocks: missing}
@@ -146,31 +154,42 @@ func notUnderstood(env *Envelope, understands func(xml.Name) bool) error {
 	return nil
 }
 
-func envAttr(e *etree.Element, ns, local string) (string, bool) {
+// envAttr is the value of e's attribute {ns}local; scope holds e's declarations.
+func envAttr(scope *xmlparse.Scope, e *etree.Element, ns, local string) (string, bool) {
 	for i := range e.Attr {
 		a := &e.Attr[i]
-		if a.Key == local && a.Space != "" && a.NamespaceURI() == ns {
+		if a.Key == local && a.Space != "" && scope.Attr(a) == ns {
 			return strings.TrimSpace(a.Value), true
 		}
 	}
 	return "", false
 }
 
-func mustUnderstand(block *etree.Element, ns string) bool {
-	v, _ := envAttr(block, ns, "mustUnderstand")
+func mustUnderstand(scope *xmlparse.Scope, block *etree.Element, ns string) bool {
+	v, _ := envAttr(scope, block, ns, "mustUnderstand")
 	return v == "1" || v == "true"
 }
 
-func targetsUs(block *etree.Element, ns string, v Version) bool {
+func targetsUs(scope *xmlparse.Scope, block *etree.Element, ns string, v Version) bool {
 	if v == V11 {
-		actor, ok := envAttr(block, ns, "actor")
+		actor, ok := envAttr(scope, block, ns, "actor")
 		return !ok || actor == "" || actor == actorNext11
 	}
-	role, ok := envAttr(block, ns, "role")
+	role, ok := envAttr(scope, block, ns, "role")
 	return !ok || role == "" || role == roleNext12 || role == roleUltimateReceiver
 }
 
 func isBlank(s string) bool { return strings.TrimSpace(s) == "" }
+
+// xmlError is a refusal of the XML parser as a MALFORMED_REQUEST; its message
+// says what and where, and nothing of the input beyond a clipped name.
+func xmlError(err error) *Error {
+	var xe *xmlparse.Error
+	if errors.As(err, &xe) {
+		return &Error{Code: CodeMalformedRequest, Message: xe.Error()}
+	}
+	return &Error{Code: CodeMalformedRequest, Message: "XML is not well-formed", Err: err}
+}
 
 func malformed(format string, args ...any) *Error {
 	return errorf(CodeMalformedRequest, "", format, args...)

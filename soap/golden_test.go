@@ -65,6 +65,8 @@ var goldenCases = map[string]goldenRequest{
 	"faults/non-utf8-encoding":            {},
 	"faults/body-too-large":               {small: true},
 	"faults/nesting-too-deep":             {},
+	"faults/too-many-attributes":          {},
+	"faults/too-many-namespaces":          {},
 	"faults/unknown-element":              {},
 	"faults/element-wrong-namespace":      {},
 	"faults/element-no-namespace":         {},

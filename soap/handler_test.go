@@ -82,7 +82,7 @@ type embedsUnexported struct {
 type base struct{ ID int64 }
 
 // unmarshalerStruct has its own UnmarshalXML, which strict decoding cannot vouch for.
-type unmarshalerStruct struct{ v string }
+type unmarshalerStruct struct{}
 
 func (u *unmarshalerStruct) UnmarshalXML(d *xml.Decoder, _ xml.StartElement) error { return d.Skip() }
 

@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/beevik/etree"
+	"github.com/crmsoap/crmsoap/soap/internal/xmlparse"
 )
 
 // servePost handles one POSTed envelope from transport checks to response.
@@ -97,7 +98,7 @@ func firstChildElement(e *etree.Element) *etree.Element {
 
 // route picks the operation of the body element and checks the actions against it.
 func (h *Handler) route(body *etree.Element, action string, v Version, wsa *addressing) (*route, error) {
-	name := xml.Name{Space: body.NamespaceURI(), Local: body.Tag}
+	name := xml.Name{Space: xmlparse.ElemNS(body), Local: body.Tag}
 	rt, ok := h.routes[name]
 	if !ok {
 		return nil, errorf(CodeUnknownOperation, "", "unknown operation {%s}%s", name.Space, name.Local)
@@ -157,7 +158,7 @@ func (h *Handler) sign(buf *bytes.Buffer) error {
 	// (no limits to speak of), and etree's parser takes over in the unlikely
 	// case that an application's MarshalXML wrote something it refuses, such
 	// as an undeclared prefix.
-	doc, err := parseXML(buf.Bytes(), math.MaxInt, math.MaxInt)
+	doc, err := xmlparse.Parse(buf.Bytes(), math.MaxInt, math.MaxInt)
 	if err != nil {
 		doc = etree.NewDocument()
 		if err := doc.ReadFromBytes(buf.Bytes()); err != nil {

@@ -3,8 +3,6 @@ package store
 import (
 	"errors"
 	"fmt"
-
-	"github.com/mattn/go-sqlite3"
 )
 
 var (
@@ -12,35 +10,44 @@ var (
 	ErrNotFound = errors.New("store: not found")
 	// ErrConflict means the caller's expected version is stale: someone else wrote the row first.
 	ErrConflict = errors.New("store: version conflict")
+	// ErrClosed is returned by writes submitted after the store was closed.
+	ErrClosed = errors.New("store: database is closed")
+	// ErrRolledBack is the result of an operation of an all-or-none WriteCustomers call that did not fail
+	// itself but was rolled back because another operation of the call failed.
+	ErrRolledBack = errors.New("store: rolled back with the other operations of the call")
+	// ErrCursorExpired means a feed position lies before the tombstone horizon: deletions after it may have
+	// been purged, so reading on from it could miss them. The reader must start over from 0.
+	ErrCursorExpired = errors.New("store: feed cursor expired")
+	// ErrIdempotencyRace means another transaction stored an idempotency record with the same client and
+	// message id first; the caller looks that record up and replays it.
+	ErrIdempotencyRace = errors.New("store: idempotency record stored concurrently")
 )
 
-// DuplicateError means a write would give a unique column a value another row already has.
-// Column is the database column: "external_id" for customers, "name" or "cert" for clients.
+// Entities named by DuplicateError and FeedEntry.
+const (
+	EntityCustomer = "customer"
+	EntityClient   = "client"
+)
+
+// DuplicateError means a write would give a unique field a value another record already has.
+// Entity is EntityCustomer or EntityClient; Field is the record's field in contract spelling:
+// "externalId" for customers, "name" or "cert" for clients.
 type DuplicateError struct {
-	Column string
+	Entity string
+	Field  string
 }
 
 func (e *DuplicateError) Error() string {
-	return "store: duplicate " + e.Column
+	return "store: duplicate " + e.Entity + " " + e.Field
 }
 
-// SchemaTooNewError means the database was migrated by a newer crmsoap than this one; Open refuses it
+// SchemaTooNewError means the database was migrated by a newer crmsoap than this one; opening refuses it
 // rather than write to a schema it does not know.
 type SchemaTooNewError struct {
-	Have  int // the database's PRAGMA user_version
+	Have  int // the database's schema version
 	Known int // the newest migration this binary embeds
 }
 
 func (e *SchemaTooNewError) Error() string {
 	return fmt.Sprintf("store: database schema version %d is newer than this binary knows (%d): upgrade crmsoap or use a matching database", e.Have, e.Known)
-}
-
-// isUniqueViolation reports whether err is SQLite refusing a UNIQUE or PRIMARY KEY duplicate, judged by
-// the extended result code, never by the message text.
-func isUniqueViolation(err error) bool {
-	var se sqlite3.Error
-	if !errors.As(err, &se) {
-		return false
-	}
-	return se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey
 }

@@ -1,237 +1,101 @@
-// Package store persists crmsoap's data in one SQLite file and says what happened to that data
-// (ErrNotFound, ErrConflict, *DuplicateError), nothing about SOAP.
+// Package store holds crmsoap's records (Customer, Client, FeedEntry, ...), the errors that say what
+// happened to the data (ErrNotFound, ErrConflict, *DuplicateError, ...) and the interfaces a storage
+// backend implements. It knows nothing about SOAP and nothing about SQL: each backend is a package below
+// it (store/sqlite), and store/storetest is the behaviour suite every backend passes.
 //
-// It must not import the service, soap or wsdl packages: only the standard library and go-sqlite3.
-//
-// All writes go through one writer goroutine that owns the only write connection and commits queued
-// writes in groups (one fsync per group); reads use a separate pool of query-only connections, which
-// WAL lets run beside the writer and beside other processes reading the same file.
+// It must not import the service, soap or wsdl packages, nor any database driver.
 package store
 
 import (
 	"context"
-	"database/sql"
-	"errors"
-	"fmt"
-	"net/url"
-	"strconv"
-	"strings"
-	"sync"
 	"time"
-
-	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
 )
 
-// Options tune Open. The zero value is a sane production setting.
-type Options struct {
-	BusyTimeout time.Duration // how long a connection waits for a lock held by another process; default 5s
-	MaxBatch    int           // the most writes committed in one transaction (group commit); default 128
-	ReadConns   int           // size of the read-only connection pool; default 4
+// CustomerStore keeps customers and their change feed.
+type CustomerStore interface {
+	// CreateCustomer stores c (ID and Version ignored; times and actors taken from c) and returns it as
+	// stored, with ID set and Version 1. Errors: *DuplicateError.
+	CreateCustomer(ctx context.Context, c Customer) (Customer, error)
+	// GetCustomer returns customer id. Errors: ErrNotFound.
+	GetCustomer(ctx context.Context, id int64) (Customer, error)
+	// UpdateCustomer replaces every writable field of customer c.ID; expectedVersion 0 = any version.
+	// Errors: ErrNotFound, ErrConflict, *DuplicateError.
+	UpdateCustomer(ctx context.Context, c Customer, expectedVersion int64) (Customer, error)
+	// DeleteCustomer deletes customer id (expectedVersion 0 = any version), leaving a tombstone in the
+	// feed at time at by actor. Errors: ErrNotFound, ErrConflict.
+	DeleteCustomer(ctx context.Context, id, expectedVersion int64, at time.Time, actor string) error
+	// UpsertCustomer matches on c.ExternalID (required): it creates the customer or replaces the one
+	// with that external id (if at expectedVersion; 0 = any). created reports an insert.
+	// Errors: ErrConflict, *DuplicateError.
+	UpsertCustomer(ctx context.Context, c Customer, expectedVersion int64) (Customer, bool, error)
+	// WriteCustomers runs every op in one transaction, each in its own savepoint, and returns one result
+	// per op. With allOrNone any failure rolls back all: the failing ops keep their own error, the
+	// others get ErrRolledBack. Two ops of one call naming the same external id both fail with
+	// *DuplicateError. idem, when non-nil, is stored in the same transaction: with allOrNone only if
+	// the call committed, otherwise always (see IdempotencyRecord.Encode). The error is for the call as
+	// a whole, and then nothing was written and the results are nil: ErrIdempotencyRace (a live record
+	// with idem's client and message id exists), ErrClosed, the ctx's error, Encode's error, I/O.
+	WriteCustomers(ctx context.Context, ops []CustomerOp, allOrNone bool, idem *IdempotencyRecord) ([]CustomerResult, error)
+	// SearchCustomers returns at most limit customers matching f with ID > after.ID, in ID order.
+	SearchCustomers(ctx context.Context, f CustomerFilter, after CustomerKey, limit int) ([]Customer, error)
+	// Feed returns the compacted feed entries with Seq > after in Seq order, at most limit, and whether
+	// more follow. after = 0 is the initial load. Errors: ErrCursorExpired when 0 < after < the horizon
+	// of purged tombstones.
+	Feed(ctx context.Context, after int64, limit int) ([]FeedEntry, bool, error)
+	// PurgeTombstones removes the feed's deletion entries older than olderThan and raises the horizon
+	// past them; it returns how many it removed.
+	PurgeTombstones(ctx context.Context, olderThan time.Time) (int, error)
 }
 
-func (o Options) withDefaults() Options {
-	if o.BusyTimeout <= 0 {
-		o.BusyTimeout = 5 * time.Second
-	}
-	if o.MaxBatch <= 0 {
-		o.MaxBatch = 128
-	}
-	if o.ReadConns <= 0 {
-		o.ReadConns = 4
-	}
-	return o
+// IdempotencyRecord is the stored outcome of a request carrying a message id, replayed on a retry.
+// An expired record counts as absent: lookups do not return it and a new record may take its key.
+type IdempotencyRecord struct {
+	Client, MessageID, Operation string
+	RequestHash                  [32]byte
+	Response                     []byte
+	Expires                      time.Time
+	// Encode, when set, makes the Response stored by WriteCustomers: it is called inside the
+	// transaction with the call's results (ErrRolledBack already filled in); its error aborts the
+	// call. The store never interprets the bytes. Records read back have Encode nil.
+	Encode func(results []CustomerResult) ([]byte, error)
 }
 
-// DB is an open crmsoap database. It is safe for concurrent use.
-type DB struct {
-	path string
-
-	read *sql.DB // query-only pool
-
-	wdb   *sql.DB   // holds exactly one connection: wconn
-	wconn *sql.Conn // used only by the writer goroutine (and by Open/Close around it)
-
-	maxBatch int
-
-	// mu guards closed and the send side of jobs: senders hold it for reading, Close for writing,
-	// so no job can be sent after jobs is closed.
-	mu     sync.RWMutex
-	closed bool
-	jobs   chan *job
-
-	writerDone chan struct{}
-	closeOnce  sync.Once
-	closeErr   error
-
-	stats writerStats
+// IdempotencyStore reads and purges idempotency records (they are written by WriteCustomers).
+type IdempotencyStore interface {
+	// LookupIdempotency returns the stored, unexpired record. Errors: ErrNotFound.
+	LookupIdempotency(ctx context.Context, client, messageID string) (IdempotencyRecord, error)
+	// PurgeIdempotency removes the records that expire before before and returns how many.
+	PurgeIdempotency(ctx context.Context, before time.Time) (int, error)
 }
 
-// Open opens (creating if missing) the database at path, applies pending migrations and starts the
-// writer. It returns *SchemaTooNewError when the file was written by a newer crmsoap.
-func Open(ctx context.Context, path string, opts Options) (*DB, error) {
-	opts = opts.withDefaults()
-
-	wdb, err := sql.Open("sqlite3", dsn(path, opts, false))
-	if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
-	}
-	wdb.SetMaxOpenConns(1)
-	wdb.SetMaxIdleConns(1)
-	wdb.SetConnMaxLifetime(0)
-	wdb.SetConnMaxIdleTime(0)
-	wconn, err := wdb.Conn(ctx)
-	if err != nil {
-		wdb.Close()
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
-	}
-	if err := migrate(ctx, wconn); err != nil {
-		wconn.Close()
-		wdb.Close()
-		return nil, err
-	}
-
-	read, err := sql.Open("sqlite3", dsn(path, opts, true))
-	if err != nil {
-		wconn.Close()
-		wdb.Close()
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
-	}
-	read.SetMaxOpenConns(opts.ReadConns)
-	read.SetMaxIdleConns(opts.ReadConns)
-	read.SetConnMaxLifetime(0)
-	read.SetConnMaxIdleTime(0)
-
-	db := &DB{
-		path:       path,
-		read:       read,
-		wdb:        wdb,
-		wconn:      wconn,
-		maxBatch:   opts.MaxBatch,
-		jobs:       make(chan *job, opts.MaxBatch),
-		writerDone: make(chan struct{}),
-	}
-	if err := db.Ping(ctx); err != nil {
-		db.read.Close()
-		db.wconn.Close()
-		db.wdb.Close()
-		return nil, err
-	}
-	go db.writer()
-	return db, nil
+// ClientStore keeps the registry of API clients.
+type ClientStore interface {
+	// AddClient registers c. Errors: *DuplicateError (Field "name" or "cert"), ErrRevoked.
+	AddClient(ctx context.Context, c Client) error
+	// ListClients returns every registered client ordered by name.
+	ListClients(ctx context.Context) ([]Client, error)
+	// SetClientEnabled enables or disables the client name. Errors: ErrNotFound.
+	SetClientEnabled(ctx context.Context, name string, enabled bool) error
+	// RemoveClient unregisters the client name and, in the same transaction, revokes its certificate
+	// (RevocationStore) for reason at time at. Errors: ErrNotFound.
+	RemoveClient(ctx context.Context, name, reason string, at time.Time) error
 }
 
-// dsn builds the go-sqlite3 data source name. Every setting is a DSN parameter so that it applies to
-// each connection the pool opens, not only to the one an Exec happens to reach.
-func dsn(path string, opts Options, readOnly bool) string {
-	q := url.Values{}
-	q.Set("_journal_mode", "WAL")
-	// After _journal_mode: go-sqlite3 lowers synchronous to NORMAL when it sees WAL, unless asked.
-	// FULL makes every commit durable on return, not only consistent after a power cut.
-	q.Set("_synchronous", "FULL")
-	q.Set("_busy_timeout", strconv.FormatInt(opts.BusyTimeout.Milliseconds(), 10))
-	q.Set("_foreign_keys", "1")
-	q.Set("_txlock", "immediate")
-	// Reuse prepared statements per connection: the store runs a small fixed set of queries.
-	q.Set("_stmt_cache_size", "32")
-	if readOnly {
-		q.Set("_query_only", "1")
-	}
-	return fileURI(path, q)
+// SecretStore keeps server secrets that live with the data (e.g. the key that signs page tokens).
+type SecretStore interface {
+	// Secret returns the 32-byte secret called name, creating it from crypto/rand on first use. Every
+	// caller, in every process using the database, gets the same bytes.
+	Secret(ctx context.Context, name string) ([]byte, error)
 }
 
-// fileURI makes a file: URI so that '?', '#' and '%' in path are data, not syntax.
-func fileURI(path string, q url.Values) string {
-	r := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
-	return "file:" + r.Replace(path) + "?" + q.Encode()
-}
-
-// ErrClosed is returned by writes submitted after Close was called.
-var ErrClosed = errors.New("store: database is closed")
-
-// Close stops accepting writes, finishes the ones already queued, checkpoints the WAL into the main
-// file and closes every connection. Calling it again returns the first result.
-func (db *DB) Close() error {
-	db.closeOnce.Do(func() {
-		db.mu.Lock()
-		db.closed = true
-		close(db.jobs)
-		db.mu.Unlock()
-		<-db.writerDone
-
-		errs := []error{db.read.Close(), db.checkpoint(context.Background())}
-		errs = append(errs, db.wconn.Close(), db.wdb.Close())
-		if err := errors.Join(errs...); err != nil {
-			db.closeErr = fmt.Errorf("store: close: %w", err)
-		}
-	})
-	return db.closeErr
-}
-
-// checkpoint copies the WAL into the main file and truncates it, so that the main file alone is
-// complete. If another process is using the database it does what it can without waiting: that
-// process's own last close checkpoints the rest.
-func (db *DB) checkpoint(ctx context.Context) error {
-	if _, err := db.wconn.ExecContext(ctx, "PRAGMA busy_timeout = 0"); err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
-	}
-	var busy, walPages, moved int
-	if err := db.wconn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &walPages, &moved); err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
-	}
-	return nil
-}
-
-// Ping checks that the database file can be read.
-func (db *DB) Ping(ctx context.Context) error {
-	var n int
-	if err := db.read.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema").Scan(&n); err != nil {
-		return fmt.Errorf("store: ping: %w", err)
-	}
-	return nil
-}
-
-// SchemaVersion reports the migration version of the open database (PRAGMA user_version).
-func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
-	var v int
-	if err := db.read.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
-		return 0, fmt.Errorf("store: schema version: %w", err)
-	}
-	return v, nil
-}
-
-// timeLayout is RFC 3339 with a fixed nine-digit fraction: it parses with time.RFC3339Nano and, being
-// fixed width, sorts as text in time order.
-const timeLayout = "2006-01-02T15:04:05.000000000Z07:00"
-
-const dateLayout = "2006-01-02"
-
-func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
-
-func parseTime(s string) (time.Time, error) {
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("bad stored time %q: %w", s, err)
-	}
-	return t.UTC(), nil
-}
-
-// nullString stores "" as NULL.
-func nullString(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-// Ready reports whether the database answers and carries the schema this
-// binary knows (every migration applied).
-func (db *DB) Ready(ctx context.Context) error {
-	v, err := db.SchemaVersion(ctx)
-	if err != nil {
-		return err
-	}
-	if v != knownVersion {
-		return fmt.Errorf("store: schema version %d, want %d", v, knownVersion)
-	}
-	return nil
+// Store is everything a backend offers.
+type Store interface {
+	CustomerStore
+	IdempotencyStore
+	ClientStore
+	RevocationStore
+	ReplayStore
+	SecretStore
+	// Close finishes the writes already accepted and releases the backend; later writes get ErrClosed.
+	Close() error
 }

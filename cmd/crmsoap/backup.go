@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/crmsoap/crmsoap/store"
+	"github.com/crmsoap/crmsoap/store/sqlite"
 )
 
 const backupUsage = `Usage: crmsoap backup [--db PATH] OUT
@@ -35,7 +35,7 @@ func (m *Main) backup(ctx context.Context, args []string) error {
 		return flag.ErrHelp
 	}
 	out := fs.Arg(0)
-	db, err := store.Open(ctx, dbPath, store.Options{})
+	db, err := sqlite.Open(ctx, dbPath, sqlite.Options{})
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/crmsoap/crmsoap/soap/wssec"
 	"github.com/crmsoap/crmsoap/store"
+	"github.com/crmsoap/crmsoap/store/sqlite"
 )
 
 const clientsUsage = `Usage:
@@ -56,7 +57,7 @@ func (m *Main) clients(ctx context.Context, args []string) error {
 	if args[0] != "list" && args[0] != "revoke" && name == "" {
 		return fmt.Errorf("clients %s: a client name is required", args[0])
 	}
-	db, err := store.Open(ctx, dbPath, store.Options{})
+	db, err := sqlite.Open(ctx, dbPath, sqlite.Options{})
 	if err != nil {
 		return err
 	}
@@ -85,7 +86,7 @@ func (m *Main) clients(ctx context.Context, args []string) error {
 	return fmt.Errorf("unknown clients command %q", args[0])
 }
 
-func (m *Main) clientsAdd(ctx context.Context, db *store.DB, name, certFile string, minRSABits int) error {
+func (m *Main) clientsAdd(ctx context.Context, db *sqlite.DB, name, certFile string, minRSABits int) error {
 	if certFile == "" {
 		return errors.New("clients add: --cert FILE.pem is required")
 	}
@@ -111,7 +112,7 @@ func (m *Main) clientsAdd(ctx context.Context, db *store.DB, name, certFile stri
 	}
 	var dup *store.DuplicateError
 	if errors.As(err, &dup) {
-		if dup.Column == "name" {
+		if dup.Field == "name" {
 			return fmt.Errorf("clients add: a client named %q exists already", name)
 		}
 		return errors.New("clients add: this certificate is registered already")
@@ -124,7 +125,7 @@ func (m *Main) clientsAdd(ctx context.Context, db *store.DB, name, certFile stri
 	return nil
 }
 
-func (m *Main) clientsList(ctx context.Context, db *store.DB) error {
+func (m *Main) clientsList(ctx context.Context, db *sqlite.DB) error {
 	list, err := db.ListClients(ctx)
 	if err != nil {
 		return err
@@ -155,7 +156,7 @@ func (m *Main) clientsList(ctx context.Context, db *store.DB) error {
 }
 
 // clientsRevoke revokes the certificate in certFile, registered or not.
-func (m *Main) clientsRevoke(ctx context.Context, db *store.DB, certFile, reason string) error {
+func (m *Main) clientsRevoke(ctx context.Context, db *sqlite.DB, certFile, reason string) error {
 	if certFile == "" {
 		return errors.New("clients revoke: --cert FILE.pem is required")
 	}

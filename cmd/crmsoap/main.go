@@ -42,7 +42,6 @@ Usage:
   crmsoap keys new --name NAME                     create a key pair and self-signed certificate
   crmsoap call [flags] OPERATION [field=value ...]  call the server (signed with --key/--cert)
   crmsoap backup [--db PATH] OUT                   copy the database while the server runs
-  crmsoap bench [flags]                            measure throughput and latency on this machine
   crmsoap version           print the version
 
 Run 'crmsoap COMMAND -h' for the flags of a command.
@@ -65,8 +64,6 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.keys(ctx, args[1:])
 	case "backup":
 		return m.backup(ctx, args[1:])
-	case "bench":
-		return m.bench(ctx, args[1:])
 	case "version":
 		fmt.Fprintln(m.Stdout, "crmsoap", version)
 		return nil

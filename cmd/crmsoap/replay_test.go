@@ -21,7 +21,7 @@ func TestServe_ReplayAfterRestart(t *testing.T) {
 	erp := newIdentity(t, dir, "erp", time.Hour)
 	registerClient(t, db, erp, true)
 	seedCustomers(t, db, 1)
-	update := signEnvelope(t, erp.key, erp.cert, benchUpdate(1, 42).body)
+	update := signEnvelope(t, erp.key, erp.cert, updateCustomerXML(1, "Replayed"))
 
 	first := startServer(t, db)
 	if status, _, body := post(t, first.URL, "text/xml; charset=utf-8", "", update); status != 200 {
@@ -61,7 +61,7 @@ func TestServe_ReplayConcurrentCopies(t *testing.T) {
 	b := startServer(t, db)
 	const copies = 16
 	for round, targets := range [][]string{{a.URL}, {a.URL, b.URL}} {
-		msg := signEnvelope(t, erp.key, erp.cert, benchAdd(round).body)
+		msg := signEnvelope(t, erp.key, erp.cert, addCustomerXML(fmt.Sprint("Customer ", round)))
 		statuses := make([]int, copies)
 		var wg sync.WaitGroup
 		start := make(chan struct{})

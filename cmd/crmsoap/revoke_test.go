@@ -10,12 +10,15 @@ import (
 	"encoding/xml"
 	"math/big"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/beevik/etree"
 	"github.com/crmsoap/crmsoap/soap/wssec"
+	"github.com/crmsoap/crmsoap/store"
+	"github.com/crmsoap/crmsoap/store/sqlite"
 )
 
 // caClient is a client key and certificate issued by a test CA, the certificate written as PEM.
@@ -48,18 +51,47 @@ func issueClient(tb testing.TB, dir string, ca *x509.Certificate, caKey crypto.S
 	return c
 }
 
-// seedCustomers creates n customers (ids 1..n) in the database file db.
+// seedCustomers creates n customers (ids 1..n, named "Seeded 1" ...) in the database file db.
 func seedCustomers(tb testing.TB, db string, n int) {
 	tb.Helper()
-	if _, err := benchSeed(context.Background(), db, n, nil); err != nil {
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, db, sqlite.Options{})
+	if err != nil {
 		tb.Fatal(err)
 	}
+	defer s.Close()
+	now := time.Now().UTC()
+	for i := range n {
+		if _, err := s.CreateCustomer(ctx, store.Customer{Name: "Seeded " + strconv.Itoa(i+1), CreatedAt: now, UpdatedAt: now}); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+// soap11 wraps body in a SOAP 1.1 envelope of the crm namespace.
+func soap11(body string) []byte {
+	return []byte(`<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:crm="urn:crmsoap:v1">` +
+		`<soapenv:Header/><soapenv:Body>` + body + `</soapenv:Body></soapenv:Envelope>`)
+}
+
+func getCustomerXML(id int) []byte {
+	return soap11(`<crm:GetCustomer><crm:id>` + strconv.Itoa(id) + `</crm:id></crm:GetCustomer>`)
+}
+
+func addCustomerXML(name string) []byte {
+	return soap11(`<crm:AddCustomer><crm:customer><crm:name>` + name + `</crm:name></crm:customer></crm:AddCustomer>`)
+}
+
+// updateCustomerXML replaces customer id unconditionally (no expectedVersion).
+func updateCustomerXML(id int, name string) []byte {
+	return soap11(`<crm:UpdateCustomer><crm:id>` + strconv.Itoa(id) + `</crm:id><crm:customer><crm:name>` + name +
+		`</crm:name></crm:customer></crm:UpdateCustomer>`)
 }
 
 // signedGet is a GetCustomer envelope signed now by key and cert (a fresh Timestamp: never a replay).
 func signedGet(tb testing.TB, key crypto.Signer, cert *x509.Certificate) []byte {
 	tb.Helper()
-	return signEnvelope(tb, key, cert, benchGet(1).body)
+	return signEnvelope(tb, key, cert, getCustomerXML(1))
 }
 
 func signEnvelope(tb testing.TB, key crypto.Signer, cert *x509.Certificate, envelope []byte) []byte {

@@ -12,6 +12,7 @@ import (
 	"github.com/crmsoap/crmsoap/soap"
 	"github.com/crmsoap/crmsoap/soap/wssec"
 	"github.com/crmsoap/crmsoap/store"
+	"github.com/crmsoap/crmsoap/store/sqlite"
 )
 
 // securityConfig is the WS-Security part of serve's configuration.
@@ -45,7 +46,7 @@ func (c *securityConfig) register(e *envFlags) {
 // newSecurity builds the request verifier (nil with --insecure-no-auth) and the
 // response signer (nil without --sign-key), and keeps the client registry in
 // step with the database until ctx ends.
-func newSecurity(ctx context.Context, c securityConfig, db *store.DB, log *slog.Logger) (soap.Security, *wssec.Signer, error) {
+func newSecurity(ctx context.Context, c securityConfig, db *sqlite.DB, log *slog.Logger) (soap.Security, *wssec.Signer, error) {
 	signer, err := responseSigner(c)
 	if err != nil {
 		return nil, nil, err
@@ -117,7 +118,7 @@ func responseSigner(c securityConfig) (*wssec.Signer, error) {
 // clientRegistry reads the registered clients, then the revoked certificates. In that order: removing a
 // client deletes it and revokes its certificate in one transaction, so a reload that sees the client
 // gone also sees its revocation (the reverse order could see neither).
-func clientRegistry(ctx context.Context, db *store.DB, log *slog.Logger) ([]wssec.RegisteredCert, [][32]byte, error) {
+func clientRegistry(ctx context.Context, db *sqlite.DB, log *slog.Logger) ([]wssec.RegisteredCert, [][32]byte, error) {
 	certs, err := registeredCerts(ctx, db, log)
 	if err != nil {
 		return nil, nil, err
@@ -135,7 +136,7 @@ func clientRegistry(ctx context.Context, db *store.DB, log *slog.Logger) ([]wsse
 
 // registeredCerts reads the client registry; an unparseable certificate is
 // skipped with a warning rather than taking the server down.
-func registeredCerts(ctx context.Context, db *store.DB, log *slog.Logger) ([]wssec.RegisteredCert, error) {
+func registeredCerts(ctx context.Context, db *sqlite.DB, log *slog.Logger) ([]wssec.RegisteredCert, error) {
 	clients, err := db.ListClients(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read client registry: %w", err)
@@ -152,7 +153,7 @@ func registeredCerts(ctx context.Context, db *store.DB, log *slog.Logger) ([]wss
 	return out, nil
 }
 
-func reloadClients(ctx context.Context, every time.Duration, db *store.DB, r *wssec.Registry, log *slog.Logger) {
+func reloadClients(ctx context.Context, every time.Duration, db *sqlite.DB, r *wssec.Registry, log *slog.Logger) {
 	if every <= 0 {
 		return
 	}
@@ -176,7 +177,7 @@ func reloadClients(ctx context.Context, every time.Duration, db *store.DB, r *ws
 }
 
 // replayStore keeps the verifier's replay records in the database (wssec.ReplayStore).
-type replayStore struct{ db *store.DB }
+type replayStore struct{ db store.ReplayStore }
 
 func (s replayStore) Remember(ctx context.Context, key []byte, expires, now time.Time) (bool, error) {
 	return s.db.RememberReplay(ctx, key, expires, now)
@@ -185,7 +186,7 @@ func (s replayStore) Remember(ctx context.Context, key []byte, expires, now time
 // replayPurgeInterval is how often expired replay records are deleted.
 const replayPurgeInterval = time.Minute
 
-func purgeReplays(ctx context.Context, every time.Duration, db *store.DB, log *slog.Logger) {
+func purgeReplays(ctx context.Context, every time.Duration, db *sqlite.DB, log *slog.Logger) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {

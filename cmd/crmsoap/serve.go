@@ -15,7 +15,7 @@ import (
 
 	"github.com/crmsoap/crmsoap/service"
 	"github.com/crmsoap/crmsoap/soap"
-	"github.com/crmsoap/crmsoap/store"
+	"github.com/crmsoap/crmsoap/store/sqlite"
 	"github.com/crmsoap/crmsoap/wsdl"
 )
 
@@ -93,7 +93,7 @@ func (m *Main) serve(ctx context.Context, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	db, err := store.Open(ctx, cfg.db, store.Options{})
+	db, err := sqlite.Open(ctx, cfg.db, sqlite.Options{})
 	if err != nil {
 		return err
 	}
@@ -169,7 +169,7 @@ func (m *Main) serve(ctx context.Context, args []string) (err error) {
 }
 
 // buildHandler wires service, security and observability into the SOAP handler.
-func buildHandler(ctx context.Context, cfg serveConfig, db *store.DB, met *metrics, log *slog.Logger) (*soap.Handler, error) {
+func buildHandler(ctx context.Context, cfg serveConfig, db *sqlite.DB, met *metrics, log *slog.Logger) (*soap.Handler, error) {
 	svc := service.New(db)
 	svc.OnStoreError = func(error) { met.dbErrors.Inc() }
 	security, signer, err := newSecurity(ctx, cfg.security, db, log)

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/beevik/etree"
+	"github.com/crmsoap/crmsoap/soap/internal/xmlparse"
 )
 
 // This file is an exclusive XML canonicalization 1.0 (without comments) of an element subtree, written over
@@ -26,43 +27,12 @@ var (
 // nsBinding is one prefix -> namespace URI pair; "" is the default namespace.
 type nsBinding struct{ prefix, uri string }
 
-// nsStack is a scope stack searched from the end; it replaces per-element maps so that a Body with thousands
-// of children canonicalizes without allocating a namespace context per element.
-type nsStack []nsBinding
-
-func (s nsStack) lookup(prefix string) (string, bool) {
-	for i := len(s) - 1; i >= 0; i-- {
-		if s[i].prefix == prefix {
-			return s[i].uri, true
-		}
-	}
-	return "", false
-}
-
 // inScopeNamespaces returns the namespace declarations in scope at el's parent (nearest declaration wins).
-func inScopeNamespaces(el *etree.Element) nsStack {
-	var s nsStack
-	var chain []*etree.Element
-	for p := el.Parent(); p != nil; p = p.Parent() {
-		chain = append(chain, p)
+func inScopeNamespaces(el *etree.Element) *xmlparse.Scope {
+	if p := el.Parent(); p != nil {
+		return xmlparse.ScopeAt(p)
 	}
-	for i := len(chain) - 1; i >= 0; i-- {
-		s = pushDecls(s, chain[i])
-	}
-	return s
-}
-
-// pushDecls appends el's own namespace declarations to s.
-func pushDecls(s nsStack, el *etree.Element) nsStack {
-	for _, a := range el.Attr {
-		switch {
-		case a.Space == "xmlns":
-			s = append(s, nsBinding{a.Key, a.Value})
-		case a.Space == "" && a.Key == "xmlns":
-			s = append(s, nsBinding{"", a.Value})
-		}
-	}
-	return s
+	return xmlparse.NewScope()
 }
 
 func isNSDecl(a etree.Attr) bool {
@@ -78,30 +48,57 @@ type c14nOptions struct {
 	// strict refuses comments and processing instructions instead of dropping them; signed content must
 	// not carry them because a consumer reading the tree would see text the signature does not cover.
 	strict bool
+	// maxBytes caps the output; 0 is c14nBudget of the element. Past it the canonicalization stops with
+	// tooLarge (errC14NTooLarge when nil).
+	maxBytes int64
+	tooLarge *Error
+	// work counts the canonicalization and stops it when its context is done; nil counts nothing.
+	work *work
 }
 
+// canonicalizer keeps two namespace scopes, each a map with an undo log: the declarations in scope, and
+// the namespaces the output ancestors rendered. Every question is one map lookup, so the cost is linear in
+// elements times (attributes + PrefixList entries), whatever the number of declarations in scope.
 type canonicalizer struct {
 	w         *bufio.Writer
+	limit     *limitWriter
 	opt       c14nOptions
 	inclusive []string // PrefixList with "#default" mapped to ""
-	scope     nsStack
-	rendered  nsStack
+	scope     *xmlparse.Scope
+	rendered  *xmlparse.Scope
+	declared  map[string]int // prefix -> serial of the element whose output declares it
+	serial    int            // the element being written
 }
 
 // canonicalize writes the exclusive canonical form of el (in its place in the document) to w.
 func canonicalize(w io.Writer, el *etree.Element, opt c14nOptions) error {
-	bw := bufio.NewWriterSize(w, 4096)
-	c := &canonicalizer{w: bw, opt: opt, scope: inScopeNamespaces(el)}
+	if len(opt.inclusive) > maxPrefixList {
+		return errPrefixList
+	}
+	limit := &limitWriter{w: w, left: opt.maxBytes}
+	if limit.left <= 0 {
+		limit.left = c14nBudget(el)
+	}
+	bw := bufio.NewWriterSize(opt.work.c14nWriter(limit), 4096)
+	c := &canonicalizer{w: bw, limit: limit, opt: opt, scope: inScopeNamespaces(el), rendered: xmlparse.NewScope(),
+		declared: make(map[string]int)}
 	for _, p := range opt.inclusive {
 		if p == "#default" {
 			p = ""
 		}
 		c.inclusive = append(c.inclusive, p)
 	}
-	if err := c.element(el); err != nil {
-		return err
+	err := c.element(el)
+	if err == nil {
+		err = bw.Flush()
 	}
-	return bw.Flush()
+	if limit.exceeded {
+		if opt.tooLarge != nil {
+			return opt.tooLarge
+		}
+		return errC14NTooLarge
+	}
+	return err
 }
 
 // canonicalBytes is canonicalize into a byte slice.
@@ -118,9 +115,15 @@ type c14nAttr struct {
 }
 
 func (c *canonicalizer) element(el *etree.Element) error {
-	scopeMark, renderedMark := len(c.scope), len(c.rendered)
-	defer func() { c.scope, c.rendered = c.scope[:scopeMark], c.rendered[:renderedMark] }()
-	c.scope = pushDecls(c.scope, el)
+	if c.limit.exceeded {
+		return errOverLimit
+	}
+	if err := c.opt.work.element(len(el.Attr)); err != nil {
+		return err
+	}
+	scopeMark, renderedMark := c.scope.Push(el), c.rendered.Mark()
+	defer func() { c.scope.Pop(scopeMark); c.rendered.Pop(renderedMark) }()
+	c.serial++
 
 	var decls []nsBinding
 	var attrs []c14nAttr
@@ -137,7 +140,7 @@ func (c *canonicalizer) element(el *etree.Element) error {
 		case "xml":
 			uri = nsXML
 		default:
-			u, ok := c.scope.lookup(a.Space)
+			u, ok := c.scope.Lookup(a.Space)
 			if !ok || u == "" {
 				return invalid("undeclared namespace prefix in signed content")
 			}
@@ -239,23 +242,22 @@ func (c *canonicalizer) render(prefix string, utilized bool, decls *[]nsBinding)
 	if prefix == "xml" {
 		return nil
 	}
-	uri, ok := c.scope.lookup(prefix)
+	uri, ok := c.scope.Lookup(prefix)
 	if !ok && prefix != "" {
 		if utilized {
 			return invalid("undeclared namespace prefix in signed content")
 		}
 		return nil
 	}
-	for _, d := range *decls {
-		if d.prefix == prefix {
-			return nil
-		}
+	if c.declared[prefix] == c.serial {
+		return nil
 	}
-	if done, ok := c.rendered.lookup(prefix); (ok && done == uri) || (!ok && prefix == "" && uri == "") {
+	if done, ok := c.rendered.Lookup(prefix); (ok && done == uri) || (!ok && prefix == "" && uri == "") {
 		return nil
 	}
 	*decls = append(*decls, nsBinding{prefix, uri})
-	c.rendered = append(c.rendered, nsBinding{prefix, uri})
+	c.declared[prefix] = c.serial
+	c.rendered.Bind(prefix, uri)
 	return nil
 }
 

@@ -2,6 +2,7 @@ package wssec
 
 import (
 	"github.com/beevik/etree"
+	"github.com/crmsoap/crmsoap/soap/internal/xmlparse"
 )
 
 // SOAP envelope namespaces and the roles that address the ultimate receiver.
@@ -23,9 +24,15 @@ type envelope struct {
 	security *etree.Element // the one wsse:Security header for us (nil until selected)
 }
 
-// is reports whether el is {ns}local.
+// is reports whether el is {ns}local. It resolves el's prefix by reading its ancestors, once: for a few
+// elements only; to test every child of one element use childElements or a Scope.
 func is(el *etree.Element, ns, local string) bool {
-	return el != nil && el.Tag == local && el.NamespaceURI() == ns
+	return el != nil && el.Tag == local && xmlparse.ElemNS(el) == ns
+}
+
+// isIn is is for el, whose declarations scope holds.
+func isIn(scope *xmlparse.Scope, el *etree.Element, ns, local string) bool {
+	return el.Tag == local && scope.Elem(el) == ns
 }
 
 // parseEnvelope checks the Envelope/Header/Body skeleton: one Body, at most one Header before it, both direct
@@ -35,18 +42,22 @@ func parseEnvelope(doc *etree.Document) (*envelope, error) {
 	if root == nil || root.Tag != "Envelope" {
 		return nil, invalid("not a SOAP envelope")
 	}
-	env := &envelope{root: root, ns: root.NamespaceURI()}
+	scope := xmlparse.ScopeAt(root)
+	env := &envelope{root: root, ns: scope.Elem(root)}
 	if env.ns != nsSOAP11 && env.ns != nsSOAP12 {
 		return nil, invalid("not a SOAP envelope")
 	}
 	for _, c := range root.ChildElements() {
+		mark := scope.Push(c)
+		header, body := isIn(scope, c, env.ns, "Header"), isIn(scope, c, env.ns, "Body")
+		scope.Pop(mark)
 		switch {
-		case is(c, env.ns, "Header"):
+		case header:
 			if env.header != nil || env.body != nil {
 				return nil, invalid("envelope must have at most one Header before the Body")
 			}
 			env.header = c
-		case is(c, env.ns, "Body"):
+		case body:
 			if env.body != nil {
 				return nil, invalid("envelope must have exactly one Body")
 			}
@@ -62,11 +73,18 @@ func parseEnvelope(doc *etree.Document) (*envelope, error) {
 // forUs reports whether a header block is addressed to the ultimate receiver: no actor (SOAP 1.1) or role
 // (SOAP 1.2), or the "next" / "ultimateReceiver" roles.
 func (env *envelope) forUs(h *etree.Element) bool {
-	for _, a := range h.Attr {
+	scope := xmlparse.ScopeAt(h)
+	return forUsIn(scope, h)
+}
+
+// forUsIn is forUs for h, whose declarations scope holds.
+func forUsIn(scope *xmlparse.Scope, h *etree.Element) bool {
+	for i := range h.Attr {
+		a := &h.Attr[i]
 		if (a.Key != "actor" && a.Key != "role") || a.Space == "" {
 			continue
 		}
-		if ns := a.NamespaceURI(); ns != nsSOAP11 && ns != nsSOAP12 {
+		if ns := scope.Attr(a); ns != nsSOAP11 && ns != nsSOAP12 {
 			continue
 		}
 		switch a.Value {
@@ -83,8 +101,15 @@ func (env *envelope) selectSecurity() error {
 	if env.header == nil {
 		return invalid("missing wsse:Security header")
 	}
+	scope := xmlparse.ScopeAt(env.header)
 	for _, h := range env.header.ChildElements() {
-		if !is(h, NamespaceWSSE, "Security") || !env.forUs(h) {
+		if h.Tag != "Security" {
+			continue
+		}
+		mark := scope.Push(h)
+		ours := isIn(scope, h, NamespaceWSSE, "Security") && forUsIn(scope, h)
+		scope.Pop(mark)
+		if !ours {
 			continue
 		}
 		if env.security != nil {
@@ -103,11 +128,16 @@ type idIndex map[string]*etree.Element
 
 // indexIDs walks the whole document; an ID value carried by two elements is refused, wherever they are, so
 // that a reference can never be bound to an element other than the one its signer meant.
-func indexIDs(root *etree.Element) (idIndex, error) {
+func indexIDs(root *etree.Element, w *work) (idIndex, error) {
 	ids := idIndex{}
-	var walk func(el *etree.Element, scope nsStack) error
-	walk = func(el *etree.Element, scope nsStack) error {
-		scope = pushDecls(scope, el)
+	scope := xmlparse.NewScope()
+	var walk func(el *etree.Element) error
+	walk = func(el *etree.Element) error {
+		if err := w.element(len(el.Attr)); err != nil {
+			return err
+		}
+		mark := scope.Push(el)
+		defer scope.Pop(mark)
 		for _, a := range el.Attr {
 			if !isIDAttr(a, scope) {
 				continue
@@ -119,27 +149,29 @@ func indexIDs(root *etree.Element) (idIndex, error) {
 		}
 		for _, c := range el.Child {
 			if ce, ok := c.(*etree.Element); ok {
-				if err := walk(ce, scope); err != nil {
+				if err := walk(ce); err != nil {
 					return err
 				}
 			}
 		}
 		return nil
 	}
-	if err := walk(root, nil); err != nil {
+	if err := walk(root); err != nil {
 		return nil, err
 	}
 	return ids, nil
 }
 
-func isIDAttr(a etree.Attr, scope nsStack) bool {
+// isIDAttr reports whether a is an ID attribute; a prefixed Id is one in the wsu namespace, resolved with one
+// map lookup in scope.
+func isIDAttr(a etree.Attr, scope *xmlparse.Scope) bool {
 	switch {
 	case a.Space == "" && a.Key == "Id":
 		return true
 	case a.Space == "xml" && a.Key == "id":
 		return true
 	case a.Space != "" && a.Space != "xmlns" && a.Key == "Id":
-		uri, _ := scope.lookup(a.Space)
+		uri, _ := scope.Lookup(a.Space)
 		return uri == NamespaceWSU
 	}
 	return false
@@ -147,21 +179,39 @@ func isIDAttr(a etree.Attr, scope nsStack) bool {
 
 // wsuID returns el's wsu:Id value, or "".
 func wsuID(el *etree.Element) string {
-	for _, a := range el.Attr {
-		if a.Key == "Id" && a.Space != "" && a.NamespaceURI() == NamespaceWSU {
+	var scope *xmlparse.Scope
+	for i := range el.Attr {
+		a := &el.Attr[i]
+		if a.Key != "Id" || a.Space == "" {
+			continue
+		}
+		if scope == nil {
+			scope = xmlparse.ScopeAt(el)
+		}
+		if scope.Attr(a) == NamespaceWSU {
 			return a.Value
 		}
 	}
 	return ""
 }
 
-// childElements returns el's element children that are {ns}local.
+// childElements returns el's element children that are {ns}local. It reads el's ancestors once and each
+// child's own declarations, whatever the number of children.
 func childElements(el *etree.Element, ns, local string) []*etree.Element {
 	var out []*etree.Element
+	var scope *xmlparse.Scope
 	for _, c := range el.ChildElements() {
-		if is(c, ns, local) {
+		if c.Tag != local {
+			continue
+		}
+		if scope == nil {
+			scope = xmlparse.ScopeAt(el)
+		}
+		mark := scope.Push(c)
+		if isIn(scope, c, ns, local) {
 			out = append(out, c)
 		}
+		scope.Pop(mark)
 	}
 	return out
 }

@@ -51,6 +51,7 @@ type keyResolver struct {
 	trust Trust
 	sec   *etree.Element
 	ids   idIndex
+	work  *work
 }
 
 // resolve reads KeyInfo: a wsse:SecurityTokenReference or a ds:X509Data, nothing else.
@@ -59,10 +60,8 @@ func (k *keyResolver) resolve(keyInfo *etree.Element) (*x509.Certificate, string
 		return nil, "", errNoKeyInfo
 	}
 	kids := keyInfo.ChildElements()
-	for _, c := range kids {
-		if is(c, NamespaceDSig, "RetrievalMethod") {
-			return nil, "", errRetrieval
-		}
+	if len(childElements(keyInfo, NamespaceDSig, "RetrievalMethod")) > 0 {
+		return nil, "", errRetrieval
 	}
 	if len(kids) != 1 {
 		return nil, "", errKeyInfoContent
@@ -126,6 +125,7 @@ func (k *keyResolver) token(text string, notCert *Error) (*x509.Certificate, str
 	if len(text) > maxTokenText {
 		return nil, "", errTokenTooLarge
 	}
+	k.work.keyText(len(text))
 	der, err := decodeBase64(text)
 	if err != nil {
 		return nil, "", wrapError(notCert.Subcode, notCert.Reason, err)
@@ -186,6 +186,7 @@ func (k *keyResolver) issuerSerial(c *etree.Element) (*x509.Certificate, string,
 	case len(digits) > maxSerialDigits:
 		return nil, "", errSerialTooLong
 	}
+	k.work.keyText(len(issuer) + len(digits))
 	serial, ok := new(big.Int).SetString(digits, 10)
 	if !ok {
 		return nil, "", errBadKeyID

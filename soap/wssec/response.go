@@ -22,7 +22,7 @@ func VerifyResponse(doc *etree.Document, serverCert *x509.Certificate, now time.
 			MaxReferences: DefaultMaxReferences,
 		},
 	}
-	res, err := v.verify(doc, now)
+	res, err := v.verify(nil, doc, now)
 	if err != nil {
 		return nil, err
 	}

@@ -161,7 +161,12 @@ func c14nMethod(el *etree.Element) ([]string, error) {
 		if !is(k, NamespaceExcC14N, "InclusiveNamespaces") || len(kids) > 1 {
 			return nil, invalid("unexpected canonicalization parameters")
 		}
-		prefixes = strings.Fields(k.SelectAttrValue("PrefixList", ""))
+		for p := range strings.FieldsSeq(k.SelectAttrValue("PrefixList", "")) {
+			if len(prefixes) == maxPrefixList {
+				return nil, errPrefixList
+			}
+			prefixes = append(prefixes, p)
+		}
 	}
 	return prefixes, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/xml"
 	"errors"
+	"net/http"
 
 	"github.com/beevik/etree"
 	"github.com/crmsoap/crmsoap/soap"
@@ -22,7 +23,7 @@ var securityHeader = xml.Name{Space: NamespaceWSSE, Local: "Security"}
 func (s soapSecurity) Understands(name xml.Name) bool { return name == securityHeader }
 
 func (s soapSecurity) Check(ctx context.Context, env *soap.Envelope) (context.Context, *etree.Element, error) {
-	res, err := s.v.Verify(env.Doc)
+	res, err := s.v.VerifyContext(ctx, env.Doc)
 	if err != nil {
 		return nil, nil, toSOAPError(err)
 	}
@@ -34,6 +35,11 @@ func (s soapSecurity) Check(ctx context.Context, env *soap.Envelope) (context.Co
 }
 
 func toSOAPError(err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		// The request ended (its client went away, or its deadline passed) while it was being verified.
+		return &soap.Error{Code: soap.CodeUnavailable, Status: http.StatusServiceUnavailable,
+			Message: "request ended before it was verified", Err: err}
+	}
 	var e *Error
 	if !errors.As(err, &e) {
 		return err

@@ -1,11 +1,13 @@
 package wssec
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/subtle"
 	"crypto/x509"
+	"encoding/base64"
 	"math/big"
 	"time"
 
@@ -35,6 +37,7 @@ type Config struct {
 type Verifier struct {
 	cfg    Config
 	replay *replayCache // nil: no replay detection (client side)
+	hooks  *workHooks   // tests: see what each verification cost
 }
 
 // Result is what verification proved.
@@ -73,10 +76,29 @@ func NewVerifier(cfg Config) *Verifier {
 // signature value), SecurityTokenUnavailable, UnsupportedSecurityToken, InvalidSecurityToken,
 // FailedAuthentication (certificate), MessageExpired (timestamp).
 func (v *Verifier) Verify(doc *etree.Document) (*Result, error) {
-	return v.verify(doc, v.cfg.Now())
+	return v.VerifyContext(context.Background(), doc)
 }
 
-func (v *Verifier) verify(doc *etree.Document, now time.Time) (*Result, error) {
+// VerifyContext is Verify for a caller that may stop waiting: once ctx is done it abandons the verification
+// within a bounded amount of further work (a few thousand elements or bytes, and never an RSA or ECDSA
+// operation) and returns ctx.Err() itself, not an *Error.
+func (v *Verifier) VerifyContext(ctx context.Context, doc *etree.Document) (*Result, error) {
+	w := newWork(ctx)
+	if v.hooks != nil {
+		w.hook = v.hooks.check
+	}
+	res, err := v.verify(w, doc, v.cfg.Now())
+	if v.hooks != nil && v.hooks.done != nil {
+		v.hooks.done(w, err)
+	}
+	return res, err
+}
+
+func (v *Verifier) verify(w *work, doc *etree.Document, now time.Time) (*Result, error) {
+	defer w.finish()
+	if err := w.check(true); err != nil {
+		return nil, err
+	}
 	env, err := parseEnvelope(doc)
 	if err != nil {
 		return nil, err
@@ -84,7 +106,7 @@ func (v *Verifier) verify(doc *etree.Document, now time.Time) (*Result, error) {
 	if err := env.selectSecurity(); err != nil {
 		return nil, err
 	}
-	ids, err := indexIDs(env.root)
+	ids, err := indexIDs(env.root, w)
 	if err != nil {
 		return nil, err
 	}
@@ -99,10 +121,11 @@ func (v *Verifier) verify(doc *etree.Document, now time.Time) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	w.keyText(base64.StdEncoding.EncodedLen(len(sig.value)))
 	if err := bindReferences(sig, ids, env, ts); err != nil {
 		return nil, err
 	}
-	kr := keyResolver{trust: v.cfg.Trust, sec: env.security, ids: ids}
+	kr := keyResolver{trust: v.cfg.Trust, sec: env.security, ids: ids, work: w}
 	cert, client, err := kr.resolve(sig.keyInfo)
 	if err != nil {
 		return nil, err
@@ -110,12 +133,15 @@ func (v *Verifier) verify(doc *etree.Document, now time.Time) (*Result, error) {
 	if err := v.checkCert(cert, now); err != nil {
 		return nil, err
 	}
-	signedInfoHash, err := v.checkSignatureValue(sig, cert)
+	signedInfoHash, err := v.checkSignatureValue(w, sig, cert)
 	if err != nil {
 		return nil, err
 	}
 	for i := range sig.refs {
-		if err := checkDigest(&sig.refs[i], sig.el); err != nil {
+		if err := w.check(true); err != nil {
+			return nil, err
+		}
+		if err := checkDigest(w, &sig.refs[i], sig.el); err != nil {
 			return nil, err
 		}
 	}
@@ -171,13 +197,17 @@ func (v *Verifier) checkCert(cert *x509.Certificate, now time.Time) error {
 // checkSignatureValue canonicalizes SignedInfo in place (with its own PrefixList) and verifies the
 // SignatureValue with the certificate key. ECDSA values are r||s (XML-DSig 1.1), each exactly the size of
 // the curve order, not DER. It returns the SHA-256 of the canonical SignedInfo, the replay cache key.
-func (v *Verifier) checkSignatureValue(sig *signature, cert *x509.Certificate) ([32]byte, error) {
-	c14n, err := canonicalBytes(sig.signedInfo, c14nOptions{inclusive: sig.prefixList, strict: true})
+func (v *Verifier) checkSignatureValue(w *work, sig *signature, cert *x509.Certificate) ([32]byte, error) {
+	c14n, err := canonicalBytes(sig.signedInfo, c14nOptions{inclusive: sig.prefixList, strict: true,
+		maxBytes: MaxSignedInfoBytes, tooLarge: errSignedInfoTooLarge, work: w})
 	if err != nil {
 		return [32]byte{}, err
 	}
+	if err := w.check(true); err != nil { // the public-key operation is the most expensive single step
+		return [32]byte{}, err
+	}
 	h := sig.method.hash.New()
-	h.Write(c14n)
+	w.digestWriter(h).Write(c14n)
 	digest := h.Sum(nil)
 	switch k := cert.PublicKey.(type) {
 	case *rsa.PublicKey:
@@ -208,13 +238,13 @@ func (v *Verifier) checkSignatureValue(sig *signature, cert *x509.Certificate) (
 // checkDigest canonicalizes the referenced element (refusing comments and processing instructions inside it)
 // and compares its digest. The enveloped-signature transform leaves out the Signature element when the
 // reference contains it, and is a no-op otherwise.
-func checkDigest(r *reference, sigEl *etree.Element) error {
+func checkDigest(w *work, r *reference, sigEl *etree.Element) error {
 	h := r.digest.hash.New()
-	opt := c14nOptions{inclusive: r.prefixList, strict: true}
+	opt := c14nOptions{inclusive: r.prefixList, strict: true, work: w}
 	if r.enveloped {
 		opt.exclude = sigEl
 	}
-	if err := canonicalize(h, r.target, opt); err != nil {
+	if err := canonicalize(w.digestWriter(h), r.target, opt); err != nil {
 		return err
 	}
 	if subtle.ConstantTimeCompare(h.Sum(nil), r.value) != 1 {
