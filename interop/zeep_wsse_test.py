@@ -219,8 +219,10 @@ class Suite:
         equal(f"{t} {name}: WS-Security fault code", code, wsse_code)
         print(f"# {t} {name}: wsse:{code}, fault string {reason!r}", flush=True)
         if self.server_cert:
-            ok, out = xmlsec1_verify(body, self.server_cert)
-            check(f"{t} {name}: SOAP {self.v} fault signature verifies with the xmlsec1 command line", ok, out, "OK")
+            # Refused before authentication: the server signs nothing for an unauthenticated sender.
+            unsigned = b"SignatureValue" not in body
+            check(f"{t} {name}: SOAP {self.v} fault to a request refused before authentication is not signed",
+                  unsigned, "signed", "no signature")
 
     def expect_refused(self, name, call, transport, wsse_code):
         try:

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/crmsoap/crmsoap/soap/wssec"
 	"github.com/crmsoap/crmsoap/wsdl"
 	gowsdlsoap "github.com/hooklift/gowsdl/soap"
 )
@@ -20,7 +21,9 @@ const callUsage = `Usage: crmsoap call [flags] OPERATION [field=value ...]
 Calls the server with the generated Go SDK and prints the response as XML.
 With --key and --cert every request is signed (WS-Security X.509, RSA-SHA256 or
 ECDSA-SHA256, Timestamp and Body signed); with --server-cert every response must
-carry a valid signature by that certificate.
+carry a valid signature by that certificate. The server does not sign the faults
+of requests it refuses before authenticating them: those are shown marked as
+NOT signed by the server.
 
 Operations and fields:
   AddCustomer     externalId= name= email= phone= gender= birthDate=YYYY-MM-DD company=
@@ -156,28 +159,48 @@ func (f fields) customerData() (*wsdl.CustomerData, error) {
 	return d, nil
 }
 
-// describeCallError turns a SOAP fault returned by the SDK into a readable error.
+// describeCallError turns a SOAP fault returned by the SDK into a readable
+// error; a fault the server did not sign (with --server-cert) says so.
 func describeCallError(err error) error {
+	var uf *wssec.UnsignedFaultError
+	if errors.As(err, &uf) {
+		msg := "fault " + uf.Code + ": " + uf.String
+		if f, ok := crmFaultOf(uf.Body); ok {
+			msg = describeFault(f)
+		}
+		return fmt.Errorf("%s (HTTP %d; this fault is NOT signed by the server: it refused the request before "+
+			"authenticating it, and nothing vouches for this text)", msg, uf.StatusCode)
+	}
 	var he *gowsdlsoap.HTTPError
 	if !errors.As(err, &he) {
 		return err
 	}
+	f, ok := crmFaultOf(he.ResponseBody)
+	if !ok {
+		return fmt.Errorf("HTTP %d from the server: %s", he.StatusCode, http.StatusText(he.StatusCode))
+	}
+	return errors.New(describeFault(f))
+}
+
+// crmFaultOf is the CrmFault detail of a SOAP 1.1 fault envelope.
+func crmFaultOf(body []byte) (wsdl.CrmFault, bool) {
 	var env struct {
 		Body struct {
 			Fault struct {
-				Code11   string                           `xml:"faultcode"`
-				String11 string                           `xml:"faultstring"`
-				Detail   struct{ CrmFault wsdl.CrmFault } `xml:"detail"`
+				Detail struct{ CrmFault wsdl.CrmFault } `xml:"detail"`
 			} `xml:"Fault"`
 		} `xml:"Body"`
 	}
-	if xml.Unmarshal(he.ResponseBody, &env) != nil || env.Body.Fault.Detail.CrmFault.Code == nil {
-		return fmt.Errorf("HTTP %d from the server: %s", he.StatusCode, http.StatusText(he.StatusCode))
+	if xml.Unmarshal(body, &env) != nil || env.Body.Fault.Detail.CrmFault.Code == nil {
+		return wsdl.CrmFault{}, false
 	}
-	f := env.Body.Fault.Detail.CrmFault
+	return env.Body.Fault.Detail.CrmFault, true
+}
+
+func describeFault(f wsdl.CrmFault) string {
 	msg := fmt.Sprintf("fault %s: %s", *f.Code, f.Message)
 	if f.Field != "" {
 		msg += " (field " + f.Field + ")"
 	}
-	return errors.New(msg)
+	return msg
 }
