@@ -49,10 +49,14 @@ func replayKey(signedInfoHash [32]byte) [16]byte {
 	return [16]byte(signedInfoHash[:16])
 }
 
-// add records key until expiry; it refuses a key already present and unexpired, and any new key when the
-// cache is full of unexpired entries. With a store it returns only once the store has the record.
+// add records key until expiry; it refuses a key already present and unexpired. Without a store it
+// refuses any new key when the memory is full of unexpired entries; with one the store decides such a key
+// alone (the memory is then only a shortcut: forgetting nothing there reopens no window), and add returns
+// only once the store has the record.
 func (c *replayCache) add(key [16]byte, expiry, now time.Time) error {
-	if err := c.addMemory(key, expiry, now); err != nil {
+	err := c.addMemory(key, expiry, now)
+	cached := err == nil
+	if err != nil && (err != errCacheFull || c.store == nil) {
 		return err
 	}
 	if c.store == nil {
@@ -66,7 +70,9 @@ func (c *replayCache) add(key [16]byte, expiry, now time.Time) error {
 	if err != nil {
 		// The message is refused (an internal error, not the sender's fault) and has not run: a copy
 		// may be tried again once the store answers.
-		c.forget(key)
+		if cached {
+			c.forget(key)
+		}
 		return fmt.Errorf("wssec: replay store: %w", err)
 	}
 	if !fresh {

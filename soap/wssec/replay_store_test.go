@@ -145,3 +145,23 @@ func TestRegistry_RevokedByKeyIdentifier(t *testing.T) {
 		wantFault(t, err, "FailedAuthentication", "certificate is revoked")
 	}
 }
+
+// TestVerifier_ReplayCacheFullWithStore: with a store, a full memory no longer refuses new messages (the
+// store has every record), and a replay of a message that did not fit in memory is still refused.
+func TestVerifier_ReplayCacheFullWithStore(t *testing.T) {
+	s := &memReplayStore{}
+	v := testVerifier(t, func(c *Config) { c.ReplayCacheSize = 2 })
+	v.PersistReplays(s)
+	var third string
+	for i := range 3 {
+		third = signed(t, soap11Envelope, "client-rsa")
+		if _, err := v.Verify(parseDoc(t, third)); err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+	}
+	if n := v.replay.len(); n != 2 {
+		t.Errorf("memory holds %d entries, want its bound 2", n)
+	}
+	_, err := v.Verify(parseDoc(t, third))
+	wantFault(t, err, "InvalidSecurity", "message replayed")
+}
