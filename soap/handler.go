@@ -31,8 +31,10 @@ type ScalarDecoder func(text string, dst reflect.Value) error
 // Security processes header blocks by name (it takes part in mustUnderstand
 // checks) and verifies the envelope before dispatch. Check returns the context to
 // use (carrying the principal, see WithPrincipal) and the body child element to
-// dispatch, which MUST be the element it verified. Its errors should be *Error
-// with Code CodeUnauthorized and a WS-Security Subcode.
+// dispatch, which MUST be the element it verified, and, when it verified
+// signatures, the signed elements (WithSigned): a wsa:MessageID keys retries
+// only when signed. Its errors should be *Error with Code CodeUnauthorized and
+// a WS-Security Subcode.
 type Security interface {
 	Understands(name xml.Name) bool
 	Check(ctx context.Context, env *Envelope) (context.Context, *etree.Element, error)
@@ -183,7 +185,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.cfg.Observer != nil {
 		h.cfg.Observer.Begin()
 	}
-	rq.ctx = requestContext{Context: r.Context(), id: x.id}
+	rq.ctx = requestContext{Context: r.Context(), id: x.id, x: x, log: h.log}
 	ctx := &rq.ctx
 	defer h.finish(ctx, r, x, cw)
 	switch {

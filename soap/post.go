@@ -107,6 +107,9 @@ func (h *Handler) process(ctx context.Context, x *exchange, v Version, action st
 		return nil, err
 	}
 	x.op = rt.op.name.Local
+	if id := trustedMessageID(ctx, h.cfg.Security != nil, &x.wsa); id != "" {
+		ctx = withRequestKey(ctx, id, x.op, body)
+	}
 	req := reflect.New(rt.op.reqType)
 	if err := rt.plan.decode(body, req.Elem(), rt.op.name.Space, ""); err != nil {
 		return nil, err

@@ -41,6 +41,7 @@ type serveConfig struct {
 	idleTimeout               time.Duration
 	shutdownTimeout           time.Duration
 	security                  securityConfig
+	sync                      syncConfig
 }
 
 func (m *Main) serveFlags(args []string) (serveConfig, error) {
@@ -72,6 +73,7 @@ func (m *Main) serveFlags(args []string) (serveConfig, error) {
 	e.Duration(&c.idleTimeout, "idle-timeout", "CRMSOAP_IDLE_TIMEOUT", 120*time.Second, "keep-alive idle time")
 	e.Duration(&c.shutdownTimeout, "shutdown-timeout", "CRMSOAP_SHUTDOWN_TIMEOUT", 30*time.Second, "time to finish in-flight requests on SIGINT/SIGTERM")
 	c.security.register(e)
+	c.sync.register(e)
 	if err := e.parse(args); err != nil {
 		return c, err
 	}
@@ -84,6 +86,9 @@ func (m *Main) serveFlags(args []string) (serveConfig, error) {
 	if least := soap.MinMemoryBudget(c.maxBodyBytes, c.maxElements); c.memoryBudget > 0 && c.memoryBudget < least {
 		return c, fmt.Errorf("serve: --memory-budget %d cannot hold one request of --max-body-bytes %d and --max-elements %d: "+
 			"give it at least %d (or 0: no budget)", c.memoryBudget, c.maxBodyBytes, c.maxElements, least)
+	}
+	if err := c.sync.check(); err != nil {
+		return c, err
 	}
 	if c.soap12SenderStatus != 400 && c.soap12SenderStatus != 500 {
 		return c, fmt.Errorf("serve: --soap12-sender-status %d: want 400 or 500", c.soap12SenderStatus)
@@ -187,6 +192,7 @@ func (m *Main) serve(ctx context.Context, args []string) (err error) {
 func buildHandler(ctx context.Context, cfg serveConfig, db *sqlite.DB, met *metrics, log *slog.Logger) (*soap.Handler, error) {
 	svc := service.New(db)
 	svc.OnStoreError = func(error) { met.dbErrors.Inc() }
+	cfg.sync.apply(ctx, svc, log)
 	security, signer, err := newSecurity(ctx, cfg.security, db, log)
 	if err != nil {
 		return nil, err
