@@ -52,9 +52,10 @@ func TestServe_ReplayAfterRestart(t *testing.T) {
 // TestServe_ReplayConcurrentCopies sends copies of one signed AddCustomer at once: to one server, then
 // split between two servers sharing the database file (two nodes, or a restart overlapping the old
 // process). Each time exactly one copy runs.
-func TestServe_ReplayConcurrentCopies(t *testing.T) {
+func TestServe_ReplayConcurrentCopies(t *testing.T) { forEachBackend(t, testReplayConcurrentCopies) }
+
+func testReplayConcurrentCopies(t *testing.T, db string) {
 	dir := t.TempDir()
-	db := filepath.Join(dir, "crm.db")
 	erp := newIdentity(t, dir, "erp", time.Hour)
 	registerClient(t, db, erp, true)
 	a := startServer(t, db)

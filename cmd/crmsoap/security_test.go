@@ -21,7 +21,6 @@ import (
 	"github.com/beevik/etree"
 	"github.com/crmsoap/crmsoap/soap/wssec"
 	"github.com/crmsoap/crmsoap/store"
-	"github.com/crmsoap/crmsoap/store/sqlite"
 	"github.com/crmsoap/crmsoap/wsdl"
 	gowsdlsoap "github.com/hooklift/gowsdl/soap"
 	_ "github.com/mattn/go-sqlite3"
@@ -67,7 +66,7 @@ func newIdentity(tb testing.TB, dir, name string, validity time.Duration) identi
 // registerClient stores a client directly, bypassing the CLI's checks.
 func registerClient(tb testing.TB, db string, id identity, enabled bool) {
 	tb.Helper()
-	s, err := sqlite.Open(context.Background(), db, sqlite.Options{})
+	s, err := openDB(context.Background(), db)
 	if err != nil {
 		tb.Fatal(err)
 	}
