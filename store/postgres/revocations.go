@@ -59,8 +59,11 @@ func (db *DB) ListRevocations(ctx context.Context) ([]store.Revocation, error) {
 // RememberReplay records the signed message key until expires and reports whether it is fresh: false
 // when an unexpired record of key exists, written by any node. It is one autocommitted statement:
 // of concurrent calls with one key, on any nodes, the primary key lets exactly one insert (or take
-// over an expired record), and the call returns once that is committed. replay_seen is a logged
-// table, so a record survives a crash of the database server (see migrations/0002).
+// over an expired record), and the call returns once that is committed. Autocommitted on a pooled
+// connection rather than through the group writer: PostgreSQL already flushes concurrent commits
+// together, and the writer's serial round trips measured slower (BenchmarkRememberReplay: 154 against
+// 257 µs per record, 32 callers). replay_seen is a logged table, so a record survives a crash of the
+// database server (see migrations/0002).
 func (db *DB) RememberReplay(ctx context.Context, key []byte, expires, now time.Time) (bool, error) {
 	if len(key) != store.ReplayKeySize {
 		return false, fmt.Errorf("store: remember replay: key of %d bytes, want %d", len(key), store.ReplayKeySize)
