@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/crmsoap/crmsoap/store/postgres/pgtest"
+	"github.com/crmsoap/crmsoap/wsdl"
 )
 
 // forEachBackend runs test once per store backend, as a subtest, with the --db value of a fresh
@@ -46,6 +49,33 @@ func pgState(tb testing.TB, db string) string {
 		names = new(string)
 	}
 	return fmt.Sprintf("%d customers (%s), %d changes", customers, *names, changes)
+}
+
+func httpGet(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// metricValue is the value of the unlabelled sample name in a Prometheus text exposition; -1 when absent.
+func metricValue(exposition, name string) float64 {
+	for _, line := range strings.Split(exposition, "\n") {
+		if rest, ok := strings.CutPrefix(line, name+" "); ok {
+			v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
+			if err == nil {
+				return v
+			}
+		}
+	}
+	return -1
 }
 
 // backup copies SQLite files only: on a PostgreSQL URL it says to use pg_dump, and creates nothing.
@@ -79,6 +109,15 @@ func TestServe_PostgresURL(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("/readyz = %d, want 200", resp.StatusCode)
+	}
+	if _, err := srv.client().AddCustomerContext(waitCtx(t), &wsdl.AddCustomer{Customer: &wsdl.CustomerData{Name: "counted"}}); err != nil {
+		t.Fatal(err)
+	}
+	metrics := httpGet(t, srv.Admin+"/metrics")
+	for _, name := range []string{"crmsoap_db_pool_acquires_total", "crmsoap_db_round_trips_total"} {
+		if v := metricValue(metrics, name); v < 1 {
+			t.Errorf("%s = %v after a request, want > 0", name, v)
+		}
 	}
 	if pw, ok := u.User.Password(); ok && strings.Contains(srv.logs.String(), pw) {
 		t.Errorf("the server logged the database password:\n%s", srv.logs.String())

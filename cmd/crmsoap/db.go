@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/crmsoap/crmsoap/store"
 	"github.com/crmsoap/crmsoap/store/postgres"
 	"github.com/crmsoap/crmsoap/store/sqlite"
@@ -51,4 +53,25 @@ func dbForLog(db string) string {
 		u.RawQuery = q.Encode()
 	}
 	return u.String()
+}
+
+// registerPoolMetrics adds the PostgreSQL connection pool's counters to reg (nothing for SQLite).
+func registerPoolMetrics(reg prometheus.Registerer, db database) {
+	p, ok := db.(interface{ Stats() postgres.PoolStats })
+	if !ok {
+		return
+	}
+	counter := func(name, help string, v func(postgres.PoolStats) float64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return v(p.Stats()) })
+	}
+	reg.MustRegister(
+		counter("crmsoap_db_pool_acquires_total", "Connections taken from the PostgreSQL pool.",
+			func(s postgres.PoolStats) float64 { return float64(s.Acquires) }),
+		counter("crmsoap_db_pool_acquire_waits_total", "Pool acquisitions that had to wait for a free connection.",
+			func(s postgres.PoolStats) float64 { return float64(s.AcquireWaits) }),
+		counter("crmsoap_db_pool_acquire_seconds_total", "Time spent acquiring pool connections.",
+			func(s postgres.PoolStats) float64 { return s.AcquireTime.Seconds() }),
+		counter("crmsoap_db_round_trips_total", "Requests sent to the PostgreSQL server (one per round trip).",
+			func(s postgres.PoolStats) float64 { return float64(s.RoundTrips) }),
+	)
 }

@@ -125,6 +125,7 @@ func (m *Main) serve(ctx context.Context, args []string) (err error) {
 	defer stopBackground()
 
 	met := newMetrics()
+	registerPoolMetrics(met.registry, db)
 	handler, err := buildHandler(ctx, cfg, db, met, log)
 	if err != nil {
 		return err

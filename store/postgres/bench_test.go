@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"net"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,27 +11,6 @@ import (
 	"github.com/crmsoap/crmsoap/store"
 	"github.com/crmsoap/crmsoap/store/storetest"
 )
-
-// countingDialer counts the writes on every connection the pool opens: pgx writes once per round trip.
-type countingDialer struct{ writes atomic.Int64 }
-
-func (d *countingDialer) dial(ctx context.Context, network, addr string) (net.Conn, error) {
-	c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
-	if err != nil {
-		return nil, err
-	}
-	return &countingConn{Conn: c, d: d}, nil
-}
-
-type countingConn struct {
-	net.Conn
-	d *countingDialer
-}
-
-func (c *countingConn) Write(p []byte) (int, error) {
-	c.d.writes.Add(1)
-	return c.Conn.Write(p)
-}
 
 // seedCustomers creates n customers and returns their ids.
 func seedCustomers(tb testing.TB, db *DB, n int) []int64 {
@@ -59,32 +37,30 @@ func seedCustomers(tb testing.TB, db *DB, n int) []int64 {
 
 // GetCustomer is one round trip once the pool's connection has prepared the statement.
 func TestGetCustomerOneRoundTrip(t *testing.T) {
-	d := &countingDialer{}
-	db, _ := openTest(t, Options{MaxConns: 1, dial: d.dial})
+	db, _ := openTest(t, Options{MaxConns: 1})
 	ids := seedCustomers(t, db, 3)
 	ctx := context.Background()
 	if _, err := db.GetCustomer(ctx, ids[0]); err != nil { // prepares the statement
 		t.Fatal(err)
 	}
-	before := d.writes.Load()
+	before := db.Stats().RoundTrips
 	for _, id := range ids {
 		if _, err := db.GetCustomer(ctx, id); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if n := d.writes.Load() - before; n != int64(len(ids)) {
+	if n := db.Stats().RoundTrips - before; n != int64(len(ids)) {
 		t.Fatalf("%d GetCustomer calls took %d round trips, want one each", len(ids), n)
 	}
 }
 
 func BenchmarkGetCustomer(b *testing.B) {
 	ctx := context.Background()
-	d := &countingDialer{}
-	db, _ := openTest(b, Options{dial: d.dial})
+	db, _ := openTest(b, Options{})
 	ids := seedCustomers(b, db, 1000)
 	b.ResetTimer()
 	b.ReportAllocs()
-	before := d.writes.Load()
+	before := db.Stats().RoundTrips
 	b.RunParallel(func(pb *testing.PB) {
 		i := 0
 		for pb.Next() {
@@ -95,7 +71,7 @@ func BenchmarkGetCustomer(b *testing.B) {
 			i++
 		}
 	})
-	b.ReportMetric(float64(d.writes.Load()-before)/float64(b.N), "roundtrips/op")
+	b.ReportMetric(float64(db.Stats().RoundTrips-before)/float64(b.N), "roundtrips/op")
 }
 
 // BenchmarkCreateCustomerParallel has 16 callers per CPU, sharing group commits.
@@ -107,12 +83,11 @@ func BenchmarkCreateCustomerParallel(b *testing.B) {
 
 func benchCreateParallel(b *testing.B, writers int) {
 	ctx := context.Background()
-	d := &countingDialer{}
-	db, _ := openTest(b, Options{dial: d.dial, Writers: writers})
+	db, _ := openTest(b, Options{Writers: writers})
 	var next atomic.Int64
 	b.ResetTimer()
 	b.ReportAllocs()
-	before := d.writes.Load()
+	before := db.Stats().RoundTrips
 	b.SetParallelism(16)
 	b.RunParallel(func(pb *testing.PB) {
 		c := storetest.FullCustomer()
@@ -124,7 +99,7 @@ func benchCreateParallel(b *testing.B, writers int) {
 			}
 		}
 	})
-	b.ReportMetric(float64(d.writes.Load()-before)/float64(b.N), "roundtrips/op")
+	b.ReportMetric(float64(db.Stats().RoundTrips-before)/float64(b.N), "roundtrips/op")
 	reportGrouping(b, db)
 }
 

@@ -38,8 +38,6 @@ type Options struct {
 	MaxRetries int
 	// Now is the clock that decides whether an idempotency record has expired; default time.Now.
 	Now func() time.Time
-
-	dial func(ctx context.Context, network, addr string) (net.Conn, error) // tests: count round trips
 }
 
 func (o Options) withDefaults() Options {
@@ -81,8 +79,9 @@ type DB struct {
 	writers   sync.WaitGroup
 	closeOnce sync.Once
 
-	migrated int // migrations this Open applied (the others were applied before, or by another node)
-	stats    writerStats
+	roundTrips *atomic.Int64 // writes on every connection of the pool
+	migrated   int           // migrations this Open applied (the others were applied before, or by another node)
+	stats      writerStats
 
 	// Test hooks. noFeedLock skips the feed's advisory lock (the naive feed the ordering test shows
 	// failing); beforeCommit runs after a group's last statement, before its COMMIT.
@@ -109,8 +108,14 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 		return nil, errors.New("store: open: not a valid PostgreSQL URL")
 	}
 	cfg.MaxConns = int32(opts.MaxConns)
-	if opts.dial != nil {
-		cfg.ConnConfig.DialFunc = opts.dial
+	dial := (&net.Dialer{KeepAlive: 5 * time.Minute}).DialContext
+	roundTrips := new(atomic.Int64)
+	cfg.ConnConfig.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return countingConn{Conn: c, n: roundTrips}, nil
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -129,6 +134,7 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 		secrets:    map[string][]byte{},
 		jobs:       make(chan *job, opts.MaxBatch),
 		migrated:   applied,
+		roundTrips: roundTrips,
 	}
 	for range opts.Writers {
 		db.writers.Add(1)
@@ -179,10 +185,30 @@ func (db *DB) Ready(ctx context.Context) error {
 	return nil
 }
 
-// PoolStats reports the pool's acquisitions and the waits among them, for metrics.
-func (db *DB) PoolStats() (acquires, waits int64, waited time.Duration) {
+// PoolStats are counters of a DB's connection pool since Open, for metrics.
+type PoolStats struct {
+	Acquires     int64         // connections taken from the pool
+	AcquireWaits int64         // acquisitions that had to wait for a connection
+	AcquireTime  time.Duration // total time spent acquiring
+	RoundTrips   int64         // requests sent to the server (each write to a connection is one)
+}
+
+// Stats reports the pool's counters.
+func (db *DB) Stats() PoolStats {
 	s := db.pool.Stat()
-	return s.AcquireCount(), s.EmptyAcquireCount(), s.AcquireDuration()
+	return PoolStats{Acquires: s.AcquireCount(), AcquireWaits: s.EmptyAcquireCount(), AcquireTime: s.AcquireDuration(),
+		RoundTrips: db.roundTrips.Load()}
+}
+
+// countingConn counts the writes on a connection: pgx writes once per round trip.
+type countingConn struct {
+	net.Conn
+	n *atomic.Int64
+}
+
+func (c countingConn) Write(p []byte) (int, error) {
+	c.n.Add(1)
+	return c.Conn.Write(p)
 }
 
 // nanos and fromNanos convert record times to and from their columns (Unix nanoseconds, UTC).
