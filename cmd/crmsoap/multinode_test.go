@@ -172,3 +172,49 @@ func TestServe_TwoNodesOnePostgres(t *testing.T) {
 	}
 	t.Logf("%d acknowledged writes present after SIGKILL of one of two nodes", len(acked))
 }
+
+// TestServe_TwoNodesShareSecurityState: a signed message accepted by one node is refused as a replay by
+// the other, and a client disabled with `clients disable` is refused by both nodes after their next
+// registry reload.
+func TestServe_TwoNodesShareSecurityState(t *testing.T) {
+	db := pgtest.Database(t)
+	dir := t.TempDir()
+	erp := newIdentity(t, dir, "erp", time.Hour)
+	if out, err := run(t, "clients", "add", "--db", db, "--name", "erp", "--cert", erp.certPEM); err != nil {
+		t.Fatalf("clients add: %v\n%s", err, out)
+	}
+	a := startServer(t, db, "--clients-reload", "100ms")
+	b := startServer(t, db, "--clients-reload", "100ms")
+
+	msg := signEnvelope(t, erp.key, erp.cert, addCustomerXML("accepted on a"))
+	if status := postStatus(a.URL, msg); status != 200 {
+		t.Fatalf("signed message on node a: %d", status)
+	}
+	status, _, body := post(t, b.URL, "text/xml; charset=utf-8", "", msg)
+	if code, reason := soapFault(t, body); status != 500 || code != "wsse:InvalidSecurity" || reason != "message replayed" {
+		t.Fatalf("the message replayed to node b: %d %s %q, want 500 wsse:InvalidSecurity \"message replayed\"\n%s",
+			status, code, reason, body)
+	}
+	for _, srv := range []*server{a, b} {
+		if status := postStatus(srv.URL, signEnvelope(t, erp.key, erp.cert, addCustomerXML("fresh"))); status != 200 {
+			t.Fatalf("fresh signed message before disabling: %d", status)
+		}
+	}
+
+	if out, err := run(t, "clients", "disable", "--db", db, "erp"); err != nil {
+		t.Fatalf("clients disable: %v\n%s", err, out)
+	}
+	for _, srv := range []*server{a, b} {
+		deadline := time.Now().Add(10 * time.Second) // many reload periods: the machine may be busy
+		for {
+			status := postStatus(srv.URL, signEnvelope(t, erp.key, erp.cert, addCustomerXML("after disable")))
+			if status == 500 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("node %s still accepts the disabled client (status %d)", srv.URL, status)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+}
