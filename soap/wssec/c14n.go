@@ -78,7 +78,7 @@ func canonicalize(w io.Writer, el *etree.Element, opt c14nOptions) error {
 	}
 	limit := &limitWriter{w: w, left: opt.maxBytes}
 	if limit.left <= 0 {
-		limit.left = c14nBudget(el)
+		limit.left, limit.chars = c14nBudget(el), true
 	}
 	var scratch *c14nScratch
 	if opt.ns != nil {

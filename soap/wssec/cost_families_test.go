@@ -138,8 +138,6 @@ func bigCert(tb testing.TB, n int) string {
 // Findings of the verifier's cost review that some families still hit; each family that names one is skipped
 // until the fix lands.
 const (
-	skipC14NBudget  = "finding: the canonical output of a signed element may reach 8 times its size plus 64 KiB before it is refused; a long namespace URI re-rendered on every sibling reaches 11.7x an honest request's counted work per byte (18 KB message; in time about 1.4x, canonical bytes being cheap to hash)"
-	skipC14NEscapes = "finding: the canonical form writes 4 bytes for each literal '>' in text and 5 for each tab or line feed in an attribute value (package soap keeps them as sent): 3.5x and 4.3x an honest request's counted work per byte, over the 3x of the cost model; in time they cost less per byte than an honest request (8 against 10-18 ns/byte)"
 )
 
 // costFamilies lists every dimension of a request a sender controls.
@@ -168,7 +166,7 @@ func costFamilies() []costFamily {
 		{name: "nsdecls/envelope-x-body-elements", n: 1000, want: bodyMismatch, build: func(tb testing.TB, n int) string {
 			return withRootDecls(tb, bodyWith(tb, strings.Repeat(`<m:e/>`, n)), n)
 		}},
-		{name: "nsdecls/long-uri-x-body-elements", n: 1000, want: "canonical form of signed content is more than 8 times its size", skip: skipC14NBudget, build: func(tb testing.TB, n int) string {
+		{name: "nsdecls/long-uri-x-body-elements", n: 1000, want: errC14NTooLarge.Reason, build: func(tb testing.TB, n int) string {
 			return strings.Replace(bodyWith(tb, strings.Repeat(`<q:e/>`, n)), soapenvOpen,
 				soapenvOpen+` xmlns:q="urn:`+strings.Repeat("q", n)+`"`, 1)
 		}},
@@ -178,10 +176,10 @@ func costFamilies() []costFamily {
 		{name: "text/body", n: 100000, want: bodyMismatch, build: func(tb testing.TB, n int) string {
 			return bodyWith(tb, `<m:e>`+strings.Repeat(`&lt;&#xD;`, n/10)+`</m:e>`)
 		}},
-		{name: "text/unescaped-gt", n: 50000, want: bodyMismatch, skip: skipC14NEscapes, build: func(tb testing.TB, n int) string {
+		{name: "text/unescaped-gt", n: 50000, want: bodyMismatch, build: func(tb testing.TB, n int) string {
 			return bodyWith(tb, `<m:e>`+strings.Repeat(`>`, n)+`</m:e>`)
 		}},
-		{name: "attributes/whitespace-value", n: 50000, want: bodyMismatch, skip: skipC14NEscapes, build: func(tb testing.TB, n int) string {
+		{name: "attributes/whitespace-value", n: 50000, want: bodyMismatch, build: func(tb testing.TB, n int) string {
 			return bodyWith(tb, `<m:e a="`+strings.Repeat("\t", n)+`"/>`)
 		}},
 		{name: "header-blocks", n: 5000, build: func(tb testing.TB, n int) string {

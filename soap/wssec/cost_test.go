@@ -120,3 +120,22 @@ func TestVerifyCost_HonestBaseline(t *testing.T) {
 		}
 	}
 }
+
+// TestCanonicalChars: a reference counts as the one character it stands for, however the canonical output
+// is split between writes.
+func TestCanonicalChars(t *testing.T) {
+	for _, tt := range []struct {
+		canonical string
+		want      int64
+	}{
+		{"", 0}, {"abc", 3}, {"&gt;", 1}, {"a&gt;b", 3}, {`<e a="&#x9;&#xA;">&lt;&amp;&#xD;</e>`, 17},
+	} {
+		for split := range len(tt.canonical) + 1 {
+			inRef := false
+			got := canonicalChars([]byte(tt.canonical[:split]), &inRef) + canonicalChars([]byte(tt.canonical[split:]), &inRef)
+			if got != tt.want || inRef {
+				t.Errorf("%q split at %d: %d characters (in a reference: %v), want %d", tt.canonical, split, got, inRef, tt.want)
+			}
+		}
+	}
+}
