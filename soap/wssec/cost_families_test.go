@@ -137,8 +137,7 @@ func bigCert(tb testing.TB, n int) string {
 
 // Findings of the verifier's cost review that some families still hit; each family that names one is skipped
 // until the fix lands.
-const (
-)
+const ()
 
 // costFamilies lists every dimension of a request a sender controls.
 func costFamilies() []costFamily {
