@@ -62,6 +62,7 @@ type canonicalizer struct {
 	opt       c14nOptions
 	inclusive []string // PrefixList with "#default" mapped to ""
 	scope     *xmlparse.Scope
+	refExtra  int64 // bytes of the character references written, beyond one for each
 	*c14nScratch
 }
 
@@ -105,6 +106,7 @@ func canonicalize(w io.Writer, el *etree.Element, opt c14nOptions) error {
 	if err == nil {
 		err = bw.Flush()
 	}
+	opt.work.references(c.refExtra, w)
 	if limit.exceeded {
 		if opt.tooLarge != nil {
 			return opt.tooLarge
@@ -204,14 +206,14 @@ func (c *canonicalizer) element(el *etree.Element) error {
 			c.w.WriteString(d.prefix)
 			c.w.WriteString(`="`)
 		}
-		escapeAttr(c.w, d.uri)
+		c.escapeAttr(d.uri)
 		c.w.WriteByte('"')
 	}
 	for _, a := range c.attrs {
 		c.w.WriteByte(' ')
 		c.writeName(a.a.Space, a.a.Key)
 		c.w.WriteString(`="`)
-		escapeAttr(c.w, a.a.Value)
+		c.escapeAttr(a.a.Value)
 		c.w.WriteByte('"')
 	}
 	clear(c.attrs) // the next element reuses the slice; keep no pointer into this one
@@ -255,7 +257,7 @@ func (c *canonicalizer) children(el *etree.Element) error {
 				return err
 			}
 		case *etree.CharData:
-			escapeText(c.w, t.Data)
+			c.escapeText(t.Data)
 		case *etree.Comment:
 			if c.opt.strict {
 				return errCommentInSigned
@@ -308,7 +310,7 @@ func qualified(prefix, local string) string {
 	return prefix + ":" + local
 }
 
-func escapeText(w *bufio.Writer, s string) {
+func (c *canonicalizer) escapeText(s string) {
 	last := 0
 	for i := 0; i < len(s); i++ {
 		var rep string
@@ -324,14 +326,18 @@ func escapeText(w *bufio.Writer, s string) {
 		default:
 			continue
 		}
-		w.WriteString(s[last:i])
-		w.WriteString(rep)
+		c.w.WriteString(s[last:i])
+		c.w.WriteString(rep)
+		c.refExtra += int64(len(rep) - 1)
+		if c.limit.chars {
+			c.limit.left += int64(len(rep) - 1)
+		}
 		last = i + 1
 	}
-	w.WriteString(s[last:])
+	c.w.WriteString(s[last:])
 }
 
-func escapeAttr(w *bufio.Writer, s string) {
+func (c *canonicalizer) escapeAttr(s string) {
 	last := 0
 	for i := 0; i < len(s); i++ {
 		var rep string
@@ -351,9 +357,13 @@ func escapeAttr(w *bufio.Writer, s string) {
 		default:
 			continue
 		}
-		w.WriteString(s[last:i])
-		w.WriteString(rep)
+		c.w.WriteString(s[last:i])
+		c.w.WriteString(rep)
+		c.refExtra += int64(len(rep) - 1)
+		if c.limit.chars {
+			c.limit.left += int64(len(rep) - 1)
+		}
 		last = i + 1
 	}
-	w.WriteString(s[last:])
+	c.w.WriteString(s[last:])
 }

@@ -16,8 +16,8 @@ const (
 	// a real one (a few references) is well under 4 KiB.
 	MaxSignedInfoBytes = 64 << 10
 	// maxC14NGrowth and c14nSlack bound the canonical form of a signed element to maxC14NGrowth times its
-	// size as parsed (names, attributes and text) plus c14nSlack, counted in canonical characters (an
-	// escape such as "&gt;" is the one character it stands for, see canonicalChars). What real clients sign
+	// size as parsed (names, attributes and text) plus c14nSlack, counted in canonical characters (a
+	// character reference such as "&gt;" is the one character it stands for, as in work.references). What real clients sign
 	// (TestC14NBudget_HonestSignedRequests: our signer, zeep and xmlsec1 on a Body of 1,000 items, the
 	// envelopes of other stacks in testdata) canonicalizes to at most 1.01 times its size for a Body over
 	// 4 KiB, since a client declares the namespaces of a Body's content once, on the content or above it,
@@ -44,26 +44,22 @@ var (
 // errOverLimit is what limitWriter returns to the buffered writer; the canonicalizer reports its own error.
 var errOverLimit = errors.New("canonical output over its limit")
 
-// limitWriter passes at most left bytes to w, or with chars set left canonical characters (canonicalChars);
-// past that it refuses every write and remembers it did.
+// limitWriter passes at most left bytes to w; past that it refuses every write and remembers it did. With
+// chars set, the canonicalizer gives back the extra bytes of each character reference it writes, so that
+// left counts characters (a reference as the one character it stands for).
 type limitWriter struct {
 	w        io.Writer
 	left     int64
 	chars    bool
-	inRef    bool
 	exceeded bool
 }
 
 func (l *limitWriter) Write(p []byte) (int, error) {
-	n := int64(len(p))
-	if l.chars {
-		n = canonicalChars(p, &l.inRef)
-	}
-	if l.exceeded || n > l.left {
+	if l.exceeded || int64(len(p)) > l.left {
 		l.exceeded = true
 		return 0, errOverLimit
 	}
-	l.left -= n
+	l.left -= int64(len(p))
 	return l.w.Write(p)
 }
 

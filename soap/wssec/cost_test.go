@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 )
@@ -121,21 +122,27 @@ func TestVerifyCost_HonestBaseline(t *testing.T) {
 	}
 }
 
-// TestCanonicalChars: a reference counts as the one character it stands for, however the canonical output
-// is split between writes.
-func TestCanonicalChars(t *testing.T) {
-	for _, tt := range []struct {
-		canonical string
-		want      int64
-	}{
-		{"", 0}, {"abc", 3}, {"&gt;", 1}, {"a&gt;b", 3}, {`<e a="&#x9;&#xA;">&lt;&amp;&#xD;</e>`, 17},
-	} {
-		for split := range len(tt.canonical) + 1 {
-			inRef := false
-			got := canonicalChars([]byte(tt.canonical[:split]), &inRef) + canonicalChars([]byte(tt.canonical[split:]), &inRef)
-			if got != tt.want || inRef {
-				t.Errorf("%q split at %d: %d characters (in a reference: %v), want %d", tt.canonical, split, got, inRef, tt.want)
-			}
-		}
+// TestWorkCountsReferencesAsOneCharacter: a character reference of the canonical form counts as the one
+// character it stands for, canonicalized and hashed, and so does the canonical output budget.
+func TestWorkCountsReferencesAsOneCharacter(t *testing.T) {
+	el := parseDoc(t, `<e a="&#9;&#9;">&gt;&gt;&amp;x</e>`).Root()
+	const canonical = `<e a="&#x9;&#x9;">&gt;&gt;&amp;x</e>`
+	const chars = 18 // <e a=" 6, two tabs, "> 2, three characters and x, </e> 4
+	var w work
+	var out strings.Builder
+	if err := canonicalize(w.digestWriter(&out), el, c14nOptions{work: &w}); err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != canonical || w.c14nBytes != chars || w.digestBytes != chars {
+		t.Errorf("canonical %q: %d canonical and %d hashed units, want %q and %d of each", out.String(), w.c14nBytes, w.digestBytes, canonical, chars)
+	}
+	w = work{}
+	if err := canonicalize(io.Discard, el, c14nOptions{work: &w}); err != nil || w.c14nBytes != chars || w.digestBytes != 0 {
+		t.Errorf("not hashed: %v, %d canonical and %d hashed units, want %d and 0", err, w.c14nBytes, w.digestBytes, chars)
+	}
+	// Text of n '>' canonicalizes to 4n bytes and n characters: within the budget of twice its size.
+	big := parseDoc(t, `<e>`+strings.Repeat(">", 100000)+`</e>`).Root()
+	if err := canonicalize(io.Discard, big, c14nOptions{}); err != nil {
+		t.Errorf("text of '>': %v", err)
 	}
 }
