@@ -135,8 +135,8 @@ func (c *canonicalizer) element(el *etree.Element) error {
 	scopeMark, renderedMark := c.scope.Push(el), c.rendered.Mark()
 	defer func() { c.scope.Pop(scopeMark); c.rendered.Pop(renderedMark) }()
 
-	// The attributes first, to know how many namespace nodes this element may render: the scratch slices and
-	// the rendered scope are then grown once, to the size this element needs.
+	// The attributes first, to know how many namespace nodes this element's attributes may render: the
+	// scratch slices and the rendered scope are then grown once, to the size this element needs.
 	c.decls, c.attrs = c.decls[:0], c.attrs[:0]
 	if len(el.Attr) > cap(c.attrs) {
 		c.attrs = slices.Grow(c.attrs, len(el.Attr))
@@ -162,9 +162,9 @@ func (c *canonicalizer) element(el *etree.Element) error {
 		}
 		c.attrs = append(c.attrs, c14nAttr{a: a, uri: uri})
 	}
-	if n := 1 + prefixed + len(c.inclusive); n > 1 {
-		c.decls = slices.Grow(c.decls, n)
-		c.rendered.Grow(n)
+	if prefixed > 0 { // the PrefixList (at most 64) renders mostly on the apex: appends suffice for it
+		c.decls = slices.Grow(c.decls, 1+prefixed)
+		c.rendered.Grow(1 + prefixed)
 	}
 	if err := c.render(el.Space, true); err != nil {
 		return err
