@@ -206,6 +206,80 @@ class Suite {
   }
 }
 
+// list is a repeated element as an array: node-soap gives one element as a plain value.
+function list(v) {
+  if (v === undefined || v === null) return [];
+  return Array.isArray(v) ? v : [v];
+}
+
+// bool reads an xs:boolean node-soap left as text or parsed.
+function bool(v) {
+  v = text(v);
+  return v === true || v === 'true' || v === '1';
+}
+
+// runSync checks ERP synchronisation: upsert, a bulk call mixing good and bad items,
+// paging a search and following the change feed to the end.
+async function runSync(suite) {
+  const t = suite.t;
+  const key = `${suite.key}-sync`;
+  const first = await suite.call('UpsertCustomer', { customer: { externalId: `${key}-u`, name: 'Upsert Ünïcode' } });
+  equal(`${t} UpsertCustomer: created`, bool(first.created), true);
+  const again = await suite.call('UpsertCustomer', { customer: { externalId: `${key}-u`, name: 'Upsert again' }, expectedVersion: 1 });
+  equal(`${t} UpsertCustomer again: created`, bool(again.created), false);
+  equal(`${t} UpsertCustomer again: same id`, String(again.customer.id), String(first.customer.id));
+  await suite.expectFault('UpsertCustomer without externalId -> VALIDATION_FAILED', 'UpsertCustomer',
+    { customer: { name: 'no key' } }, 'VALIDATION_FAILED', 'customer/externalId');
+
+  const company = `Sync ${key}`;
+  const items = [0, 1, 2].map((i) => ({ externalId: `${key}-${i}`, name: `Bulk ${i}`, company }));
+  items.splice(1, 0, { externalId: `${key}-bad`, name: 'Bad', email: 'not-an-address' });
+  const bulk = list((await suite.call('UpsertCustomers', { customer: items })).result);
+  equal(`${t} UpsertCustomers: one result per item`, bulk.length, 4);
+  equal(`${t} UpsertCustomers: success per item`, bulk.map((r) => bool(r.success)).join(), 'true,false,true,true');
+  equal(`${t} UpsertCustomers: indexes`, bulk.map((r) => String(text(r.index))).join(), '0,1,2,3');
+  equal(`${t} UpsertCustomers: bad item's code`, text(bulk[1].error && bulk[1].error.code), 'VALIDATION_FAILED');
+  const rolled = list((await suite.call('AddCustomers', { allOrNone: true, customer: [{ name: 'Fine' }, { name: '' }] })).result);
+  equal(`${t} AddCustomers allOrNone: codes`, rolled.map((r) => text(r.error && r.error.code)).join(), 'ROLLED_BACK,VALIDATION_FAILED');
+
+  const seen = [];
+  let token;
+  let pages = 0;
+  do {
+    const req = { filter: { company }, pageSize: 2 };
+    if (token) req.pageToken = token;
+    const page = (await suite.call('SearchCustomers', req)) || {};
+    pages++;
+    for (const c of list(page.customer)) seen.push(c.externalId);
+    token = page.nextPageToken;
+  } while (token && pages < 10);
+  equal(`${t} SearchCustomers: pages of 2`, pages, 2);
+  equal(`${t} SearchCustomers: every match once`, seen.sort().join(), [0, 1, 2].map((i) => `${key}-${i}`).join());
+  await suite.expectFault('SearchCustomers garbage pageToken -> VALIDATION_FAILED', 'SearchCustomers',
+    { pageToken: 'garbage' }, 'VALIDATION_FAILED', 'pageToken');
+
+  const changes = new Map();
+  let cursor;
+  let resp;
+  let calls = 0;
+  do {
+    const req = { maxChanges: 1000 };
+    if (cursor) req.cursor = cursor;
+    resp = await suite.call('GetChanges', req);
+    calls++;
+    for (const ch of list(resp.change)) changes.set(String(ch.id), ch);
+    cursor = resp.nextCursor;
+  } while (bool(resp.hasMore) && calls < 1000);
+  equal(`${t} GetChanges: followed to the end`, bool(resp.hasMore), false);
+  const mine = changes.get(String(first.customer.id));
+  check(`${t} GetChanges: upserted customer with its latest state`,
+    !!mine && text(mine.kind) === 'UPSERTED' && mine.customer && mine.customer.name === 'Upsert again', mine, 'UPSERTED');
+  await suite.call('DeleteCustomer', { id: first.customer.id });
+  const tail = list((await suite.call('GetChanges', { cursor })).change);
+  equal(`${t} GetChanges after a deletion: one tombstone`, tail.map((c) => `${c.id}:${text(c.kind)}`).join(),
+    `${first.customer.id}:DELETED`);
+}
+
 async function main() {
   if (process.argv.length !== 3) {
     console.error('usage: node node_test.js WSDL_URL');
@@ -229,6 +303,7 @@ async function main() {
     check(`[${port}] createClientAsync on the served WSDL`, true);
     try {
       await new Suite(client, port, v).run();
+      await runSync(new Suite(client, port, v));
     } catch (e) {
       check(`[${port}] suite ran to the end`, false, String((e && e.stack) || e), 'no exception');
     }

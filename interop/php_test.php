@@ -188,6 +188,94 @@ final class Suite
         $this->c->DeleteCustomer(['id' => $bare->id]);
     }
 
+    // runSync checks ERP synchronisation with SOAP_SINGLE_ELEMENT_ARRAYS, so that a list of one
+    // is still an array: upsert, a bulk call mixing good and bad items, paging a search, and
+    // following the change feed to the end.
+    public function runSync(): void
+    {
+        $t = $this->t;
+        $this->c = new SoapClient($this->wsdl, [
+            'soap_version' => $this->version,
+            'cache_wsdl' => WSDL_CACHE_NONE,
+            'exceptions' => true,
+            'trace' => 1,
+            'encoding' => 'UTF-8',
+            'connection_timeout' => 10,
+            'features' => SOAP_SINGLE_ELEMENT_ARRAYS,
+        ]);
+        $key = $this->key . '-sync';
+        $first = $this->c->UpsertCustomer(['customer' => ['externalId' => "$key-u", 'name' => 'Upsert Ünïcode']]);
+        equal("$t UpsertCustomer: created", $first->created, true);
+        $again = $this->c->UpsertCustomer(['customer' => ['externalId' => "$key-u", 'name' => 'Upsert again'], 'expectedVersion' => 1]);
+        equal("$t UpsertCustomer again: created", $again->created, false);
+        equal("$t UpsertCustomer again: same id", $again->customer->id, $first->customer->id);
+        $this->expectFault('UpsertCustomer without externalId -> VALIDATION_FAILED',
+            fn() => $this->c->UpsertCustomer(['customer' => ['name' => 'no key']]), 'VALIDATION_FAILED', 'customer/externalId');
+
+        $company = "Sync $key";
+        $items = [];
+        for ($i = 0; $i < 3; $i++) {
+            $items[] = ['externalId' => "$key-$i", 'name' => "Bulk $i", 'company' => $company];
+        }
+        $items[] = ['externalId' => "$key-bad", 'name' => 'Bad', 'email' => 'not-an-address'];
+        $resp = $this->c->UpsertCustomers(['customer' => $items]);
+        $results = $resp->result;
+        equal("$t UpsertCustomers: one result per item", count($results), 4);
+        equal("$t UpsertCustomers: success per item", array_map(fn($r) => $r->success, $results), [true, true, true, false]);
+        equal("$t UpsertCustomers: bad item's code", $results[3]->error->code ?? null, 'VALIDATION_FAILED');
+        equal("$t UpsertCustomers: bad item's index", $results[3]->index, 3);
+        // One item: still an array with SOAP_SINGLE_ELEMENT_ARRAYS.
+        $one = $this->c->AddCustomers(['customer' => [['name' => 'Single']]]);
+        check("$t AddCustomers of one: result is an array", is_array($one->result) && count($one->result) === 1, $one->result, 'array of 1');
+        $rolled = $this->c->AddCustomers(['allOrNone' => true, 'customer' => [['name' => 'Fine'], ['name' => '']]]);
+        equal("$t AddCustomers allOrNone: codes", array_map(fn($r) => $r->error->code ?? null, $rolled->result), ['ROLLED_BACK', 'VALIDATION_FAILED']);
+
+        $seen = [];
+        $token = null;
+        $pages = 0;
+        do {
+            $req = ['filter' => ['company' => $company], 'pageSize' => 2];
+            if ($token !== null) {
+                $req['pageToken'] = $token;
+            }
+            $page = $this->c->SearchCustomers($req);
+            $pages++;
+            foreach ($page->customer ?? [] as $cu) {
+                $seen[] = $cu->externalId;
+            }
+            $token = $page->nextPageToken ?? null;
+        } while ($token !== null && $pages < 10);
+        sort($seen);
+        equal("$t SearchCustomers: pages of 2", $pages, 2);
+        equal("$t SearchCustomers: every match once", $seen, ["$key-0", "$key-1", "$key-2"]);
+        $this->expectFault('SearchCustomers garbage pageToken -> VALIDATION_FAILED',
+            fn() => $this->c->SearchCustomers(['pageToken' => 'garbage']), 'VALIDATION_FAILED', 'pageToken');
+
+        $changes = [];
+        $cursor = null;
+        $calls = 0;
+        do {
+            $req = ['maxChanges' => 1000];
+            if ($cursor !== null) {
+                $req['cursor'] = $cursor;
+            }
+            $resp = $this->c->GetChanges($req);
+            $calls++;
+            foreach ($resp->change ?? [] as $ch) {
+                $changes[$ch->id] = $ch;
+            }
+            $cursor = $resp->nextCursor;
+        } while ($resp->hasMore && $calls < 1000);
+        equal("$t GetChanges: followed to the end", $resp->hasMore, false);
+        $mine = $changes[$first->customer->id] ?? null;
+        check("$t GetChanges: upserted customer with its latest state", $mine !== null && $mine->kind === 'UPSERTED'
+            && $mine->customer->name === 'Upsert again', $mine, 'UPSERTED, Upsert again');
+        $this->c->DeleteCustomer(['id' => $first->customer->id]);
+        $tail = $this->c->GetChanges(['cursor' => $cursor]);
+        equal("$t GetChanges after a deletion: one tombstone", array_map(fn($c) => [$c->id, $c->kind], $tail->change ?? []),
+            [[$first->customer->id, 'DELETED']]);
+    }
+
     // checkVersionOnWire asserts that the request really went out in the chosen SOAP
     // version and that the server answered in the same one.
     private function checkVersionOnWire(string $op): void
@@ -246,6 +334,7 @@ echo '# PHP ' . PHP_VERSION . " SoapClient against {$argv[1]}\n";
 foreach ([SOAP_1_1, SOAP_1_2] as $v) {
     try {
         (new Suite($argv[1], $v))->run();
+        (new Suite($argv[1], $v))->runSync();
     } catch (Throwable $e) {
         $tag = $v === SOAP_1_1 ? '[SOAP 1.1]' : '[SOAP 1.2]';
         check("$tag suite ran to the end", false, get_class($e) . ': ' . $e->getMessage(), 'no exception');

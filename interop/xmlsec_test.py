@@ -16,7 +16,9 @@ the Envelope's default namespace signed with and without #default: two digests, 
 
 URL is the SOAP endpoint (no ?wsdl). CLIENT_CERT (and EC_CERT, an ECDSA P-256 certificate) must
 be registered with the server; STRANGER_CERT must not be. With --server-cert, the server's
-signed responses and faults are verified with xmlsec1 too. Prints one line per check
+signed responses and the faults to authenticated requests are verified with xmlsec1 too, and the
+faults to requests refused before authentication (tampered, unregistered certificate) must carry
+no signature: the server does not sign for unauthenticated senders. Prints one line per check
 ("ok - ..." or "FAIL - ..."); exits 1 when any check failed.
 """
 
@@ -234,7 +236,16 @@ class Suite:
         self.check_response_signature(name, resp, t.version)
         return signed
 
-    def refused(self, t, label, signed, want_code, want_wsse=None, want_field=None, verify_fault=False):
+    def check_unsigned(self, name, resp):
+        if not self.a.server_cert:
+            return
+        root = etree.fromstring(resp)
+        sigs = root.findall(f".//{{{DS}}}Signature")
+        check(f"{name}: fault to a request refused before authentication is not signed", not sigs,
+              f"{len(sigs)} ds:Signature", "none")
+
+    def refused(self, t, label, signed, want_code, want_wsse=None, want_field=None, verify_fault=False,
+                unsigned_fault=False):
         name = f"[{t.name}] {label}"
         status, resp = post(self.url, t.version, "AddCustomer", signed)
         equal(f"{name}: HTTP status", status, self.status_fault(t.version))
@@ -251,6 +262,8 @@ class Suite:
         print(f"# {name}: {got[0]}: {got[2]}", flush=True)
         if verify_fault:
             self.check_response_signature(f"{name}: fault", resp, t.version)
+        if unsigned_fault:
+            self.check_unsigned(name, resp)
 
     def prefix_list_default(self, t):
         """The PrefixList template declares the contract's namespace as the Envelope's default
@@ -287,7 +300,8 @@ class Suite:
                       a.client_key, a.client_cert)
         tampered = signed.replace(f"Original {uid}".encode(), f"Tampered {uid}".encode())
         check(f"[{t.name}] tamper test changed the body", tampered != signed, "unchanged", "changed")
-        self.refused(t, "valid AddCustomer changed after signing", tampered, "UNAUTHORIZED", "FailedCheck")
+        self.refused(t, "valid AddCustomer changed after signing", tampered, "UNAUTHORIZED", "FailedCheck",
+                     unsigned_fault=True)
 
         # (b) a Body of more than 1,000 elements: the signature is accepted, then the strict
         # decoder refuses the unknown element.
@@ -298,16 +312,17 @@ class Suite:
         self.refused(t, f"AddCustomer with {n} elements (signature accepted, then the decoder refuses)",
                      signed, "VALIDATION_FAILED", want_field="customer/extra", verify_fault=True)
 
-        # The same two envelopes signed with a certificate the server does not know.
+        # The same two envelopes signed with a certificate the server does not know: refused before
+        # authentication, so the faults are not signed.
         uid = self.uid()
         signed = sign(t.render(add_customer(f"Stranger {uid}", uid), RSA_SHA256, SHA256, a.stranger_cert),
                       a.stranger_key, a.stranger_cert)
         self.refused(t, "valid AddCustomer, unregistered certificate", signed, "UNAUTHORIZED", "FailedAuthentication",
-                     verify_fault=True)
+                     unsigned_fault=True)
         signed = sign(t.render(big_customer(f"Stranger big {self.uid()}"), RSA_SHA256, SHA256, a.stranger_cert),
                       a.stranger_key, a.stranger_cert)
         self.refused(t, f"AddCustomer with {n} elements, unregistered certificate", signed, "UNAUTHORIZED",
-                     "FailedAuthentication")
+                     "FailedAuthentication", unsigned_fault=True)
 
         uid = self.uid()
         self.accepted(t, "valid AddCustomer, RSA-SHA512 with SHA-512 digests",

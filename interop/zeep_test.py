@@ -215,6 +215,73 @@ class Suite:
         self.svc.DeleteCustomer(id=bare.id)
 
 
+def run_sync(suite):
+    """ERP synchronisation: upsert by externalId, a bulk call mixing good and bad items, paging a
+    search, following the change feed to the end."""
+    t, svc, key = suite.tag, suite.svc, suite.key + "-sync"
+    first = svc.UpsertCustomer(customer={"externalId": f"{key}-u", "name": "Upsert Ünïcode"})
+    equal(f"{t} UpsertCustomer: created", first.created, True)
+    again = svc.UpsertCustomer(customer={"externalId": f"{key}-u", "name": "Upsert again"}, expectedVersion=1)
+    equal(f"{t} UpsertCustomer again: created", again.created, False)
+    equal(f"{t} UpsertCustomer again: same id", again.customer.id, first.customer.id)
+    equal(f"{t} UpsertCustomer again: version", again.customer.version, 2)
+    suite.expect_fault("UpsertCustomer without externalId -> VALIDATION_FAILED",
+                       lambda: svc.UpsertCustomer(customer={"name": "no key"}),
+                       "VALIDATION_FAILED", "customer/externalId")
+
+    company = f"Sync {key}"
+    items = [{"externalId": f"{key}-{i}", "name": f"Bulk {i}", "company": company} for i in range(5)]
+    items.insert(2, {"externalId": f"{key}-bad", "name": "Bad", "email": "not-an-address"})
+    items.append({"externalId": f"{key}-0", "name": "Same key twice"})
+    results = svc.UpsertCustomers(customer=items)
+    equal(f"{t} UpsertCustomers: one result per item", len(results), len(items))
+    equal(f"{t} UpsertCustomers: indexes in request order", [r.index for r in results], list(range(len(items))))
+    equal(f"{t} UpsertCustomers: success per item", [r.success for r in results],
+          [False, True, False, True, True, True, False])
+    equal(f"{t} UpsertCustomers: error codes", [r.error.code if r.error else None for r in results],
+          ["DUPLICATE", None, "VALIDATION_FAILED", None, None, None, "DUPLICATE"])
+    equal(f"{t} UpsertCustomers: bad item's field", results[2].error.field, "customer/email")
+    check(f"{t} UpsertCustomers: created ids", all(r.id > 0 and r.created for r in results if r.success), results)
+    rolled = svc.AddCustomers(allOrNone=True, customer=[{"name": "Fine"}, {"name": ""}])
+    equal(f"{t} AddCustomers allOrNone: codes", [r.error.code for r in rolled], ["ROLLED_BACK", "VALIDATION_FAILED"])
+
+    seen, token, pages = [], None, 0
+    while True:
+        page = svc.SearchCustomers(filter={"company": company}, pageSize=2, pageToken=token)
+        pages += 1
+        seen += [c.externalId for c in page.customer]
+        token = page.nextPageToken
+        if not token or pages > 10:
+            break
+    equal(f"{t} SearchCustomers: pages of 2", pages, 2)
+    equal(f"{t} SearchCustomers: every match once", sorted(seen), sorted(f"{key}-{i}" for i in (1, 2, 3, 4)))
+    suite.expect_fault("SearchCustomers tampered pageToken -> VALIDATION_FAILED",
+                       lambda: svc.SearchCustomers(pageToken="AAAA" + "A" * 80), "VALIDATION_FAILED", "pageToken")
+    suite.expect_fault("SearchCustomers pageSize 0 -> VALIDATION_FAILED",
+                       lambda: svc.SearchCustomers(pageSize=0), "VALIDATION_FAILED", "pageSize")
+
+    changes, cursor, calls = {}, None, 0
+    while True:
+        resp = svc.GetChanges(cursor=cursor, maxChanges=1000)
+        calls += 1
+        for ch in resp.change:
+            changes[ch.id] = ch
+        cursor = resp.nextCursor
+        if not resp.hasMore or calls > 1000:
+            break
+    check(f"{t} GetChanges: followed to the end", not resp.hasMore, resp.hasMore, False)
+    mine = changes.get(first.customer.id)
+    check(f"{t} GetChanges: upserted customer in the feed", mine is not None, None, first.customer.id)
+    if mine is not None:
+        equal(f"{t} GetChanges: latest state", (mine.kind, mine.version, mine.customer.name), ("UPSERTED", 2, "Upsert again"))
+    svc.DeleteCustomer(id=first.customer.id)
+    tail = svc.GetChanges(cursor=cursor)
+    equal(f"{t} GetChanges after a deletion: the tombstone",
+          [(c.id, c.kind, c.customer) for c in tail.change], [(first.customer.id, "DELETED", None)])
+    suite.expect_fault("GetChanges garbage cursor -> VALIDATION_FAILED",
+                       lambda: svc.GetChanges(cursor="garbage"), "VALIDATION_FAILED", "cursor")
+
+
 def main():
     if len(sys.argv) != 2:
         print("usage: zeep_test.py WSDL_URL", file=sys.stderr)
@@ -237,6 +304,7 @@ def main():
     for port, v in (("CrmSoap11Port", "1.1"), ("CrmSoap12Port", "1.2")):
         try:
             Suite(client, transport, port, v, base_url).run()
+            run_sync(Suite(client, transport, port, v, base_url))
         except Exception as e:
             check(f"[{port}] suite ran to the end", False, f"{type(e).__name__}: {e}", "no exception")
             traceback.print_exc()

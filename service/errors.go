@@ -27,6 +27,12 @@ const (
 	CodeInternal Code = "INTERNAL"
 	// CodeUnavailable: the service cannot take the request now; a retry may succeed.
 	CodeUnavailable Code = "UNAVAILABLE"
+	// CodeRolledBack: an item of an allOrNone bulk call that was not written because another failed.
+	CodeRolledBack Code = "ROLLED_BACK"
+	// CodeCursorExpired: a change feed cursor older than the oldest kept deletion; restart without one.
+	CodeCursorExpired Code = "CURSOR_EXPIRED"
+	// CodeIdempotencyMismatch: a wsa:MessageID seen before came with another operation or body.
+	CodeIdempotencyMismatch Code = "IDEMPOTENCY_MISMATCH"
 )
 
 // Error is the one error type of the service: a CRM error code, a message that

@@ -13,18 +13,35 @@ import (
 	"github.com/crmsoap/crmsoap/store"
 )
 
+// Store is what the service needs of a storage backend: customers with their
+// change feed, the outcomes of keyed writes, and the secret that signs page
+// tokens and feed cursors.
+type Store interface {
+	store.CustomerStore
+	store.IdempotencyStore
+	store.SecretStore
+}
+
 // Service is the CRM over a store.
 type Service struct {
-	db store.Store
+	db Store
 	// Now is the clock; tests freeze it. Timestamps are kept to the millisecond.
 	Now func() time.Time
 	// OnStoreError, when set, is called for every unexpected store failure (metrics).
 	// The failure itself is logged once, by the transport that reports it.
 	OnStoreError func(error)
+	// MaxBatch is the most items one bulk call may carry; 0: DefaultMaxBatch.
+	MaxBatch int
+	// IdempotencyTTL is how long a keyed write's outcome is kept for retries; 0: DefaultIdempotencyTTL.
+	IdempotencyTTL time.Duration
+	// TombstoneRetention is how long the change feed keeps deletions; 0: DefaultTombstoneRetention.
+	TombstoneRetention time.Duration
+
+	tokens tokenSource
 }
 
 // New returns a Service that stores customers in db.
-func New(db store.Store) *Service {
+func New(db Store) *Service {
 	return &Service{db: db, Now: time.Now}
 }
 
@@ -41,6 +58,10 @@ func (s *Service) AddCustomer(ctx context.Context, d *CustomerData) (Customer, e
 	c.CreatedAt, c.UpdatedAt = now, now
 	c.CreatedBy = CallerFrom(ctx)
 	c.UpdatedBy = c.CreatedBy
+	if _, keyed := RequestKeyFrom(ctx); keyed {
+		o, err := s.writeOne(ctx, store.CustomerOp{Kind: store.OpAdd, Customer: c})
+		return o.Value, err
+	}
 	c, err = s.db.CreateCustomer(ctx, c)
 	if err != nil {
 		return Customer{}, s.fail(fromStore(err, "customer"))
@@ -78,6 +99,10 @@ func (s *Service) UpdateCustomer(ctx context.Context, id, expectedVersion int64,
 	c.ID = id
 	c.UpdatedAt = now
 	c.UpdatedBy = CallerFrom(ctx)
+	if _, keyed := RequestKeyFrom(ctx); keyed {
+		o, err := s.writeOne(ctx, store.CustomerOp{Kind: store.OpUpdate, Customer: c, ExpectedVersion: expectedVersion})
+		return o.Value, err
+	}
 	c, err = s.db.UpdateCustomer(ctx, c, expectedVersion)
 	if err != nil {
 		return Customer{}, s.fail(fromStore(err, customerName(id)))
@@ -92,6 +117,11 @@ func (s *Service) DeleteCustomer(ctx context.Context, id, expectedVersion int64)
 		return err
 	}
 	if err := validExpectedVersion(expectedVersion); err != nil {
+		return err
+	}
+	if _, keyed := RequestKeyFrom(ctx); keyed {
+		op, _ := deleteOp(id, expectedVersion, s.now(), CallerFrom(ctx))
+		_, err := s.writeOne(ctx, op)
 		return err
 	}
 	if err := s.db.DeleteCustomer(ctx, id, expectedVersion, s.now(), CallerFrom(ctx)); err != nil {

@@ -20,17 +20,19 @@ const (
 
 // addressing is what a request said in its WS-Addressing headers, and the
 // action its response will carry. Nothing in it is verified: with WS-Security
-// on, a header counts only once the signature is known to cover it, which the
-// verifier does not report yet, so nothing here may decide more than an echo
+// on, a header counts only once the signature is known to cover it (see
+// trustedMessageID), so nothing else here may decide more than an echo
 // (RelatesTo) or a refusal (a disagreeing Action).
 type addressing struct {
 	ns        string // namespace of the request's headers; "" when it sent none
 	action    string
 	hasAction bool
 	// unverifiedMessageID is the request's wsa:MessageID, "" when absent. It
-	// is echoed as wsa:RelatesTo and is the handle idempotency will key on.
+	// is echoed as wsa:RelatesTo; idempotency keys on it only through
+	// trustedMessageID.
 	unverifiedMessageID string
-	reply               string // wsa:Action of the response, once routed
+	messageIDElement    *etree.Element // the wsa:MessageID header block
+	reply               string         // wsa:Action of the response, once routed
 }
 
 // wsaHeaders are the header blocks of WS-Addressing 1.0 (and of 2004/08) that
@@ -86,6 +88,7 @@ func readAddressingBlock(scope *xmlparse.Scope, block *etree.Element, a *address
 			return malformed("the header wsa:MessageID appears more than once")
 		}
 		a.unverifiedMessageID = strings.TrimSpace(block.Text())
+		a.messageIDElement = block
 	case "ReplyTo", "FaultTo":
 		if err := checkAnonymous(scope, block, ns); err != nil {
 			return err

@@ -1,6 +1,9 @@
 package soap
 
-import "context"
+import (
+	"context"
+	"log/slog"
+)
 
 type ctxKey int
 
@@ -17,6 +20,8 @@ type requestContext struct {
 	context.Context
 	id      string
 	version Version // 0 until the envelope is parsed
+	x       *exchange
+	log     *slog.Logger
 }
 
 func (c *requestContext) Value(key any) any {
@@ -65,4 +70,16 @@ func withVersion(ctx context.Context, v Version) context.Context {
 		return c
 	}
 	return context.WithValue(ctx, versionKey, v)
+}
+
+// ReportInternal logs err, an internal failure an operation answers without a
+// fault (such as one item of a bulk call), once, with the request id and
+// operation, as the handler logs the INTERNAL faults it sends. Outside a
+// request of a Handler it does nothing.
+func ReportInternal(ctx context.Context, err error) {
+	c, ok := ctx.Value(requestIDKey).(*requestContext)
+	if !ok || c.log == nil {
+		return
+	}
+	c.log.ErrorContext(ctx, "item failed", "request_id", c.id, "op", c.x.op, "err", err)
 }

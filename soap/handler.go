@@ -3,6 +3,7 @@ package soap
 import (
 	"context"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -30,8 +31,10 @@ type ScalarDecoder func(text string, dst reflect.Value) error
 // Security processes header blocks by name (it takes part in mustUnderstand
 // checks) and verifies the envelope before dispatch. Check returns the context to
 // use (carrying the principal, see WithPrincipal) and the body child element to
-// dispatch, which MUST be the element it verified. Its errors should be *Error
-// with Code CodeUnauthorized and a WS-Security Subcode.
+// dispatch, which MUST be the element it verified, and, when it verified
+// signatures, the signed elements (WithSigned): a wsa:MessageID keys retries
+// only when signed. Its errors should be *Error with Code CodeUnauthorized and
+// a WS-Security Subcode.
 type Security interface {
 	Understands(name xml.Name) bool
 	Check(ctx context.Context, env *Envelope) (context.Context, *etree.Element, error)
@@ -60,15 +63,35 @@ type Config struct {
 	MaxElements  int                                   // default DefaultMaxElements
 	TrustProxy   bool                                  // honour X-Forwarded-Proto and X-Forwarded-Host
 	Logger       *slog.Logger                          // default slog.Default()
-	// MaxInFlight bounds the POSTs handled at once; beyond it a request is
-	// refused at once with a Receiver fault (UNAVAILABLE), HTTP 503 and
-	// Retry-After, rather than queued. 0: no bound.
+	// MaxInFlight bounds the POSTs handled at once, counted from the moment a
+	// whole body has arrived; beyond it a request is refused at once with a
+	// Receiver fault (UNAVAILABLE), HTTP 503 and Retry-After, rather than
+	// queued. 0: no bound.
 	MaxInFlight int
+	// MaxUploads bounds the request bodies being received at once; beyond it
+	// a POST is refused like an excess in-flight request, without reading its
+	// body. 0: no bound (serve uses DefaultMaxUploads).
+	MaxUploads int
+	// MinUploadRate, when positive, is the slowest a body may arrive after
+	// UploadGrace, in bytes per second on average since the body began: a
+	// slower one is cut with HTTP 408 and a MALFORMED_REQUEST fault.
+	MinUploadRate int64
+	UploadGrace   time.Duration
+	// MemoryBudget bounds, server-wide, the memory of the requests being read
+	// and handled: each reserves its body bytes as they arrive, then what parse,
+	// verify and decode were measured to take for a body of its size and markup
+	// (see memoryNeed) before its tree is built, and releases it when answered.
+	// A request that does not fit is refused with 503 and Retry-After, nothing
+	// parsed. 0: no bound (serve uses DefaultMemoryBudget).
+	MemoryBudget int64
 	// Observer, when set, is told of every request (metrics).
 	Observer Observer
-	// SignResponse, when set, signs every response and fault envelope before it
-	// is sent (WS-Security). A response that cannot be signed is replaced by an
-	// unsigned INTERNAL fault.
+	// SignResponse, when set, signs the responses and faults of requests that
+	// passed Security (every request that parsed, when Security is nil) before
+	// they are sent (WS-Security). Faults for requests refused before that
+	// (transport, limits, parse, mustUnderstand, security) go out unsigned: a
+	// signature must not be the price of a few bytes of garbage. A response
+	// that cannot be signed is replaced by an unsigned INTERNAL fault.
 	SignResponse func(*etree.Document) error
 	// SenderStatus12 is the HTTP status of SOAP 1.2 Sender faults: 0 means
 	// 400, as SOAP 1.2 part 2 (7.5.1.2) says; 500 suits clients that read a
@@ -84,7 +107,9 @@ type Handler struct {
 	wsdl   *wsdlTemplate
 	log    *slog.Logger
 	newID  func() string
-	slots  chan struct{} // in-flight bound; nil: none
+	slots  limiter // in-flight bound
+	upload limiter // bodies being received
+	budget *memoryBudget
 }
 
 type route struct {
@@ -109,8 +134,12 @@ func NewHandler(cfg Config) (*Handler, error) {
 		cfg.Logger = slog.Default()
 	}
 	h := &Handler{cfg: cfg, routes: make(map[xml.Name]*route), log: cfg.Logger, newID: randomID}
-	if cfg.MaxInFlight > 0 {
-		h.slots = make(chan struct{}, cfg.MaxInFlight)
+	h.slots, h.upload, h.budget = newLimiter(cfg.MaxInFlight), newLimiter(cfg.MaxUploads), newMemoryBudget(cfg.MemoryBudget)
+	if h.budget != nil && h.budget.limit < MinMemoryBudget(cfg.MaxBodyBytes, cfg.MaxElements) {
+		return nil, errors.New(budgetError(cfg.MemoryBudget, cfg.MaxBodyBytes, cfg.MaxElements))
+	}
+	if cfg.MinUploadRate < 0 || cfg.UploadGrace < 0 {
+		return nil, errors.New("soap: MinUploadRate and UploadGrace must not be negative")
 	}
 	c := newCompiler(cfg.Scalars)
 	for _, op := range cfg.Operations {
@@ -156,16 +185,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.cfg.Observer != nil {
 		h.cfg.Observer.Begin()
 	}
-	rq.ctx = requestContext{Context: r.Context(), id: x.id}
+	rq.ctx = requestContext{Context: r.Context(), id: x.id, x: x, log: h.log}
 	ctx := &rq.ctx
 	defer h.finish(ctx, r, x, cw)
 	switch {
 	case r.Method == http.MethodPost:
-		if !h.acquire() {
-			h.shed(ctx, cw, r, x)
-			return
-		}
-		defer h.release()
 		h.servePost(ctx, cw, r, x)
 	case r.Method == http.MethodGet && isWSDLQuery(r):
 		h.serveWSDL(cw, r, x)

@@ -22,6 +22,9 @@ type exchange struct {
 	securityCause string
 	// wsa is what the request's WS-Addressing headers said (see addressing).
 	wsa addressing
+	// authenticated: the request passed Security, so its answer is signed;
+	// signed: the answer was.
+	authenticated, signed bool
 }
 
 // countingWriter records the status and the bytes written.
@@ -87,7 +90,7 @@ func (h *Handler) finish(ctx context.Context, r *http.Request, x *exchange, w *c
 		h.cfg.Observer.End(Observation{
 			Operation: x.op, Version: x.version, Outcome: x.outcome, SecurityFailure: x.security,
 			Principal: x.principal, Status: w.status, Duration: time.Since(x.start),
-			BytesIn: x.bytesIn, BytesOut: w.bytes,
+			BytesIn: x.bytesIn, BytesOut: w.bytes, Signed: x.signed,
 		})
 	}
 }

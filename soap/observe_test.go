@@ -8,7 +8,9 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/beevik/etree"
 )
@@ -83,6 +85,25 @@ func (o *recordingObserver) End(ob Observation) {
 	o.mu.Unlock()
 }
 
+// waitEnd waits for the n-th End call (it follows the response, which a
+// client may read first) and returns its observation.
+func (o *recordingObserver) waitEnd(tb testing.TB, n int) Observation {
+	tb.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		o.mu.Lock()
+		if len(o.ends) >= n {
+			defer o.mu.Unlock()
+			return o.ends[n-1]
+		}
+		o.mu.Unlock()
+		if time.Now().After(deadline) {
+			tb.Fatalf("no End call %d", n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 func TestHandler_Observer(t *testing.T) {
 	obs := &recordingObserver{}
 	h := newToyHandler(t, func(c *Config) { c.Observer = obs })
@@ -106,8 +127,13 @@ func TestHandler_Observer(t *testing.T) {
 	}
 }
 
+// TestHandler_SignResponse: with SignResponse, the answers to requests that
+// passed Security are signed, faults included; a request refused before that
+// (transport, parse, mustUnderstand, security) costs no signing at all.
 func TestHandler_SignResponse(t *testing.T) {
+	var signings atomic.Int64
 	mark := func(doc *etree.Document) error {
+		signings.Add(1)
 		env := doc.Root()
 		hdr := etree.NewElement("Signed")
 		hdr.Space = "x"
@@ -115,13 +141,54 @@ func TestHandler_SignResponse(t *testing.T) {
 		env.InsertChildAt(0, hdr)
 		return nil
 	}
-	h := newToyHandler(t, func(c *Config) { c.SignResponse = mark })
-	for _, body := range []string{echoBody11, badToken11} {
-		rec := serve(t, h, ct11, "", body)
-		if !strings.Contains(rec.Body.String(), `<x:Signed xmlns:x="urn:example:signed"/>`) {
-			t.Errorf("response (status %d) was not signed:\n%s", rec.Code, rec.Body)
-		}
+	obs := &recordingObserver{}
+	var served atomic.Int64
+	h := newToyHandler(t, func(c *Config) { c.SignResponse = mark; c.Observer = obs })
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	const (
+		signedMark = `<x:Signed xmlns:x="urn:example:signed"/>`
+		open11     = `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/">`
+		failClient = open11 + `<s:Body><Fail xmlns="urn:example:toy"><mode>client</mode></Fail></s:Body></s:Envelope>`
+		badInt     = open11 + `<s:Body><Echo xmlns="urn:example:toy"><count>x</count></Echo></s:Body></s:Envelope>`
+		notUnderst = open11 + `<s:Header><h:X xmlns:h="urn:example:other" s:mustUnderstand="1"/></s:Header>` +
+			`<s:Body><Echo xmlns="urn:example:toy"/></s:Body></s:Envelope>`
+	)
+	for _, c := range []struct {
+		name, ct, body string
+		status         int
+		signed         bool
+	}{
+		{"Response", ct11, echoBody11, 200, true},
+		{"OperationFault", ct11, failClient, 500, true},
+		{"DecodeFault", ct11, badInt, 500, true},
+		{"Garbage", ct11, "abcd", 500, false},
+		{"MediaType", "application/json", echoBody11, 415, false},
+		{"MustUnderstand", ct11, notUnderst, 500, false},
+		{"SecurityRefused", ct11, badToken11, 500, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			before := signings.Load()
+			resp, body := do(t, srv.Client(), http.MethodPost, srv.URL, c.ct, "", []byte(c.body))
+			if resp.StatusCode != c.status {
+				t.Errorf("status %d, want %d\n%s", resp.StatusCode, c.status, body)
+			}
+			if got := strings.Contains(string(body), signedMark); got != c.signed {
+				t.Errorf("signed %v, want %v:\n%s", got, c.signed, body)
+			}
+			want := int64(0)
+			if c.signed {
+				want = 1
+			}
+			if n := signings.Load() - before; n != want {
+				t.Errorf("%d signing operations, want %d", n, want)
+			}
+			if last := obs.waitEnd(t, int(served.Add(1))); last.Signed != c.signed {
+				t.Errorf("Observation.Signed = %v, want %v", last.Signed, c.signed)
+			}
+		})
 	}
+
 	h = newToyHandler(t, func(c *Config) {
 		c.SignResponse = func(*etree.Document) error { return errors.New("hsm unreachable") }
 	})

@@ -18,6 +18,8 @@ import (
 )
 
 // servePost handles one POSTed envelope from transport checks to response.
+// The body is read under an upload place and the memory budget; only a whole
+// body takes an in-flight place, so slow senders cannot crowd out the work.
 func (h *Handler) servePost(ctx context.Context, w http.ResponseWriter, r *http.Request, x *exchange) {
 	v, action, err := transport(r.Header)
 	x.version = v
@@ -25,29 +27,47 @@ func (h *Handler) servePost(ctx context.Context, w http.ResponseWriter, r *http.
 		h.fail(ctx, w, x, err)
 		return
 	}
+	if !h.upload.acquire() {
+		h.shed(ctx, w, x, errBusyUploads, true)
+		return
+	}
 	buf := getBuffer()
 	defer putBuffer(buf)
-	_, err = buf.ReadFrom(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))
+	res := reservation{budget: h.budget}
+	defer res.release()
+	err = h.readBody(w, r, buf, &res)
+	h.upload.release()
 	x.bytesIn = buf.Len()
 	if err != nil {
-		h.fail(ctx, w, x, h.readError(err))
+		if e, busy := h.readError(w, err); busy {
+			h.shed(ctx, w, x, e, true)
+		} else {
+			h.fail(ctx, w, x, e)
+		}
+		return
+	}
+	if err := ctx.Err(); err != nil {
+		h.abandoned(ctx, w, x, err)
+		return
+	}
+	if !h.slots.acquire() {
+		h.shed(ctx, w, x, errBusyInFlight, false)
+		return
+	}
+	defer h.slots.release()
+	if !h.reserveTree(ctx, w, x, &res, buf.Bytes()) {
 		return
 	}
 	resp, err := h.process(ctx, x, v, action, buf.Bytes())
 	if err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			h.abandoned(ctx, w, x, cerr)
+			return
+		}
 		h.fail(ctx, w, x, err)
 		return
 	}
 	h.respond(ctx, w, x, resp)
-}
-
-func (h *Handler) readError(err error) *Error {
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		return &Error{Code: CodeMalformedRequest, Status: http.StatusRequestEntityTooLarge,
-			Message: "request body exceeds " + strconv.FormatInt(h.cfg.MaxBodyBytes, 10) + " bytes"}
-	}
-	return &Error{Code: CodeMalformedRequest, Message: "cannot read the request body", Err: err}
 }
 
 // process runs an envelope through parsing, mustUnderstand, security, routing,
@@ -57,11 +77,17 @@ func (h *Handler) process(ctx context.Context, x *exchange, v Version, action st
 	if err != nil {
 		return nil, err
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	ctx = withVersion(ctx, v)
 	if err := notUnderstood(env, h.understands); err != nil {
 		return nil, err
 	}
 	body := firstChildElement(env.Body) // checkBody made sure there is exactly one
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if h.cfg.Security != nil {
 		ctx, body, err = h.cfg.Security.Check(ctx, env)
 		if err != nil {
@@ -72,6 +98,7 @@ func (h *Handler) process(ctx context.Context, x *exchange, v Version, action st
 		}
 		x.principal = PrincipalFrom(ctx)
 	}
+	x.authenticated = true // from here on, answers are signed (Config.SignResponse)
 	if err := readAddressing(env.Header, &x.wsa); err != nil {
 		return nil, err
 	}
@@ -80,8 +107,14 @@ func (h *Handler) process(ctx context.Context, x *exchange, v Version, action st
 		return nil, err
 	}
 	x.op = rt.op.name.Local
+	if id := trustedMessageID(ctx, h.cfg.Security != nil, &x.wsa); id != "" {
+		ctx = withRequestKey(ctx, id, x.op, body)
+	}
 	req := reflect.New(rt.op.reqType)
 	if err := rt.plan.decode(body, req.Elem(), rt.op.name.Space, ""); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	return h.call(ctx, rt, req.Interface())
@@ -141,7 +174,7 @@ func (h *Handler) respond(ctx context.Context, w http.ResponseWriter, x *exchang
 		return
 	}
 	buf.WriteString("</" + p + ":Body></" + p + ":Envelope>")
-	if err := h.sign(buf); err != nil {
+	if err := h.sign(x, buf); err != nil {
 		h.fail(ctx, w, x, err)
 		return
 	}
@@ -149,9 +182,12 @@ func (h *Handler) respond(ctx context.Context, w http.ResponseWriter, x *exchang
 	write(w, x, http.StatusOK, buf)
 }
 
-// sign replaces the envelope in buf by its signed form when responses are signed.
-func (h *Handler) sign(buf *bytes.Buffer) error {
-	if h.cfg.SignResponse == nil {
+// sign replaces the envelope in buf by its signed form when responses are
+// signed and the request passed Security: a request refused before that is
+// answered unsigned, so that garbage costs no signature.
+func (h *Handler) sign(x *exchange, buf *bytes.Buffer) error {
+	x.signed = false
+	if h.cfg.SignResponse == nil || !x.authenticated {
 		return nil
 	}
 	// The envelope is this package's own output: the request parser reads it
@@ -172,6 +208,7 @@ func (h *Handler) sign(buf *bytes.Buffer) error {
 	if _, err := doc.WriteTo(buf); err != nil {
 		return fmt.Errorf("sign response: write: %w", err)
 	}
+	x.signed = true
 	return nil
 }
 
@@ -199,7 +236,7 @@ func (h *Handler) fail(ctx context.Context, w http.ResponseWriter, x *exchange, 
 		f.detail = nil
 		_ = writeFaultEnvelope(buf, x.version, &f)
 	}
-	if serr := h.sign(buf); serr != nil {
+	if serr := h.sign(x, buf); serr != nil {
 		// Never loop: the replacement fault goes out unsigned.
 		h.log.ErrorContext(ctx, "response not signed", "request_id", x.id, "err", serr)
 		f, _ = h.faultFor(serr)

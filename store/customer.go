@@ -54,8 +54,9 @@ type CustomerOp struct {
 	Actor           string // OpDelete
 }
 
-// CustomerResult is the outcome of one CustomerOp: the customer as stored (for a delete, only its ID),
-// Created for an insert, or Err: ErrNotFound, ErrConflict, *DuplicateError, ErrRolledBack, ...
+// CustomerResult is the outcome of one CustomerOp: the customer as stored (for a delete, only its ID
+// and the Version of its tombstone, one past the deleted version), Created for an insert, or Err:
+// ErrNotFound, ErrConflict, *DuplicateError, ErrRolledBack, ... (then Customer is zero).
 type CustomerResult struct {
 	Customer Customer
 	Created  bool

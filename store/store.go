@@ -26,7 +26,8 @@ type CustomerStore interface {
 	DeleteCustomer(ctx context.Context, id, expectedVersion int64, at time.Time, actor string) error
 	// UpsertCustomer matches on c.ExternalID (required): it creates the customer or replaces the one
 	// with that external id (if at expectedVersion; 0 = any). created reports an insert.
-	// Errors: ErrConflict, *DuplicateError.
+	// Errors: ErrConflict, ErrNotFound (expectedVersion set but no customer has the external id),
+	// *DuplicateError.
 	UpsertCustomer(ctx context.Context, c Customer, expectedVersion int64) (Customer, bool, error)
 	// WriteCustomers runs every op in one transaction, each in its own savepoint, and returns one result
 	// per op. With allOrNone any failure rolls back all: the failing ops keep their own error, the
@@ -39,8 +40,8 @@ type CustomerStore interface {
 	// SearchCustomers returns at most limit customers matching f with ID > after.ID, in ID order.
 	SearchCustomers(ctx context.Context, f CustomerFilter, after CustomerKey, limit int) ([]Customer, error)
 	// Feed returns the compacted feed entries with Seq > after in Seq order, at most limit, and whether
-	// more follow. after = 0 is the initial load. Errors: ErrCursorExpired when 0 < after < the horizon
-	// of purged tombstones.
+	// more follow. after = 0 is the initial load: every live record, and the tombstones not yet purged.
+	// Errors: ErrCursorExpired when 0 < after < the horizon of purged tombstones.
 	Feed(ctx context.Context, after int64, limit int) ([]FeedEntry, bool, error)
 	// PurgeTombstones removes the feed's deletion entries older than olderThan and raises the horizon
 	// past them; it returns how many it removed.
@@ -56,7 +57,9 @@ type IdempotencyRecord struct {
 	Expires                      time.Time
 	// Encode, when set, makes the Response stored by WriteCustomers: it is called inside the
 	// transaction with the call's results (ErrRolledBack already filled in); its error aborts the
-	// call. The store never interprets the bytes. Records read back have Encode nil.
+	// call. The store never interprets the bytes. Records read back have Encode nil. It runs while the
+	// store's write transaction is open: it must be quick and must not write to the store (a write
+	// would wait for the transaction that is waiting for Encode).
 	Encode func(results []CustomerResult) ([]byte, error)
 }
 

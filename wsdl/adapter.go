@@ -20,10 +20,14 @@ var _ CrmPortType = (*Adapter)(nil)
 // NewAdapter returns the CrmPortType that serves svc.
 func NewAdapter(svc *service.Service) *Adapter { return &Adapter{svc: svc} }
 
-// withCaller hands the principal the SOAP layer authenticated to the service.
+// withCaller hands the principal the SOAP layer authenticated to the service,
+// and the request key of a request with a (trusted) wsa:MessageID.
 func withCaller(ctx context.Context) context.Context {
 	if p := soap.PrincipalFrom(ctx); p != "" {
-		return service.WithCaller(ctx, p)
+		ctx = service.WithCaller(ctx, p)
+	}
+	if id, op, hash, ok := soap.RequestKeyFrom(ctx); ok {
+		ctx = service.WithRequestKey(ctx, service.RequestKey{MessageID: id, Operation: op, Hash: hash})
 	}
 	return ctx
 }

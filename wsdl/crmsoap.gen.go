@@ -51,6 +51,34 @@ const (
 	FaultCodeINTERNAL FaultCode = "INTERNAL"
 
 	FaultCodeUNAVAILABLE FaultCode = "UNAVAILABLE"
+
+	FaultCodeROLLED_BACK FaultCode = "ROLLED_BACK"
+
+	FaultCodeCURSOR_EXPIRED FaultCode = "CURSOR_EXPIRED"
+
+	FaultCodeIDEMPOTENCY_MISMATCH FaultCode = "IDEMPOTENCY_MISMATCH"
+)
+
+type Flag bool
+
+type Index int32
+
+type PageSize int32
+
+type MaxChanges int32
+
+type Entity string
+
+const (
+	EntityCUSTOMER Entity = "CUSTOMER"
+)
+
+type ChangeKind string
+
+const (
+	ChangeKindUPSERTED ChangeKind = "UPSERTED"
+
+	ChangeKindDELETED ChangeKind = "DELETED"
 )
 
 type AddCustomer struct {
@@ -105,6 +133,114 @@ type DeleteCustomerResponse struct {
 	XMLName xml.Name `xml:"urn:crmsoap:v1 DeleteCustomerResponse"`
 
 	Id int64 `xml:"id,omitempty" json:"id,omitempty"`
+}
+
+type UpsertCustomer struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 UpsertCustomer"`
+
+	Customer *CustomerData `xml:"customer,omitempty" json:"customer,omitempty"`
+
+	ExpectedVersion int64 `xml:"expectedVersion,omitempty" json:"expectedVersion,omitempty"`
+}
+
+type UpsertCustomerResponse struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 UpsertCustomerResponse"`
+
+	Customer *Customer `xml:"customer,omitempty" json:"customer,omitempty"`
+
+	Created *Flag `xml:"created,omitempty" json:"created,omitempty"`
+}
+
+type AddCustomers struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 AddCustomers"`
+
+	AllOrNone bool `xml:"allOrNone,omitempty" json:"allOrNone,omitempty"`
+
+	Customer []*CustomerData `xml:"customer,omitempty" json:"customer,omitempty"`
+}
+
+type AddCustomersResponse struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 AddCustomersResponse"`
+
+	Result []*SaveResult `xml:"result,omitempty" json:"result,omitempty"`
+}
+
+type UpsertCustomers struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 UpsertCustomers"`
+
+	AllOrNone bool `xml:"allOrNone,omitempty" json:"allOrNone,omitempty"`
+
+	Customer []*CustomerData `xml:"customer,omitempty" json:"customer,omitempty"`
+}
+
+type UpsertCustomersResponse struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 UpsertCustomersResponse"`
+
+	Result []*SaveResult `xml:"result,omitempty" json:"result,omitempty"`
+}
+
+type UpdateCustomers struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 UpdateCustomers"`
+
+	AllOrNone bool `xml:"allOrNone,omitempty" json:"allOrNone,omitempty"`
+
+	Item []*CustomerUpdateItem `xml:"item,omitempty" json:"item,omitempty"`
+}
+
+type UpdateCustomersResponse struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 UpdateCustomersResponse"`
+
+	Result []*SaveResult `xml:"result,omitempty" json:"result,omitempty"`
+}
+
+type DeleteCustomers struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 DeleteCustomers"`
+
+	AllOrNone bool `xml:"allOrNone,omitempty" json:"allOrNone,omitempty"`
+
+	Item []*CustomerDeleteItem `xml:"item,omitempty" json:"item,omitempty"`
+}
+
+type DeleteCustomersResponse struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 DeleteCustomersResponse"`
+
+	Result []*SaveResult `xml:"result,omitempty" json:"result,omitempty"`
+}
+
+type SearchCustomers struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 SearchCustomers"`
+
+	Filter *CustomerFilter `xml:"filter,omitempty" json:"filter,omitempty"`
+
+	PageSize *PageSize `xml:"pageSize,omitempty" json:"pageSize,omitempty"`
+
+	PageToken string `xml:"pageToken,omitempty" json:"pageToken,omitempty"`
+}
+
+type SearchCustomersResponse struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 SearchCustomersResponse"`
+
+	Customer []*Customer `xml:"customer,omitempty" json:"customer,omitempty"`
+
+	NextPageToken string `xml:"nextPageToken,omitempty" json:"nextPageToken,omitempty"`
+}
+
+type GetChanges struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 GetChanges"`
+
+	Cursor string `xml:"cursor,omitempty" json:"cursor,omitempty"`
+
+	MaxChanges *MaxChanges `xml:"maxChanges,omitempty" json:"maxChanges,omitempty"`
+}
+
+type GetChangesResponse struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 GetChangesResponse"`
+
+	Change []*Change `xml:"change,omitempty" json:"change,omitempty"`
+
+	NextCursor string `xml:"nextCursor,omitempty" json:"nextCursor,omitempty"`
+
+	HasMore *Flag `xml:"hasMore,omitempty" json:"hasMore,omitempty"`
 }
 
 type CrmFault struct {
@@ -173,6 +309,76 @@ type Customer struct {
 	Address *Address `xml:"address,omitempty" json:"address,omitempty"`
 }
 
+type ItemError struct {
+	Code *FaultCode `xml:"code,omitempty" json:"code,omitempty"`
+
+	Message string `xml:"message,omitempty" json:"message,omitempty"`
+
+	Field string `xml:"field,omitempty" json:"field,omitempty"`
+}
+
+type SaveResult struct {
+	Index *Index `xml:"index,omitempty" json:"index,omitempty"`
+
+	Success *Flag `xml:"success,omitempty" json:"success,omitempty"`
+
+	Id int64 `xml:"id,omitempty" json:"id,omitempty"`
+
+	Version int64 `xml:"version,omitempty" json:"version,omitempty"`
+
+	Created *Flag `xml:"created,omitempty" json:"created,omitempty"`
+
+	Error *ItemError `xml:"error,omitempty" json:"error,omitempty"`
+}
+
+type CustomerUpdateItem struct {
+	Id int64 `xml:"id,omitempty" json:"id,omitempty"`
+
+	ExpectedVersion int64 `xml:"expectedVersion,omitempty" json:"expectedVersion,omitempty"`
+
+	Customer *CustomerData `xml:"customer,omitempty" json:"customer,omitempty"`
+}
+
+type CustomerDeleteItem struct {
+	Id int64 `xml:"id,omitempty" json:"id,omitempty"`
+
+	ExpectedVersion int64 `xml:"expectedVersion,omitempty" json:"expectedVersion,omitempty"`
+}
+
+type CustomerFilter struct {
+	ExternalId string `xml:"externalId,omitempty" json:"externalId,omitempty"`
+
+	Email string `xml:"email,omitempty" json:"email,omitempty"`
+
+	NameContains string `xml:"nameContains,omitempty" json:"nameContains,omitempty"`
+
+	Company string `xml:"company,omitempty" json:"company,omitempty"`
+
+	Country string `xml:"country,omitempty" json:"country,omitempty"`
+
+	UpdatedSince soap.XSDDateTime `xml:"updatedSince,omitempty" json:"updatedSince,omitempty"`
+}
+
+type Change struct {
+	Seq int64 `xml:"seq,omitempty" json:"seq,omitempty"`
+
+	Entity *Entity `xml:"entity,omitempty" json:"entity,omitempty"`
+
+	Kind *ChangeKind `xml:"kind,omitempty" json:"kind,omitempty"`
+
+	Id int64 `xml:"id,omitempty" json:"id,omitempty"`
+
+	ExternalId string `xml:"externalId,omitempty" json:"externalId,omitempty"`
+
+	Version int64 `xml:"version,omitempty" json:"version,omitempty"`
+
+	At soap.XSDDateTime `xml:"at,omitempty" json:"at,omitempty"`
+
+	Actor string `xml:"actor,omitempty" json:"actor,omitempty"`
+
+	Customer *Customer `xml:"customer,omitempty" json:"customer,omitempty"`
+}
+
 type CrmPortType interface {
 
 	// Error can be either of the following types:
@@ -206,6 +412,62 @@ type CrmPortType interface {
 	DeleteCustomer(request *DeleteCustomer) (*DeleteCustomerResponse, error)
 
 	DeleteCustomerContext(ctx context.Context, request *DeleteCustomer) (*DeleteCustomerResponse, error)
+
+	// Error can be either of the following types:
+	//
+	//   - CrmFault
+	/* Creates or replaces the customer with the given externalId. Faults: VALIDATION_FAILED, NOT_FOUND (expectedVersion given, no such customer), CONFLICT, DUPLICATE. */
+	UpsertCustomer(request *UpsertCustomer) (*UpsertCustomerResponse, error)
+
+	UpsertCustomerContext(ctx context.Context, request *UpsertCustomer) (*UpsertCustomerResponse, error)
+
+	// Error can be either of the following types:
+	//
+	//   - CrmFault
+	/* Creates customers, one SaveResult per item. Faults: VALIDATION_FAILED (empty, over the batch limit). */
+	AddCustomers(request *AddCustomers) (*AddCustomersResponse, error)
+
+	AddCustomersContext(ctx context.Context, request *AddCustomers) (*AddCustomersResponse, error)
+
+	// Error can be either of the following types:
+	//
+	//   - CrmFault
+	/* Upserts customers by externalId, one SaveResult per item. Faults: VALIDATION_FAILED (empty, over the batch limit). */
+	UpsertCustomers(request *UpsertCustomers) (*UpsertCustomersResponse, error)
+
+	UpsertCustomersContext(ctx context.Context, request *UpsertCustomers) (*UpsertCustomersResponse, error)
+
+	// Error can be either of the following types:
+	//
+	//   - CrmFault
+	/* Replaces customers, one SaveResult per item. Faults: VALIDATION_FAILED (empty, over the batch limit). */
+	UpdateCustomers(request *UpdateCustomers) (*UpdateCustomersResponse, error)
+
+	UpdateCustomersContext(ctx context.Context, request *UpdateCustomers) (*UpdateCustomersResponse, error)
+
+	// Error can be either of the following types:
+	//
+	//   - CrmFault
+	/* Deletes customers, one SaveResult per item. Faults: VALIDATION_FAILED (empty, over the batch limit). */
+	DeleteCustomers(request *DeleteCustomers) (*DeleteCustomersResponse, error)
+
+	DeleteCustomersContext(ctx context.Context, request *DeleteCustomers) (*DeleteCustomersResponse, error)
+
+	// Error can be either of the following types:
+	//
+	//   - CrmFault
+	/* Finds customers, a page at a time. Faults: VALIDATION_FAILED (filter, pageSize, pageToken). */
+	SearchCustomers(request *SearchCustomers) (*SearchCustomersResponse, error)
+
+	SearchCustomersContext(ctx context.Context, request *SearchCustomers) (*SearchCustomersResponse, error)
+
+	// Error can be either of the following types:
+	//
+	//   - CrmFault
+	/* Reads the change feed. Faults: VALIDATION_FAILED (cursor, maxChanges), CURSOR_EXPIRED. */
+	GetChanges(request *GetChanges) (*GetChangesResponse, error)
+
+	GetChangesContext(ctx context.Context, request *GetChanges) (*GetChangesResponse, error)
 }
 
 type crmPortType struct {
@@ -281,6 +543,125 @@ func (service *crmPortType) DeleteCustomerContext(ctx context.Context, request *
 
 func (service *crmPortType) DeleteCustomer(request *DeleteCustomer) (*DeleteCustomerResponse, error) {
 	return service.DeleteCustomerContext(
+		context.Background(),
+		request,
+	)
+}
+
+func (service *crmPortType) UpsertCustomerContext(ctx context.Context, request *UpsertCustomer) (*UpsertCustomerResponse, error) {
+	response := new(UpsertCustomerResponse)
+	err := service.client.CallContext(ctx, "urn:crmsoap:v1#UpsertCustomer", request, response)
+	if err != nil {
+		return nil, err
+	}
+
+	return response, nil
+}
+
+func (service *crmPortType) UpsertCustomer(request *UpsertCustomer) (*UpsertCustomerResponse, error) {
+	return service.UpsertCustomerContext(
+		context.Background(),
+		request,
+	)
+}
+
+func (service *crmPortType) AddCustomersContext(ctx context.Context, request *AddCustomers) (*AddCustomersResponse, error) {
+	response := new(AddCustomersResponse)
+	err := service.client.CallContext(ctx, "urn:crmsoap:v1#AddCustomers", request, response)
+	if err != nil {
+		return nil, err
+	}
+
+	return response, nil
+}
+
+func (service *crmPortType) AddCustomers(request *AddCustomers) (*AddCustomersResponse, error) {
+	return service.AddCustomersContext(
+		context.Background(),
+		request,
+	)
+}
+
+func (service *crmPortType) UpsertCustomersContext(ctx context.Context, request *UpsertCustomers) (*UpsertCustomersResponse, error) {
+	response := new(UpsertCustomersResponse)
+	err := service.client.CallContext(ctx, "urn:crmsoap:v1#UpsertCustomers", request, response)
+	if err != nil {
+		return nil, err
+	}
+
+	return response, nil
+}
+
+func (service *crmPortType) UpsertCustomers(request *UpsertCustomers) (*UpsertCustomersResponse, error) {
+	return service.UpsertCustomersContext(
+		context.Background(),
+		request,
+	)
+}
+
+func (service *crmPortType) UpdateCustomersContext(ctx context.Context, request *UpdateCustomers) (*UpdateCustomersResponse, error) {
+	response := new(UpdateCustomersResponse)
+	err := service.client.CallContext(ctx, "urn:crmsoap:v1#UpdateCustomers", request, response)
+	if err != nil {
+		return nil, err
+	}
+
+	return response, nil
+}
+
+func (service *crmPortType) UpdateCustomers(request *UpdateCustomers) (*UpdateCustomersResponse, error) {
+	return service.UpdateCustomersContext(
+		context.Background(),
+		request,
+	)
+}
+
+func (service *crmPortType) DeleteCustomersContext(ctx context.Context, request *DeleteCustomers) (*DeleteCustomersResponse, error) {
+	response := new(DeleteCustomersResponse)
+	err := service.client.CallContext(ctx, "urn:crmsoap:v1#DeleteCustomers", request, response)
+	if err != nil {
+		return nil, err
+	}
+
+	return response, nil
+}
+
+func (service *crmPortType) DeleteCustomers(request *DeleteCustomers) (*DeleteCustomersResponse, error) {
+	return service.DeleteCustomersContext(
+		context.Background(),
+		request,
+	)
+}
+
+func (service *crmPortType) SearchCustomersContext(ctx context.Context, request *SearchCustomers) (*SearchCustomersResponse, error) {
+	response := new(SearchCustomersResponse)
+	err := service.client.CallContext(ctx, "urn:crmsoap:v1#SearchCustomers", request, response)
+	if err != nil {
+		return nil, err
+	}
+
+	return response, nil
+}
+
+func (service *crmPortType) SearchCustomers(request *SearchCustomers) (*SearchCustomersResponse, error) {
+	return service.SearchCustomersContext(
+		context.Background(),
+		request,
+	)
+}
+
+func (service *crmPortType) GetChangesContext(ctx context.Context, request *GetChanges) (*GetChangesResponse, error) {
+	response := new(GetChangesResponse)
+	err := service.client.CallContext(ctx, "urn:crmsoap:v1#GetChanges", request, response)
+	if err != nil {
+		return nil, err
+	}
+
+	return response, nil
+}
+
+func (service *crmPortType) GetChanges(request *GetChanges) (*GetChangesResponse, error) {
+	return service.GetChangesContext(
 		context.Background(),
 		request,
 	)

@@ -136,3 +136,11 @@ func dateOut(t time.Time) xsd.XSDDate {
 func dateTimeOut(t time.Time) xsd.XSDDateTime {
 	return xsd.CreateXsdDateTime(t.UTC(), true)
 }
+
+// dateTimeIn is the instant d holds, zero when it holds none.
+func dateTimeIn(d xsd.XSDDateTime) time.Time {
+	if d == (xsd.XSDDateTime{}) {
+		return time.Time{}
+	}
+	return d.ToGoTime().UTC()
+}

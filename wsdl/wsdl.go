@@ -41,6 +41,13 @@ func Operations(p CrmPortType) []soap.Operation {
 		addressing(soap.Op(name("GetCustomer"), ActionPrefix+"GetCustomer", p.GetCustomerContext)),
 		addressing(soap.Op(name("UpdateCustomer"), ActionPrefix+"UpdateCustomer", p.UpdateCustomerContext)),
 		addressing(soap.Op(name("DeleteCustomer"), ActionPrefix+"DeleteCustomer", p.DeleteCustomerContext)),
+		addressing(soap.Op(name("UpsertCustomer"), ActionPrefix+"UpsertCustomer", p.UpsertCustomerContext)),
+		addressing(soap.Op(name("AddCustomers"), ActionPrefix+"AddCustomers", p.AddCustomersContext)),
+		addressing(soap.Op(name("UpsertCustomers"), ActionPrefix+"UpsertCustomers", p.UpsertCustomersContext)),
+		addressing(soap.Op(name("UpdateCustomers"), ActionPrefix+"UpdateCustomers", p.UpdateCustomersContext)),
+		addressing(soap.Op(name("DeleteCustomers"), ActionPrefix+"DeleteCustomers", p.DeleteCustomersContext)),
+		addressing(soap.Op(name("SearchCustomers"), ActionPrefix+"SearchCustomers", p.SearchCustomersContext)),
+		addressing(soap.Op(name("GetChanges"), ActionPrefix+"GetChanges", p.GetChangesContext)),
 	}
 }
 

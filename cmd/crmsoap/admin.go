@@ -26,6 +26,7 @@ type metrics struct {
 	bytesIn   prometheus.Counter
 	bytesOut  prometheus.Counter
 	shedTotal prometheus.Counter
+	signed    prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -55,10 +56,13 @@ func newMetrics() *metrics {
 			Name: "crmsoap_response_bytes_total", Help: "Response body bytes written.",
 		}),
 		shedTotal: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "crmsoap_requests_shed_total", Help: "Requests refused with 503 because too many were in flight.",
+			Name: "crmsoap_requests_shed_total", Help: "Requests refused with 503 because the server was at a limit (in flight, uploads, memory).",
+		}),
+		signed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "crmsoap_responses_signed_total", Help: "Responses and faults signed with --sign-key (only for requests that passed the security checks).",
 		}),
 	}
-	m.registry.MustRegister(m.requests, m.latency, m.security, m.inFlight, m.dbErrors, m.bytesIn, m.bytesOut, m.shedTotal,
+	m.registry.MustRegister(m.requests, m.latency, m.security, m.inFlight, m.dbErrors, m.bytesIn, m.bytesOut, m.shedTotal, m.signed,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -131,5 +135,8 @@ func (m *metrics) End(o soap.Observation) {
 	}
 	if o.Outcome == soap.CodeUnavailable {
 		m.shedTotal.Inc()
+	}
+	if o.Signed {
+		m.signed.Inc()
 	}
 }

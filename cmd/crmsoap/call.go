@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/crmsoap/crmsoap/soap/wssec"
 	"github.com/crmsoap/crmsoap/wsdl"
 	gowsdlsoap "github.com/hooklift/gowsdl/soap"
 )
@@ -20,7 +21,9 @@ const callUsage = `Usage: crmsoap call [flags] OPERATION [field=value ...]
 Calls the server with the generated Go SDK and prints the response as XML.
 With --key and --cert every request is signed (WS-Security X.509, RSA-SHA256 or
 ECDSA-SHA256, Timestamp and Body signed); with --server-cert every response must
-carry a valid signature by that certificate.
+carry a valid signature by that certificate. The server does not sign the faults
+of requests it refuses before authenticating them: those are shown marked as
+NOT signed by the server.
 
 Operations and fields:
   AddCustomer     externalId= name= email= phone= gender= birthDate=YYYY-MM-DD company=
@@ -28,9 +31,18 @@ Operations and fields:
   GetCustomer     id=
   UpdateCustomer  id= expectedVersion= and every AddCustomer field (all are replaced)
   DeleteCustomer  id= expectedVersion=
+  UpsertCustomer  externalId= (required) expectedVersion= and every AddCustomer field (all are replaced)
+  DeleteCustomers ids=ID,ID,... allOrNone=true|false
+  SearchCustomers externalId= email= nameContains= company= country= updatedSince=RFC3339
+                  pageSize= pageToken=
+  GetChanges      cursor= maxChanges=
+
+With --message-id, the request carries that wsa:MessageID (signed along with the Body): sending the same
+request again with the same id returns the first answer and writes nothing again.
 
 Example:
   crmsoap call --key erp.key.pem --cert erp.cert.pem AddCustomer name="Zhang Wei" country=CN
+  crmsoap call --message-id urn:uuid:6f1c... UpsertCustomer externalId=ERP-1 name="Zhang Wei"
 `
 
 // call is a command-line client on the generated SDK.
@@ -46,6 +58,8 @@ func (m *Main) call(ctx context.Context, args []string) error {
 	e.String(&certFile, "cert", "CRMSOAP_CLIENT_CERT", "", "PEM certificate of that key")
 	e.String(&serverCertFile, "server-cert", "CRMSOAP_SERVER_CERT", "", "PEM certificate the server signs responses with")
 	e.Duration(&timeout, "timeout", "CRMSOAP_TIMEOUT", 30*time.Second, "request timeout")
+	var messageID string
+	fs.StringVar(&messageID, "message-id", "", "send this wsa:MessageID (signed with --key): a retry with the same id and request runs once")
 	if err := e.parse(args); err != nil {
 		return err
 	}
@@ -57,7 +71,11 @@ func (m *Main) call(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	client := wsdl.NewCrmPortType(gowsdlsoap.NewClient(url, gowsdlsoap.WithHTTPClient(doer), gowsdlsoap.WithTimeout(timeout)))
+	sc := gowsdlsoap.NewClient(url, gowsdlsoap.WithHTTPClient(doer), gowsdlsoap.WithTimeout(timeout))
+	if messageID != "" {
+		sc.AddHeader(wsaMessageID{ID: messageID})
+	}
+	client := wsdl.NewCrmPortType(sc)
 	resp, err := invoke(ctx, client, fs.Arg(0), fs.Args()[1:])
 	if err != nil {
 		return describeCallError(err)
@@ -105,7 +123,68 @@ func invoke(ctx context.Context, c wsdl.CrmPortType, op string, pairs []string) 
 		}
 		return c.DeleteCustomerContext(ctx, &wsdl.DeleteCustomer{Id: id, ExpectedVersion: ev})
 	}
-	return nil, fmt.Errorf("unknown operation %q (want AddCustomer, GetCustomer, UpdateCustomer or DeleteCustomer)", op)
+	return invokeSync(ctx, c, op, f)
+}
+
+// invokeSync calls the operations of ERP synchronisation.
+func invokeSync(ctx context.Context, c wsdl.CrmPortType, op string, f fields) (any, error) {
+	switch op {
+	case "UpsertCustomer":
+		ev, err1 := f.int("expectedVersion")
+		d, err2 := f.customerData()
+		if err := errors.Join(err1, err2); err != nil {
+			return nil, err
+		}
+		return c.UpsertCustomerContext(ctx, &wsdl.UpsertCustomer{Customer: d, ExpectedVersion: ev})
+	case "DeleteCustomers":
+		req := &wsdl.DeleteCustomers{AllOrNone: f["allOrNone"] == "true"}
+		for _, s := range strings.Split(f["ids"], ",") {
+			id, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("ids=%q: want a comma-separated list of customer ids", f["ids"])
+			}
+			req.Item = append(req.Item, &wsdl.CustomerDeleteItem{Id: id})
+		}
+		return c.DeleteCustomersContext(ctx, req)
+	case "SearchCustomers":
+		req := &wsdl.SearchCustomers{PageToken: f["pageToken"], Filter: &wsdl.CustomerFilter{ExternalId: f["externalId"],
+			Email: f["email"], NameContains: f["nameContains"], Company: f["company"], Country: f["country"]}}
+		if v, ok := f["updatedSince"]; ok {
+			t, err := time.Parse(time.RFC3339Nano, v)
+			if err != nil {
+				return nil, fmt.Errorf("updatedSince=%q: want RFC 3339, e.g. 2026-01-02T03:04:05Z", v)
+			}
+			req.Filter.UpdatedSince = gowsdlsoap.CreateXsdDateTime(t.UTC(), true)
+		}
+		if _, ok := f["pageSize"]; ok {
+			n, err := f.int("pageSize")
+			if err != nil {
+				return nil, err
+			}
+			ps := wsdl.PageSize(n)
+			req.PageSize = &ps
+		}
+		return c.SearchCustomersContext(ctx, req)
+	case "GetChanges":
+		req := &wsdl.GetChanges{Cursor: f["cursor"]}
+		if _, ok := f["maxChanges"]; ok {
+			n, err := f.int("maxChanges")
+			if err != nil {
+				return nil, err
+			}
+			mc := wsdl.MaxChanges(n)
+			req.MaxChanges = &mc
+		}
+		return c.GetChangesContext(ctx, req)
+	}
+	return nil, fmt.Errorf("unknown operation %q (want AddCustomer, GetCustomer, UpdateCustomer, DeleteCustomer, "+
+		"UpsertCustomer, DeleteCustomers, SearchCustomers or GetChanges)", op)
+}
+
+// wsaMessageID is the WS-Addressing MessageID header of a request.
+type wsaMessageID struct {
+	XMLName xml.Name `xml:"http://www.w3.org/2005/08/addressing MessageID"`
+	ID      string   `xml:",chardata"`
 }
 
 type fields map[string]string
@@ -156,28 +235,48 @@ func (f fields) customerData() (*wsdl.CustomerData, error) {
 	return d, nil
 }
 
-// describeCallError turns a SOAP fault returned by the SDK into a readable error.
+// describeCallError turns a SOAP fault returned by the SDK into a readable
+// error; a fault the server did not sign (with --server-cert) says so.
 func describeCallError(err error) error {
+	var uf *wssec.UnsignedFaultError
+	if errors.As(err, &uf) {
+		msg := "fault " + uf.Code + ": " + uf.String
+		if f, ok := crmFaultOf(uf.Body); ok {
+			msg = describeFault(f)
+		}
+		return fmt.Errorf("%s (HTTP %d; this fault is NOT signed by the server: it refused the request before "+
+			"authenticating it, and nothing vouches for this text)", msg, uf.StatusCode)
+	}
 	var he *gowsdlsoap.HTTPError
 	if !errors.As(err, &he) {
 		return err
 	}
+	f, ok := crmFaultOf(he.ResponseBody)
+	if !ok {
+		return fmt.Errorf("HTTP %d from the server: %s", he.StatusCode, http.StatusText(he.StatusCode))
+	}
+	return errors.New(describeFault(f))
+}
+
+// crmFaultOf is the CrmFault detail of a SOAP 1.1 fault envelope.
+func crmFaultOf(body []byte) (wsdl.CrmFault, bool) {
 	var env struct {
 		Body struct {
 			Fault struct {
-				Code11   string                           `xml:"faultcode"`
-				String11 string                           `xml:"faultstring"`
-				Detail   struct{ CrmFault wsdl.CrmFault } `xml:"detail"`
+				Detail struct{ CrmFault wsdl.CrmFault } `xml:"detail"`
 			} `xml:"Fault"`
 		} `xml:"Body"`
 	}
-	if xml.Unmarshal(he.ResponseBody, &env) != nil || env.Body.Fault.Detail.CrmFault.Code == nil {
-		return fmt.Errorf("HTTP %d from the server: %s", he.StatusCode, http.StatusText(he.StatusCode))
+	if xml.Unmarshal(body, &env) != nil || env.Body.Fault.Detail.CrmFault.Code == nil {
+		return wsdl.CrmFault{}, false
 	}
-	f := env.Body.Fault.Detail.CrmFault
+	return env.Body.Fault.Detail.CrmFault, true
+}
+
+func describeFault(f wsdl.CrmFault) string {
 	msg := fmt.Sprintf("fault %s: %s", *f.Code, f.Message)
 	if f.Field != "" {
 		msg += " (field " + f.Field + ")"
 	}
-	return errors.New(msg)
+	return msg
 }

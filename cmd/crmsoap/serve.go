@@ -28,6 +28,10 @@ type serveConfig struct {
 	maxBodyBytes              int64
 	maxDepth, maxElements     int
 	maxInFlight               int
+	maxUploads                int
+	minUploadRate             int64
+	uploadGrace               time.Duration
+	memoryBudget              int64
 	soap12SenderStatus        int
 	trustProxy                bool
 	tlsCert, tlsKey           string
@@ -37,6 +41,7 @@ type serveConfig struct {
 	idleTimeout               time.Duration
 	shutdownTimeout           time.Duration
 	security                  securityConfig
+	sync                      syncConfig
 }
 
 func (m *Main) serveFlags(args []string) (serveConfig, error) {
@@ -53,6 +58,10 @@ func (m *Main) serveFlags(args []string) (serveConfig, error) {
 	e.Int(&c.maxDepth, "max-depth", "CRMSOAP_MAX_DEPTH", soap.DefaultMaxDepth, "deepest XML element nesting accepted")
 	e.Int(&c.maxElements, "max-elements", "CRMSOAP_MAX_ELEMENTS", soap.DefaultMaxElements, "most XML elements in one request")
 	e.Int(&c.maxInFlight, "max-inflight", "CRMSOAP_MAX_INFLIGHT", 256, "requests handled at once; beyond it 503 with Retry-After (0: no bound)")
+	e.Int(&c.maxUploads, "max-uploads", "CRMSOAP_MAX_UPLOADS", soap.DefaultMaxUploads, "request bodies received at once; beyond it 503 with Retry-After (0: no bound)")
+	e.Int64(&c.minUploadRate, "min-upload-rate", "CRMSOAP_MIN_UPLOAD_RATE", 4096, "slowest a request body may arrive after --upload-grace, bytes/s on average; slower: 408 (0: off)")
+	e.Duration(&c.uploadGrace, "upload-grace", "CRMSOAP_UPLOAD_GRACE", 5*time.Second, "time a request body may take before --min-upload-rate applies")
+	e.Int64(&c.memoryBudget, "memory-budget", "CRMSOAP_MEMORY_BUDGET", soap.DefaultMemoryBudget, "bytes of memory for the request bodies and trees being handled at once; beyond it 503 with Retry-After (0: no bound)")
 	e.Int(&c.soap12SenderStatus, "soap12-sender-status", "CRMSOAP_SOAP12_SENDER_STATUS", 400, "HTTP status of SOAP 1.2 Sender faults: 400 (the SOAP 1.2 spec) or 500 (for .NET WCF clients)")
 	e.Bool(&c.trustProxy, "trust-proxy", "CRMSOAP_TRUST_PROXY", false, "trust X-Forwarded-Proto/Host for the WSDL's address")
 	e.String(&c.tlsCert, "tls-cert", "CRMSOAP_TLS_CERT", "", "PEM certificate chain: serve HTTPS (TLS 1.2 or newer)")
@@ -64,11 +73,22 @@ func (m *Main) serveFlags(args []string) (serveConfig, error) {
 	e.Duration(&c.idleTimeout, "idle-timeout", "CRMSOAP_IDLE_TIMEOUT", 120*time.Second, "keep-alive idle time")
 	e.Duration(&c.shutdownTimeout, "shutdown-timeout", "CRMSOAP_SHUTDOWN_TIMEOUT", 30*time.Second, "time to finish in-flight requests on SIGINT/SIGTERM")
 	c.security.register(e)
+	c.sync.register(e)
 	if err := e.parse(args); err != nil {
 		return c, err
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+	}
+	if c.maxUploads < 0 || c.minUploadRate < 0 || c.uploadGrace < 0 || c.memoryBudget < 0 {
+		return c, errors.New("serve: --max-uploads, --min-upload-rate, --upload-grace and --memory-budget must not be negative")
+	}
+	if least := soap.MinMemoryBudget(c.maxBodyBytes, c.maxElements); c.memoryBudget > 0 && c.memoryBudget < least {
+		return c, fmt.Errorf("serve: --memory-budget %d cannot hold one request of --max-body-bytes %d and --max-elements %d: "+
+			"give it at least %d (or 0: no budget)", c.memoryBudget, c.maxBodyBytes, c.maxElements, least)
+	}
+	if err := c.sync.check(); err != nil {
+		return c, err
 	}
 	if c.soap12SenderStatus != 400 && c.soap12SenderStatus != 500 {
 		return c, fmt.Errorf("serve: --soap12-sender-status %d: want 400 or 500", c.soap12SenderStatus)
@@ -172,6 +192,7 @@ func (m *Main) serve(ctx context.Context, args []string) (err error) {
 func buildHandler(ctx context.Context, cfg serveConfig, db *sqlite.DB, met *metrics, log *slog.Logger) (*soap.Handler, error) {
 	svc := service.New(db)
 	svc.OnStoreError = func(error) { met.dbErrors.Inc() }
+	cfg.sync.apply(ctx, svc, log)
 	security, signer, err := newSecurity(ctx, cfg.security, db, log)
 	if err != nil {
 		return nil, err
@@ -186,6 +207,10 @@ func buildHandler(ctx context.Context, cfg serveConfig, db *sqlite.DB, met *metr
 		MaxDepth:       cfg.maxDepth,
 		MaxElements:    cfg.maxElements,
 		MaxInFlight:    cfg.maxInFlight,
+		MaxUploads:     cfg.maxUploads,
+		MinUploadRate:  cfg.minUploadRate,
+		UploadGrace:    cfg.uploadGrace,
+		MemoryBudget:   cfg.memoryBudget,
 		SenderStatus12: cfg.soap12SenderStatus,
 		TrustProxy:     cfg.trustProxy,
 		Logger:         log,

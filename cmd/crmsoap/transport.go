@@ -29,7 +29,7 @@ func newClientTransport(keyFile, certFile, serverCertFile string) (wssec.HTTPDoe
 		if err != nil {
 			return nil, err
 		}
-		t.Signer = &wssec.Signer{Key: key, Cert: cert}
+		t.Signer = &wssec.Signer{Key: key, Cert: cert, SignAddressing: true}
 	}
 	if serverCertFile != "" {
 		cert, err := readCertificate(serverCertFile)

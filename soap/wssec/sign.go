@@ -28,6 +28,9 @@ type Signer struct {
 	Cert *x509.Certificate
 	Now  func() time.Time // time.Now when nil
 	TTL  time.Duration    // Expires - Created; DefaultTTL when zero
+	// SignAddressing also signs the WS-Addressing headers (MessageID, Action, To, ...) of the envelope, as
+	// WCF and CXF do: a server keys safe retries only on a signed wsa:MessageID.
+	SignAddressing bool
 }
 
 // Sign signs doc, a SOAP 1.1 or 1.2 envelope, in place. It fails when doc is not an envelope, already has
@@ -90,10 +93,19 @@ func (s *Signer) Sign(doc *etree.Document) error {
 	si := sig.CreateElement("ds:SignedInfo")
 	si.CreateElement("ds:CanonicalizationMethod").CreateAttr("Algorithm", algExcC14N)
 	si.CreateElement("ds:SignatureMethod").CreateAttr("Algorithm", method)
-	for _, ref := range []struct {
+	type signed struct {
 		id string
 		el *etree.Element
-	}{{bodyID, env.body}, {tsID, ts}} {
+	}
+	refs := []signed{{bodyID, env.body}, {tsID, ts}}
+	if s.SignAddressing {
+		for _, h := range header.ChildElements() {
+			if ns := h.NamespaceURI(); ns == namespaceWSA || ns == namespaceWSA2004 {
+				refs = append(refs, signed{ensureWSUID(h, "wsa-"), h})
+			}
+		}
+	}
+	for _, ref := range refs {
 		if err := addReference(si, ref.id, ref.el); err != nil {
 			return err
 		}
@@ -132,8 +144,17 @@ func newSecurity(env *envelope) *etree.Element {
 	return sec
 }
 
+// The WS-Addressing namespaces whose headers SignAddressing signs.
+const (
+	namespaceWSA     = "http://www.w3.org/2005/08/addressing"
+	namespaceWSA2004 = "http://schemas.xmlsoap.org/ws/2004/08/addressing"
+)
+
 // ensureBodyID returns the Body's wsu:Id, adding one (and its namespace declaration) when absent.
-func ensureBodyID(body *etree.Element) string {
+func ensureBodyID(body *etree.Element) string { return ensureWSUID(body, "id-") }
+
+// ensureWSUID returns el's wsu:Id, adding one starting with prefix (and its namespace declaration) when absent.
+func ensureWSUID(body *etree.Element, idPrefix string) string {
 	if id := wsuID(body); id != "" {
 		return id
 	}
@@ -144,7 +165,7 @@ func ensureBodyID(body *etree.Element) string {
 		}
 	}
 	body.CreateAttr("xmlns:"+prefix, NamespaceWSU)
-	id := "id-" + randomID()
+	id := idPrefix + randomID()
 	body.CreateAttr(prefix+":Id", id)
 	return id
 }

@@ -12,7 +12,7 @@ import (
 
 // SOAP returns v as the soap.Security hook of a soap.Handler: it understands the wsse:Security header
 // (mustUnderstand), verifies every request, puts the authenticated client in the context (soap.WithPrincipal)
-// and hands the dispatcher the operation element of the verified Body. Refusals become *soap.Error with
+// and the signed elements (soap.WithSigned), and hands the dispatcher the operation element of the verified Body. Refusals become *soap.Error with
 // Code soap.CodeUnauthorized, the fault Reason as Message and the WS-Security Subcode.
 func (v *Verifier) SOAP() soap.Security { return soapSecurity{v} }
 
@@ -31,7 +31,7 @@ func (s soapSecurity) Check(ctx context.Context, env *soap.Envelope) (context.Co
 	if len(ops) != 1 {
 		return nil, nil, &soap.Error{Code: soap.CodeMalformedRequest, Message: "Body must contain exactly one element"}
 	}
-	return soap.WithPrincipal(ctx, res.Client), ops[0], nil
+	return soap.WithSigned(soap.WithPrincipal(ctx, res.Client), res.Signed), ops[0], nil
 }
 
 func toSOAPError(err error) error {

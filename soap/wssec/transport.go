@@ -24,7 +24,11 @@ const DefaultMaxResponseBytes = 16 << 20
 
 // ClientTransport is the client side of WS-Security for an SDK: it signs every
 // request envelope with Signer (when set) and, when ServerCert is set, refuses
-// any response (success or fault) that is not signed by that certificate.
+// any response that is not signed by that certificate, with one exception: a
+// fault with no signature at all, which the server sends for requests it
+// refuses before authenticating them, is returned as an *UnsignedFaultError
+// (never as a response), so the caller learns what was wrong, marked as
+// unauthenticated.
 type ClientTransport struct {
 	Next             HTTPDoer // http.DefaultClient when nil
 	Signer           *Signer
@@ -105,6 +109,9 @@ func (t *ClientTransport) verifyResponse(resp *http.Response) error {
 		now = t.Now
 	}
 	if _, err := VerifyResponse(doc, t.ServerCert, now()); err != nil {
+		if f := unsignedFault(doc, resp.StatusCode, body); f != nil {
+			return f
+		}
 		return fmt.Errorf("wssec: response (HTTP %d) signature: %w", resp.StatusCode, err)
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))

@@ -44,6 +44,9 @@ type Verifier struct {
 type Result struct {
 	Client string         // the authenticated client name
 	Body   *etree.Element // the verified soap Body element, the one to dispatch from
+	// Signed are the elements the signature's references cover (Body and
+	// Timestamp among them), in reference order.
+	Signed []*etree.Element
 	Cert   *x509.Certificate
 }
 
@@ -150,7 +153,11 @@ func (v *Verifier) verify(w *work, doc *etree.Document, now time.Time) (*Result,
 			return nil, err
 		}
 	}
-	return &Result{Client: client, Body: env.body, Cert: cert}, nil
+	signed := make([]*etree.Element, len(sig.refs))
+	for i := range sig.refs {
+		signed[i] = sig.refs[i].target
+	}
+	return &Result{Client: client, Body: env.body, Cert: cert, Signed: signed}, nil
 }
 
 // bindReferences resolves every reference to its element and requires the envelope's own Body and the

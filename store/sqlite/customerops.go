@@ -33,7 +33,7 @@ func (db *DB) WriteCustomers(ctx context.Context, ops []store.CustomerOp, allOrN
 				failed = true
 				continue
 			}
-			r, err := runOp(ctx, tx, op)
+			r, err := runOp(ctx, tx, op, len(ops) > 1 || !allOrNone)
 			if err != nil {
 				return err // the transaction is unusable
 			}
@@ -81,11 +81,15 @@ func sharedExternalIDs(ops []store.CustomerOp) []bool {
 	return dup
 }
 
-// runOp runs op inside SAVEPOINT op: a failing op is rolled back alone and its error goes into the
-// result. txErr means the transaction itself is unusable.
-func runOp(ctx context.Context, tx *sql.Tx, op store.CustomerOp) (r store.CustomerResult, txErr error) {
-	if _, err := tx.ExecContext(ctx, "SAVEPOINT op"); err != nil {
-		return r, fmt.Errorf("store: savepoint: %w", err)
+// runOp runs op, with savepoint inside SAVEPOINT op: a failing op is rolled back alone and its error
+// goes into the result. Without, a failure must roll back the whole job (a lone all-or-none op: the
+// job's own savepoint does it, and saves two statements on every single write). txErr means the
+// transaction itself is unusable.
+func runOp(ctx context.Context, tx *sql.Tx, op store.CustomerOp, savepoint bool) (r store.CustomerResult, txErr error) {
+	if savepoint {
+		if _, err := tx.ExecContext(ctx, "SAVEPOINT op"); err != nil {
+			return r, fmt.Errorf("store: savepoint: %w", err)
+		}
 	}
 	switch op.Kind {
 	case store.OpAdd:
@@ -102,6 +106,11 @@ func runOp(ctx context.Context, tx *sql.Tx, op store.CustomerOp) (r store.Custom
 	}
 	if r.Err != nil {
 		r.Customer, r.Created = store.Customer{}, false
+	}
+	if !savepoint {
+		return r, nil
+	}
+	if r.Err != nil {
 		if _, err := tx.ExecContext(ctx, "ROLLBACK TO op"); err != nil {
 			return r, fmt.Errorf("store: rollback to savepoint: %w", errors.Join(err, r.Err))
 		}
@@ -116,10 +125,13 @@ func addCustomer(ctx context.Context, tx *sql.Tx, c store.Customer) (store.Custo
 	c.Version = 1
 	args := append([]any{formatTime(c.CreatedAt), formatTime(c.UpdatedAt), nullString(c.CreatedBy),
 		nullString(c.UpdatedBy)}, writableArgs(c)...)
-	err := tx.QueryRowContext(ctx, `INSERT INTO customers (version, created_at, updated_at, created_by, updated_by,
-		`+writableColumns+`) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, args...).Scan(&c.ID)
+	res, err := tx.ExecContext(ctx, `INSERT INTO customers (version, created_at, updated_at, created_by, updated_by,
+		`+writableColumns+`) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
 	if err != nil {
 		return store.Customer{}, customerWriteError(ctx, tx, "create customer", 0, c.ExternalID, err)
+	}
+	if c.ID, err = res.LastInsertId(); err != nil {
+		return store.Customer{}, fmt.Errorf("store: create customer: %w", err)
 	}
 	return c, customerWritten(ctx, tx, c, OpCreate)
 }
