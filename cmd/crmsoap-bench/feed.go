@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/crmsoap/crmsoap/store"
-	"github.com/crmsoap/crmsoap/store/sqlite"
 )
 
 // The big database: --feed-records customers, each with its feed entry, for the
@@ -30,7 +29,7 @@ const (
 // before any server opens it: WriteCustomers calls of seedBatch adds, two in
 // flight so that building the next call overlaps the commit of the last.
 func seedBig(ctx context.Context, path string, n int) error {
-	db, err := sqlite.Open(ctx, path, sqlite.Options{})
+	db, err := openStore(ctx, path)
 	if err != nil {
 		return err
 	}

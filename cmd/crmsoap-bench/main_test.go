@@ -232,27 +232,39 @@ func tableRows(tb testing.TB, report string) map[string][]string {
 // tableOf maps each row's first cell to its cells, in the tables whose header starts with header.
 func tableOf(tb testing.TB, report, header string, width int) map[string][]string {
 	tb.Helper()
-	rows := map[string][]string{}
 	in := false
+	var lines []string
 	for _, line := range strings.Split(report, "\n") {
 		switch {
 		case !strings.HasPrefix(line, "| "):
 			in = false
-			continue
 		case strings.HasPrefix(line, "| scenario"):
 			in = strings.HasPrefix(line, header)
+		}
+		if in {
+			lines = append(lines, line)
+		}
+	}
+	return markdownRows(tb, strings.Join(lines, "\n"), width)
+}
+
+// markdownRows parses the rows of the Markdown table(s) in text by their first cell; every row must
+// have cells cells.
+func markdownRows(tb testing.TB, text string, cells int) map[string][]string {
+	tb.Helper()
+	rows := map[string][]string{}
+	for _, line := range strings.Split(text, "\n") {
+		if !strings.HasPrefix(line, "| ") || strings.HasPrefix(line, "| scenario") || strings.HasPrefix(line, "| ---") {
 			continue
-		case !in || strings.HasPrefix(line, "| ---"):
-			continue
 		}
-		cells := strings.Split(strings.Trim(line, "|"), "|")
-		for i := range cells {
-			cells[i] = strings.TrimSpace(cells[i])
+		row := strings.Split(strings.Trim(line, "|"), "|")
+		for i := range row {
+			row[i] = strings.TrimSpace(row[i])
 		}
-		if len(cells) != width {
-			tb.Fatalf("row with %d cells, want %d: %s", len(cells), width, line)
+		if len(row) != cells {
+			tb.Fatalf("row with %d cells, want %d: %s", len(row), cells, line)
 		}
-		rows[cells[0]] = cells
+		rows[row[0]] = row
 	}
 	return rows
 }

@@ -39,6 +39,7 @@ type environment struct {
 	tr       *http.Transport
 	dir      string // temporary directory of started servers; "" with --url
 	children []*child
+	drops    []func() error // drop the PostgreSQL databases of started servers
 
 	open, secure         *target // nil when unavailable: openNote, secureNote say why
 	openNote, secureNote string
@@ -60,6 +61,11 @@ func (e *environment) close(stderr io.Writer) {
 	for _, c := range e.children {
 		if err := c.stop(); err != nil {
 			fmt.Fprintf(stderr, "bench: %s: %v\n", c.name, err)
+		}
+	}
+	for _, drop := range e.drops {
+		if err := drop(); err != nil {
+			fmt.Fprintf(stderr, "bench: drop database: %v\n", err)
 		}
 	}
 	if e.dir != "" {
@@ -142,7 +148,7 @@ func (m *Main) setupLocal(ctx context.Context, cfg *config, env *environment) er
 			m.progress("creating %d customers in %s", cfg.customers, db)
 			return seed(ctx, db, cfg.customers, certDER)
 		}
-		return m.startServe(cfg, env, bin, name, seedDB, has["admin-addr"], extra...)
+		return m.startServe(ctx, cfg, env, bin, name, seedDB, has["admin-addr"], extra...)
 	}
 	if cfg.bigWanted() {
 		if err := m.startBig(ctx, cfg, env, bin, has); err != nil {
@@ -184,21 +190,21 @@ func (m *Main) startBig(ctx context.Context, cfg *config, env *environment, bin 
 			return nil, err
 		}
 		d := time.Since(start)
-		env.bigSeed = fmt.Sprintf("%d customers with externalIds and their feed entries, written into the database file "+
+		env.bigSeed = fmt.Sprintf("%d customers with externalIds and their feed entries, written into the database "+
 			"before its server started (store WriteCustomers, %d per call: %s, %.0f records/s)",
 			cfg.feedRecords, seedBatch, d.Round(100*time.Millisecond), float64(cfg.feedRecords)/d.Seconds())
 		m.progress("%s", env.bigSeed)
 		return nil, nil
 	}
 	var err error
-	env.big, _, err = m.startServe(cfg, env, bin, "big", seedDB, has["admin-addr"], "--insecure-no-auth")
+	env.big, _, err = m.startServe(ctx, cfg, env, bin, "big", seedDB, has["admin-addr"], "--insecure-no-auth")
 	env.bigN = cfg.feedRecords
 	return err
 }
 
-// startServe seeds the database name.db with seedDB and starts `crmsoap serve`
-// on it as a child.
-func (m *Main) startServe(cfg *config, env *environment, bin, name string, seedDB func(db string) ([]int64, error),
+// startServe seeds the database name.db (or a fresh one on --postgres) with
+// seedDB and starts `crmsoap serve` on it as a child.
+func (m *Main) startServe(ctx context.Context, cfg *config, env *environment, bin, name string, seedDB func(db string) ([]int64, error),
 	hasAdmin bool, extra ...string) (*target, []int64, error) {
 	args := []string{"serve", "--log-format", "json", "--log-level", "warn"}
 	admin := ""
@@ -212,6 +218,14 @@ func (m *Main) startServe(cfg *config, env *environment, bin, name string, seedD
 		args = append(args, "--admin-addr", admin)
 	}
 	db := filepath.Join(env.dir, name+".db")
+	if cfg.postgres != "" {
+		url, drop, err := createPostgresDB(ctx, cfg.postgres, name)
+		if err != nil {
+			return nil, nil, err
+		}
+		env.drops = append(env.drops, drop)
+		db = url
+	}
 	ids, err := seedDB(db)
 	if err != nil {
 		return nil, nil, err

@@ -42,6 +42,7 @@ Usage:
   crmsoap keys new --name NAME                     create a key pair and self-signed certificate
   crmsoap call [flags] OPERATION [field=value ...]  call the server (signed with --key/--cert)
   crmsoap backup [--db PATH] OUT                   copy the database while the server runs
+  crmsoap migrate-db --from crm.db --to postgres://...   copy an SQLite database into PostgreSQL
   crmsoap version           print the version
 
 Run 'crmsoap COMMAND -h' for the flags of a command.
@@ -64,6 +65,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.keys(ctx, args[1:])
 	case "backup":
 		return m.backup(ctx, args[1:])
+	case "migrate-db":
+		return m.migrateDB(ctx, args[1:])
 	case "version":
 		fmt.Fprintln(m.Stdout, "crmsoap", version)
 		return nil
