@@ -18,7 +18,7 @@ func TestRun_Peer(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	peerCmd := serverBin + " serve --insecure-no-auth --log-level warn --addr 127.0.0.1:{port} --db {db}"
+	peerCmd := serverBin + " serve --insecure-no-auth --log-level warn --admin-addr 127.0.0.1:0 --addr 127.0.0.1:{port} --db {db}"
 	var out, errOut bytes.Buffer
 	cmd := exec.CommandContext(ctx, benchBin, "--customers", "30", "--conns", "2", "--duration", "300ms",
 		"--warmup", "100ms", "--scenarios", "get,add", "--pairs", "3", "--peer-name", "twin", "--peer-cmd", peerCmd)
