@@ -9,6 +9,9 @@ import (
 	"github.com/crmsoap/crmsoap/store"
 )
 
+// errExternalIDRequired refuses an upsert without an external id.
+var errExternalIDRequired = errors.New("store: upsert customer: an external id is required")
+
 // errCallRolledBack makes the writer roll back an all-or-none call whose results are already known.
 var errCallRolledBack = errors.New("store: call rolled back")
 
@@ -17,14 +20,20 @@ var errCallRolledBack = errors.New("store: call rolled back")
 const maxOps = 10000
 
 // WriteCustomers runs ops in one job of the writer (one transaction, shared with the other writes
-// queued beside it), each op in its own savepoint, and returns one result per op (see
+// queued beside it), each op as if in its own savepoint, and returns one result per op (see
 // store.CustomerStore). Two ops carrying the same external id are both refused before anything runs.
+//
+// The ops first run without savepoints: an op that fails in its first write statement, or before it,
+// with an answer for the caller (not found, conflict, duplicate) has changed nothing, since SQLite
+// undoes a failed statement. Any other failure may have left half an op behind: the job is then rolled
+// back and run again with a savepoint around each op.
 func (db *DB) WriteCustomers(ctx context.Context, ops []store.CustomerOp, allOrNone bool, idem *store.IdempotencyRecord) ([]store.CustomerResult, error) {
 	if len(ops) > maxOps {
 		return nil, fmt.Errorf("store: write customers: %d ops, at most %d in one call", len(ops), maxOps)
 	}
 	dup := sharedExternalIDs(ops)
 	results := make([]store.CustomerResult, len(ops))
+	savepoints := false
 	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		failed := false
 		for i, op := range ops {
@@ -33,9 +42,14 @@ func (db *DB) WriteCustomers(ctx context.Context, ops []store.CustomerOp, allOrN
 				failed = true
 				continue
 			}
-			r, err := runOp(ctx, tx, op, len(ops) > 1 || !allOrNone)
+			// A lone all-or-none op needs no savepoint even then: its failure rolls back the job.
+			r, err := runOp(ctx, tx, op, savepoints && (len(ops) > 1 || !allOrNone))
 			if err != nil {
 				return err // the transaction is unusable
+			}
+			if !savepoints && r.Err != nil && !changedNothing(r.Err) {
+				savepoints = true
+				return errRerun
 			}
 			results[i] = r
 			failed = failed || r.Err != nil
@@ -62,6 +76,14 @@ func (db *DB) WriteCustomers(ctx context.Context, ops []store.CustomerOp, allOrN
 	return results, nil
 }
 
+// changedNothing reports whether an op that failed with err is known to have written nothing: it was
+// refused before its first write, or by that write's own statement.
+func changedNothing(err error) bool {
+	var dup *store.DuplicateError
+	return errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConflict) || errors.As(err, &dup) ||
+		errors.Is(err, errExternalIDRequired)
+}
+
 // sharedExternalIDs marks the ops that carry an external id another op of the call carries too:
 // which of them should win would depend on their order, so none does.
 func sharedExternalIDs(ops []store.CustomerOp) []bool {
@@ -82,9 +104,8 @@ func sharedExternalIDs(ops []store.CustomerOp) []bool {
 }
 
 // runOp runs op, with savepoint inside SAVEPOINT op: a failing op is rolled back alone and its error
-// goes into the result. Without, a failure must roll back the whole job (a lone all-or-none op: the
-// job's own savepoint does it, and saves two statements on every single write). txErr means the
-// transaction itself is unusable.
+// goes into the result. Without, the caller must know that the failed op changed nothing, or roll back
+// the whole job. txErr means the transaction itself is unusable.
 func runOp(ctx context.Context, tx *sql.Tx, op store.CustomerOp, savepoint bool) (r store.CustomerResult, txErr error) {
 	if savepoint {
 		if _, err := tx.ExecContext(ctx, "SAVEPOINT op"); err != nil {
@@ -169,7 +190,7 @@ func updateCustomer(ctx context.Context, tx *sql.Tx, c store.Customer, expectedV
 // version it is an update by external id: the customer must exist at that version.
 func upsertCustomer(ctx context.Context, tx *sql.Tx, c store.Customer, expectedVersion int64) (store.Customer, bool, error) {
 	if c.ExternalID == "" {
-		return store.Customer{}, false, errors.New("store: upsert customer: an external id is required")
+		return store.Customer{}, false, errExternalIDRequired
 	}
 	var (
 		createdAt string
