@@ -34,7 +34,10 @@ func (db *DB) WriteCustomers(ctx context.Context, ops []store.CustomerOp, allOrN
 	dup := sharedExternalIDs(ops)
 	results := make([]store.CustomerResult, len(ops))
 	savepoints := false
+	var t trail
 	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		// Without savepoints, the change-log and feed rows of the ops are written together at the end.
+		t = trail{batched: !savepoints}
 		failed := false
 		for i, op := range ops {
 			if dup[i] {
@@ -43,7 +46,7 @@ func (db *DB) WriteCustomers(ctx context.Context, ops []store.CustomerOp, allOrN
 				continue
 			}
 			// A lone all-or-none op needs no savepoint even then: its failure rolls back the job.
-			r, err := runOp(ctx, tx, op, savepoints && (len(ops) > 1 || !allOrNone))
+			r, err := runOp(ctx, tx, &t, op, savepoints && (len(ops) > 1 || !allOrNone))
 			if err != nil {
 				return err // the transaction is unusable
 			}
@@ -61,6 +64,10 @@ func (db *DB) WriteCustomers(ctx context.Context, ops []store.CustomerOp, allOrN
 				}
 			}
 			return errCallRolledBack
+		}
+		if err := t.flush(ctx, tx); err != nil {
+			savepoints = true
+			return fmt.Errorf("%w: %w", errRerun, err)
 		}
 		if idem != nil {
 			return db.putIdempotency(ctx, tx, idem, results)
@@ -106,7 +113,7 @@ func sharedExternalIDs(ops []store.CustomerOp) []bool {
 // runOp runs op, with savepoint inside SAVEPOINT op: a failing op is rolled back alone and its error
 // goes into the result. Without, the caller must know that the failed op changed nothing, or roll back
 // the whole job. txErr means the transaction itself is unusable.
-func runOp(ctx context.Context, tx *sql.Tx, op store.CustomerOp, savepoint bool) (r store.CustomerResult, txErr error) {
+func runOp(ctx context.Context, tx *sql.Tx, t *trail, op store.CustomerOp, savepoint bool) (r store.CustomerResult, txErr error) {
 	if savepoint {
 		if _, err := tx.ExecContext(ctx, "SAVEPOINT op"); err != nil {
 			return r, fmt.Errorf("store: savepoint: %w", err)
@@ -114,14 +121,14 @@ func runOp(ctx context.Context, tx *sql.Tx, op store.CustomerOp, savepoint bool)
 	}
 	switch op.Kind {
 	case store.OpAdd:
-		r.Customer, r.Err = addCustomer(ctx, tx, normalized(op.Customer))
+		r.Customer, r.Err = addCustomer(ctx, tx, t, normalized(op.Customer))
 		r.Created = r.Err == nil
 	case store.OpUpdate:
-		r.Customer, r.Err = updateCustomer(ctx, tx, normalized(op.Customer), op.ExpectedVersion)
+		r.Customer, r.Err = updateCustomer(ctx, tx, t, normalized(op.Customer), op.ExpectedVersion)
 	case store.OpUpsert:
-		r.Customer, r.Created, r.Err = upsertCustomer(ctx, tx, normalized(op.Customer), op.ExpectedVersion)
+		r.Customer, r.Created, r.Err = upsertCustomer(ctx, tx, t, normalized(op.Customer), op.ExpectedVersion)
 	case store.OpDelete:
-		r.Customer, r.Err = deleteCustomer(ctx, tx, op)
+		r.Customer, r.Err = deleteCustomer(ctx, tx, t, op)
 	default:
 		r.Err = fmt.Errorf("store: unknown customer op kind %d", op.Kind)
 	}
@@ -142,7 +149,7 @@ func runOp(ctx context.Context, tx *sql.Tx, op store.CustomerOp, savepoint bool)
 	return r, nil
 }
 
-func addCustomer(ctx context.Context, tx *sql.Tx, c store.Customer) (store.Customer, error) {
+func addCustomer(ctx context.Context, tx *sql.Tx, t *trail, c store.Customer) (store.Customer, error) {
 	c.Version = 1
 	args := append([]any{formatTime(c.CreatedAt), formatTime(c.UpdatedAt), nullString(c.CreatedBy),
 		nullString(c.UpdatedBy)}, writableArgs(c)...)
@@ -154,7 +161,7 @@ func addCustomer(ctx context.Context, tx *sql.Tx, c store.Customer) (store.Custo
 	if c.ID, err = res.LastInsertId(); err != nil {
 		return store.Customer{}, fmt.Errorf("store: create customer: %w", err)
 	}
-	return c, customerWritten(ctx, tx, c, OpCreate)
+	return c, customerWritten(ctx, tx, t, c, OpCreate)
 }
 
 // updateSet assigns writableColumns and the update's bookkeeping; its arguments are updateArgs(c).
@@ -166,7 +173,7 @@ func updateArgs(c store.Customer) []any {
 	return append([]any{formatTime(c.UpdatedAt), nullString(c.UpdatedBy)}, writableArgs(c)...)
 }
 
-func updateCustomer(ctx context.Context, tx *sql.Tx, c store.Customer, expectedVersion int64) (store.Customer, error) {
+func updateCustomer(ctx context.Context, tx *sql.Tx, t *trail, c store.Customer, expectedVersion int64) (store.Customer, error) {
 	args := append(updateArgs(c), c.ID, expectedVersion, expectedVersion)
 	var createdAt string
 	var createdBy sql.NullString
@@ -183,12 +190,12 @@ func updateCustomer(ctx context.Context, tx *sql.Tx, c store.Customer, expectedV
 		return store.Customer{}, fmt.Errorf("store: update customer: %w", err)
 	}
 	c.CreatedBy = createdBy.String
-	return c, customerWritten(ctx, tx, c, OpUpdate)
+	return c, customerWritten(ctx, tx, t, c, OpUpdate)
 }
 
 // upsertCustomer inserts c or, when its external id is taken, updates that customer. With an expected
 // version it is an update by external id: the customer must exist at that version.
-func upsertCustomer(ctx context.Context, tx *sql.Tx, c store.Customer, expectedVersion int64) (store.Customer, bool, error) {
+func upsertCustomer(ctx context.Context, tx *sql.Tx, t *trail, c store.Customer, expectedVersion int64) (store.Customer, bool, error) {
 	if c.ExternalID == "" {
 		return store.Customer{}, false, errExternalIDRequired
 	}
@@ -230,11 +237,11 @@ func upsertCustomer(ctx context.Context, tx *sql.Tx, c store.Customer, expectedV
 	if created {
 		op = OpCreate
 	}
-	return c, created, customerWritten(ctx, tx, c, op)
+	return c, created, customerWritten(ctx, tx, t, c, op)
 }
 
 // deleteCustomer deletes customer op.ID; the result holds its ID and the tombstone's version.
-func deleteCustomer(ctx context.Context, tx *sql.Tx, op store.CustomerOp) (store.Customer, error) {
+func deleteCustomer(ctx context.Context, tx *sql.Tx, t *trail, op store.CustomerOp) (store.Customer, error) {
 	var version int64
 	var ext sql.NullString
 	err := tx.QueryRowContext(ctx, `DELETE FROM customers WHERE id = ? AND (? = 0 OR version = ?) RETURNING version, external_id`,
@@ -247,28 +254,21 @@ func deleteCustomer(ctx context.Context, tx *sql.Tx, op store.CustomerOp) (store
 	}
 	tomb := feedRow{kind: store.FeedDeleted, id: op.ID, version: version + 1, at: op.At, actor: op.Actor,
 		externalID: ext.String}
-	if err := recordChange(ctx, tx, Change{Entity: entityCustomer, EntityID: op.ID, Op: OpDelete,
-		Version: tomb.version, At: op.At, Actor: op.Actor}); err != nil {
-		return store.Customer{}, err
-	}
-	if err := writeFeed(ctx, tx, tomb); err != nil {
+	if err := t.add(ctx, tx, Change{Entity: entityCustomer, EntityID: op.ID, Op: OpDelete,
+		Version: tomb.version, At: op.At, Actor: op.Actor}, tomb); err != nil {
 		return store.Customer{}, err
 	}
 	return store.Customer{ID: op.ID, Version: tomb.version}, nil
 }
 
 // customerWritten logs the change of c and makes it the customer's feed entry.
-func customerWritten(ctx context.Context, tx *sql.Tx, c store.Customer, op string) error {
+func customerWritten(ctx context.Context, tx *sql.Tx, t *trail, c store.Customer, op string) error {
 	at, actor := c.UpdatedAt, c.UpdatedBy
 	if op == OpCreate {
 		at, actor = c.CreatedAt, c.CreatedBy
 	}
-	if err := recordChange(ctx, tx, Change{Entity: entityCustomer, EntityID: c.ID, Op: op,
-		Version: c.Version, At: at, Actor: actor}); err != nil {
-		return err
-	}
-	return writeFeed(ctx, tx, feedRow{kind: store.FeedUpserted, id: c.ID, version: c.Version, at: at, actor: actor,
-		externalID: c.ExternalID})
+	return t.add(ctx, tx, Change{Entity: entityCustomer, EntityID: c.ID, Op: op, Version: c.Version, At: at, Actor: actor},
+		feedRow{kind: store.FeedUpserted, id: c.ID, version: c.Version, at: at, actor: actor, externalID: c.ExternalID})
 }
 
 // missingOrStale explains why a conditional write touched no row: probe finds the row by its key.

@@ -122,3 +122,70 @@ func createNamed(t *testing.T, db *DB, ext string) store.Customer {
 	}
 	return c
 }
+
+// TestWriteCustomers_FeedFailureUndoesItsOpAlone: when the feed row of one op cannot be written, that
+// op fails and leaves nothing behind; the others of the call are written with their change-log and
+// feed rows in order.
+func TestWriteCustomers_FeedFailureUndoesItsOpAlone(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTest(t, Options{})
+	a, bad, c := createNamed(t, db, "a"), createNamed(t, db, "bad"), createNamed(t, db, "c")
+	if err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, fmt.Sprintf(`CREATE TEMP TRIGGER refuse_feed BEFORE INSERT ON feed
+			WHEN NEW.entity_id = %d AND NEW.version > 1 BEGIN SELECT RAISE(ABORT, 'refused'); END`, bad.ID))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var seqBefore int64
+	if err := db.read.QueryRow(`SELECT max(seq) FROM changes`).Scan(&seqBefore); err != nil {
+		t.Fatal(err)
+	}
+	upd := func(c store.Customer) store.CustomerOp {
+		c.Name += " updated"
+		return store.CustomerOp{Kind: store.OpUpdate, Customer: c}
+	}
+	rs, err := db.WriteCustomers(ctx, []store.CustomerOp{upd(a), upd(bad), upd(c)}, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rs[0].Err != nil || rs[1].Err == nil || rs[2].Err != nil {
+		t.Fatalf("results: %v, %v, %v", rs[0].Err, rs[1].Err, rs[2].Err)
+	}
+	rows, err := db.read.Query(`SELECT entity_id, version FROM changes WHERE seq > ? ORDER BY seq`, seqBefore)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var id, v int64
+		if err := rows.Scan(&id, &v); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprint(id, "v", v))
+	}
+	if want := []string{fmt.Sprint(a.ID, "v2"), fmt.Sprint(c.ID, "v2")}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("changes = %v, want %v", got, want)
+	}
+	var version int64
+	if err := db.read.QueryRow(`SELECT version FROM customers WHERE id = ?`, bad.ID).Scan(&version); err != nil || version != 1 {
+		t.Errorf("refused op left version %d, %v", version, err)
+	}
+	var feed []int64
+	frows, err := db.read.Query(`SELECT entity_id FROM feed ORDER BY seq`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer frows.Close()
+	for frows.Next() {
+		var id int64
+		if err := frows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		feed = append(feed, id)
+	}
+	if want := []int64{bad.ID, a.ID, c.ID}; fmt.Sprint(feed) != fmt.Sprint(want) {
+		t.Errorf("feed order = %v, want %v", feed, want)
+	}
+}
