@@ -36,8 +36,8 @@ func (db *DB) WriteCustomers(ctx context.Context, ops []store.CustomerOp, allOrN
 	savepoints := false
 	var t trail
 	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		// Without savepoints, the change-log and feed rows of the ops are written together at the end.
-		t = trail{batched: !savepoints}
+		// Without savepoints, the change-log and feed rows of several ops are written together at the end.
+		t = trail{batched: !savepoints && len(ops) > 1}
 		failed := false
 		for i, op := range ops {
 			if dup[i] {

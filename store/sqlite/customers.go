@@ -81,7 +81,10 @@ func (db *DB) GetCustomer(ctx context.Context, id int64) (store.Customer, error)
 	}
 	r := customerRowPool.Get().(*customerRow)
 	defer customerRowPool.Put(r)
-	err := db.getCustomer.QueryRowContext(context.WithoutCancel(ctx), id).Scan(r.dests[:]...)
+	if ctx.Done() != nil {
+		ctx = context.WithoutCancel(ctx)
+	}
+	err := db.getCustomer.QueryRowContext(ctx, id).Scan(r.dests[:]...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Customer{}, store.ErrNotFound
 	}
