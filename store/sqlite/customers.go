@@ -68,8 +68,9 @@ func (db *DB) writeOne(ctx context.Context, op store.CustomerOp) (store.Customer
 	return rs[0], nil
 }
 
-// getCustomerSQL reads one customer by id; Open prepares it on the read pool.
-const getCustomerSQL = `SELECT ` + customerColumns + ` FROM customers WHERE id = ?`
+// getCustomerSQL reads one customer by id, its text columns packed (see packedText); Open prepares it
+// on the read pool.
+var getCustomerSQL = `SELECT id, version, ` + packedText + ` FROM customers WHERE id = ?`
 
 // GetCustomer returns the customer id. Errors: ErrNotFound.
 func (db *DB) GetCustomer(ctx context.Context, id int64) (store.Customer, error) {
@@ -84,9 +85,13 @@ func (db *DB) GetCustomer(ctx context.Context, id int64) (store.Customer, error)
 	if ctx.Done() != nil {
 		ctx = context.WithoutCancel(ctx)
 	}
-	err := db.getCustomer.QueryRowContext(ctx, id).Scan(r.dests[:]...)
+	var packed string
+	err := db.getCustomer.QueryRowContext(ctx, id).Scan(&r.id, &r.version, &packed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Customer{}, store.ErrNotFound
+	}
+	if err == nil {
+		err = r.unpack(packed)
 	}
 	if err != nil {
 		return store.Customer{}, fmt.Errorf("store: get customer %d: %w", id, err)
@@ -98,13 +103,8 @@ func (db *DB) GetCustomer(ctx context.Context, id int64) (store.Customer, error)
 	return c, nil
 }
 
-// customerRowPool holds customerRows with their Scan destinations set, so that a read allocates
-// neither.
-var customerRowPool = sync.Pool{New: func() any {
-	r := new(customerRow)
-	copy(r.dests[:], r.dest())
-	return r
-}}
+// customerRowPool holds customerRows for GetCustomer.
+var customerRowPool = sync.Pool{New: func() any { return new(customerRow) }}
 
 // normalized is c as it reads back: times in UTC, BirthDate reduced to its calendar date.
 func normalized(c store.Customer) store.Customer {
@@ -144,8 +144,6 @@ func scanCustomer(row interface{ Scan(...any) error }) (store.Customer, error) {
 // customerRow receives the customerColumns of one row; every column may be NULL (a LEFT JOIN that
 // found no customer), which present reports.
 type customerRow struct {
-	dests [18]any // dest(), kept by customerRowPool
-
 	id, version                               sql.NullInt64
 	createdAt, updatedAt                      sql.NullString
 	createdBy, updatedBy, ext, name, email    sql.NullString
