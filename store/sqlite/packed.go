@@ -8,22 +8,32 @@ import (
 )
 
 // The driver turns every TEXT column it returns into two allocations (the string and its interface
-// value). GetCustomer therefore asks SQLite for the customer's sixteen text columns packed into one:
-// each as its length in bytes (-1 for NULL), a colon and its text. Decoding slices the one string.
+// value). The store's reads of customers therefore ask SQLite for the sixteen text columns packed into
+// one: each as its length in bytes (-1 for NULL), a colon and its text. Decoding slices the one string.
 
-// packedTextColumns are the text columns of customerColumns, in order.
+// packedTextColumns are the text columns of the customers table, in the order customerRow.customer reads them.
 var packedTextColumns = [...]string{"created_at", "updated_at", "created_by", "updated_by",
 	"external_id", "name", "email", "phone", "gender", "company", "birth_date",
 	"street", "city", "region", "postal_code", "country"}
 
-// packedText is the SQL expression of the packed column.
-var packedText = func() string {
+// packedColumns and packedColumnsOf (the table aliased c) select id, version and the packed column.
+var (
+	packedColumns   = "id, version, " + packedText("")
+	packedColumnsOf = "c.id, c.version, " + packedText("c.")
+)
+
+// packedText is the SQL expression of the packed column; prefix qualifies the column names.
+func packedText(prefix string) string {
 	parts := make([]string, len(packedTextColumns))
 	for i, c := range packedTextColumns {
+		c = prefix + c
 		parts[i] = "ifnull(length(CAST(" + c + " AS BLOB)), -1) || ':' || ifnull(" + c + ", '')"
 	}
 	return strings.Join(parts, " || ")
-}()
+}
+
+// packedDest are the Scan destinations of packedColumns.
+func (r *customerRow) packedDest() []any { return []any{&r.id, &r.version, &r.packed} }
 
 // textDests are r's fields for packedTextColumns, in order.
 func (r *customerRow) textDests() [len(packedTextColumns)]*sql.NullString {
@@ -36,6 +46,7 @@ var errBadPacked = errors.New("malformed packed columns")
 
 // unpack sets r's text fields from s, the packed column.
 func (r *customerRow) unpack(s string) error {
+	r.packed = ""
 	for _, d := range r.textDests() {
 		colon := strings.IndexByte(s, ':')
 		if colon < 0 {
