@@ -23,6 +23,7 @@ func BenchmarkWriteCustomers(b *testing.B) {
 	ops := make([]store.CustomerOp, perCall)
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := processCPU(b)
 	for i := range b.N {
 		for j := range ops {
 			c := storetest.FullCustomer()
@@ -38,6 +39,7 @@ func BenchmarkWriteCustomers(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N*perCall)/b.Elapsed().Seconds(), "records/s")
+	b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N*perCall), "cpu-ns/record")
 }
 
 // bigDB is a database of bigN customers, each with its feed entry, built once per test binary run and

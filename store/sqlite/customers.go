@@ -5,21 +5,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/crmsoap/crmsoap/store"
 )
 
 const entityCustomer = store.EntityCustomer
-
-const customerColumns = `id, version, created_at, updated_at, created_by, updated_by,
-	external_id, name, email, phone, gender, company, birth_date,
-	street, city, region, postal_code, country`
-
-// customerColumnsOf is customerColumns of the table aliased c.
-const customerColumnsOf = `c.id, c.version, c.created_at, c.updated_at, c.created_by, c.updated_by,
-	c.external_id, c.name, c.email, c.phone, c.gender, c.company, c.birth_date,
-	c.street, c.city, c.region, c.postal_code, c.country`
 
 // CreateCustomer stores c (ID and Version ignored; CreatedAt/UpdatedAt/CreatedBy/UpdatedBy taken from
 // c) and returns it as stored, with ID set and Version 1.
@@ -67,10 +59,22 @@ func (db *DB) writeOne(ctx context.Context, op store.CustomerOp) (store.Customer
 	return rs[0], nil
 }
 
+// getCustomerSQL reads one customer by id, its text columns packed (see packedText); Open prepares it
+// on the read pool.
+var getCustomerSQL = `SELECT ` + packedColumns + ` FROM customers WHERE id = ?`
+
 // GetCustomer returns the customer id. Errors: ErrNotFound.
 func (db *DB) GetCustomer(ctx context.Context, id int64) (store.Customer, error) {
-	row := db.read.QueryRowContext(ctx, `SELECT `+customerColumns+` FROM customers WHERE id = ?`, id)
-	c, err := scanCustomer(row)
+	// A lookup by primary key takes microseconds: it is not worth a goroutine (database/sql's) and a
+	// callback (the driver's) per call to interrupt it, which a cancellable ctx costs. A ctx that has
+	// already ended still stops it here.
+	if err := ctx.Err(); err != nil {
+		return store.Customer{}, fmt.Errorf("store: get customer %d: %w", id, err)
+	}
+	if ctx.Done() != nil {
+		ctx = context.WithoutCancel(ctx)
+	}
+	c, err := scanCustomer(db.getCustomer.QueryRowContext(ctx, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Customer{}, store.ErrNotFound
 	}
@@ -79,6 +83,9 @@ func (db *DB) GetCustomer(ctx context.Context, id int64) (store.Customer, error)
 	}
 	return c, nil
 }
+
+// customerRowPool holds customerRows for scanCustomer.
+var customerRowPool = sync.Pool{New: func() any { return new(customerRow) }}
 
 // normalized is c as it reads back: times in UTC, BirthDate reduced to its calendar date.
 func normalized(c store.Customer) store.Customer {
@@ -107,28 +114,28 @@ func writableArgs(c store.Customer) []any {
 		nullString(a.Street), nullString(a.City), nullString(a.Region), nullString(a.PostalCode), nullString(a.Country)}
 }
 
+// scanCustomer reads a row of packedColumns.
 func scanCustomer(row interface{ Scan(...any) error }) (store.Customer, error) {
-	var r customerRow
-	if err := row.Scan(r.dest()...); err != nil {
+	r := customerRowPool.Get().(*customerRow)
+	defer customerRowPool.Put(r)
+	if err := row.Scan(r.packedDest()...); err != nil {
+		return store.Customer{}, err
+	}
+	if err := r.unpack(r.packed); err != nil {
 		return store.Customer{}, err
 	}
 	return r.customer()
 }
 
-// customerRow receives the customerColumns of one row; every column may be NULL (a LEFT JOIN that
-// found no customer), which present reports.
+// customerRow receives a row of packedColumns (packed, then unpack); every column may be NULL (a LEFT
+// JOIN that found no customer), which present reports.
 type customerRow struct {
 	id, version                               sql.NullInt64
 	createdAt, updatedAt                      sql.NullString
 	createdBy, updatedBy, ext, name, email    sql.NullString
 	phone, gender, company, birth             sql.NullString
 	street, city, region, postalCode, country sql.NullString
-}
-
-func (r *customerRow) dest() []any {
-	return []any{&r.id, &r.version, &r.createdAt, &r.updatedAt, &r.createdBy, &r.updatedBy,
-		&r.ext, &r.name, &r.email, &r.phone, &r.gender, &r.company, &r.birth,
-		&r.street, &r.city, &r.region, &r.postalCode, &r.country}
+	packed                                    string
 }
 
 func (r *customerRow) present() bool { return r.id.Valid }

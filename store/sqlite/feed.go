@@ -49,7 +49,7 @@ func (db *DB) Feed(ctx context.Context, after int64, limit int) ([]store.FeedEnt
 	}
 	limit = min(limit, maxFeedPage)
 	rows, err := db.read.QueryContext(ctx, `SELECT f.seq, f.entity, f.kind, f.entity_id, f.external_id, f.version,
-		f.at, f.actor, `+customerColumnsOf+`
+		f.at, f.actor, `+packedColumnsOf+`
 		FROM feed f LEFT JOIN customers c ON f.kind = 'UPSERTED' AND c.id = f.entity_id
 		WHERE f.seq > ? ORDER BY f.seq LIMIT ?`, after, limit+1)
 	if err != nil {
@@ -87,11 +87,14 @@ func scanFeed(rows *sql.Rows, limit int) ([]store.FeedEntry, error) {
 			at         string
 			c          customerRow
 		)
-		dest := append([]any{&e.Seq, &e.Entity, &e.Kind, &e.ID, &ext, &e.Version, &at, &actor}, c.dest()...)
+		dest := append([]any{&e.Seq, &e.Entity, &e.Kind, &e.ID, &ext, &e.Version, &at, &actor}, c.packedDest()...)
 		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
-		var err error
+		err := c.unpack(c.packed)
+		if err != nil {
+			return nil, err
+		}
 		if e.At, err = parseTime(at); err != nil {
 			return nil, err
 		}

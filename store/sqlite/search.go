@@ -46,7 +46,7 @@ func (db *DB) SearchCustomers(ctx context.Context, f store.CustomerFilter, after
 		args = append(args, fold(f.NameContains))
 	}
 	args = append(args, limit)
-	rows, err := db.read.QueryContext(ctx, `SELECT `+customerColumns+` FROM customers WHERE `+where.String()+
+	rows, err := db.read.QueryContext(ctx, `SELECT `+packedColumns+` FROM customers WHERE `+where.String()+
 		` ORDER BY id LIMIT ?`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: search customers: %w", err)

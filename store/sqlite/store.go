@@ -50,7 +50,8 @@ func (o Options) withDefaults() Options {
 type DB struct {
 	path string
 
-	read *sql.DB // query-only pool
+	read        *sql.DB   // query-only pool
+	getCustomer *sql.Stmt // getCustomerSQL on read: database/sql prepares it once per connection
 
 	wdb   *sql.DB   // holds exactly one connection: wconn
 	wconn *sql.Conn // used only by the writer goroutine (and by Open/Close around it)
@@ -126,6 +127,12 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		db.wdb.Close()
 		return nil, err
 	}
+	if db.getCustomer, err = read.PrepareContext(ctx, getCustomerSQL); err != nil {
+		db.read.Close()
+		db.wconn.Close()
+		db.wdb.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
 	go db.writer()
 	return db, nil
 }
@@ -165,7 +172,7 @@ func (db *DB) Close() error {
 		db.mu.Unlock()
 		<-db.writerDone
 
-		errs := []error{db.read.Close(), db.checkpoint(context.Background())}
+		errs := []error{db.getCustomer.Close(), db.read.Close(), db.checkpoint(context.Background())}
 		errs = append(errs, db.wconn.Close(), db.wdb.Close())
 		if err := errors.Join(errs...); err != nil {
 			db.closeErr = fmt.Errorf("store: close: %w", err)

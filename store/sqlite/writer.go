@@ -10,8 +10,9 @@ import (
 	"github.com/crmsoap/crmsoap/store"
 )
 
-// writeFunc is one write: it runs inside a savepoint of the writer's transaction. Returning an error
-// rolls back that savepoint only, and the error goes back to the caller alone.
+// writeFunc is one write: it runs inside a savepoint of the writer's transaction, or in a transaction of
+// its own when it is the only write queued. Returning an error rolls back that write only, and the error
+// goes back to the caller alone; errRerun asks for it to be rolled back and run again.
 type writeFunc func(ctx context.Context, tx *sql.Tx) error
 
 const (
@@ -102,8 +103,8 @@ func (db *DB) writer() {
 	}
 }
 
-// commitGroup runs the startable jobs of batch in one transaction, each in its own savepoint, commits
-// once, then answers every caller.
+// commitGroup runs the startable jobs of batch in one transaction, each in its own savepoint (unless it
+// is the only one), commits once, then answers every caller.
 func (db *DB) commitGroup(batch []*job) {
 	started := make([]*job, 0, len(batch))
 	for _, j := range batch {
@@ -125,9 +126,16 @@ func (db *DB) commitGroup(batch []*job) {
 	}
 }
 
+// errRerun is what a job returns to be rolled back and run once more from the state before it began
+// (its fn must remember why, e.g. to take a slower, safer path the second time).
+var errRerun = errors.New("store: run the job again")
+
 // runGroup returns an error that concerns the whole group (begin, savepoint bookkeeping, commit); each
 // job's own outcome goes into results.
 func (db *DB) runGroup(jobs []*job, results []error) error {
+	if len(jobs) == 1 {
+		return db.runAlone(jobs[0], results)
+	}
 	// The transaction belongs to the writer, not to any caller: a caller's cancellation must not roll
 	// back the others' work.
 	ctx := context.Background()
@@ -150,6 +158,38 @@ func (db *DB) runGroup(jobs []*job, results []error) error {
 	return nil
 }
 
+// runAlone runs the only job of a group in the transaction itself, without a savepoint: a failed job
+// rolls back the whole transaction, which holds nothing else. An open savepoint would make SQLite keep
+// the prior content of every page each statement changes until the end of the job, which is most of the
+// cost of a large batch.
+func (db *DB) runAlone(j *job, results []error) error {
+	ctx := context.Background()
+	for attempt := 0; ; attempt++ {
+		tx, err := db.wconn.BeginTx(ctx, nil) // BEGIN IMMEDIATE (_txlock)
+		if err != nil {
+			return fmt.Errorf("store: begin: %w", err)
+		}
+		// WithoutCancel: see runJob.
+		jobErr := j.fn(context.WithoutCancel(j.ctx), tx)
+		if jobErr == nil {
+			if err := tx.Commit(); err != nil {
+				return fmt.Errorf("store: commit: %w", err)
+			}
+		} else {
+			if err := tx.Rollback(); err != nil {
+				return fmt.Errorf("store: rollback: %w", errors.Join(err, jobErr))
+			}
+			if errors.Is(jobErr, errRerun) && attempt == 0 {
+				continue
+			}
+		}
+		db.stats.groups.Add(1)
+		db.stats.jobs.Add(1)
+		results[0] = jobErr
+		return nil
+	}
+}
+
 // runJob runs j inside SAVEPOINT job. jobErr is j's own failure (already rolled back); txErr means the
 // transaction itself is unusable, e.g. SQLite rolled it back after an I/O error.
 func runJob(ctx context.Context, tx *sql.Tx, j *job) (jobErr, txErr error) {
@@ -158,7 +198,14 @@ func runJob(ctx context.Context, tx *sql.Tx, j *job) (jobErr, txErr error) {
 	}
 	// WithoutCancel: an interrupted statement inside a transaction may roll back the whole
 	// transaction, and with it every other job of the group.
-	jobErr = j.fn(context.WithoutCancel(j.ctx), tx)
+	jctx := context.WithoutCancel(j.ctx)
+	jobErr = j.fn(jctx, tx)
+	if errors.Is(jobErr, errRerun) {
+		if _, err := tx.ExecContext(ctx, "ROLLBACK TO job"); err != nil {
+			return nil, fmt.Errorf("store: rollback to savepoint: %w", errors.Join(err, jobErr))
+		}
+		jobErr = j.fn(jctx, tx)
+	}
 	if jobErr != nil {
 		if _, err := tx.ExecContext(ctx, "ROLLBACK TO job"); err != nil {
 			return nil, fmt.Errorf("store: rollback to savepoint: %w", errors.Join(err, jobErr))
