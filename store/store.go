@@ -61,6 +61,8 @@ type IdempotencyRecord struct {
 	// store's write transaction is open: it must be quick and must not write to the store (a write
 	// would wait for the transaction that is waiting for Encode).
 	Encode func(results []CustomerResult) ([]byte, error)
+	// EncodeProducts is Encode for WriteProducts.
+	EncodeProducts func(results []ProductResult) ([]byte, error)
 }
 
 // IdempotencyStore reads and purges idempotency records (they are written by WriteCustomers).
@@ -93,6 +95,7 @@ type SecretStore interface {
 // Store is everything a backend offers.
 type Store interface {
 	CustomerStore
+	ProductStore
 	IdempotencyStore
 	ClientStore
 	SecretStore

@@ -9,88 +9,35 @@ import (
 	"github.com/crmsoap/crmsoap/store"
 )
 
-// errCallRolledBack makes the writer roll back an all-or-none call whose results are already known.
-var errCallRolledBack = errors.New("store: call rolled back")
-
-// maxOps caps the ops of one WriteCustomers call: one call is one job of the writer, and holds the
-// write lock while it runs.
-const maxOps = 10000
-
 // WriteCustomers runs ops in one job of the writer (one transaction, shared with the other writes
 // queued beside it), each op in its own savepoint, and returns one result per op (see
 // store.CustomerStore). Two ops carrying the same external id are both refused before anything runs.
 func (db *DB) WriteCustomers(ctx context.Context, ops []store.CustomerOp, allOrNone bool, idem *store.IdempotencyRecord) ([]store.CustomerResult, error) {
-	if len(ops) > maxOps {
-		return nil, fmt.Errorf("store: write customers: %d ops, at most %d in one call", len(ops), maxOps)
-	}
-	dup := sharedExternalIDs(ops)
-	results := make([]store.CustomerResult, len(ops))
-	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		failed := false
-		for i, op := range ops {
-			if dup[i] {
-				results[i] = store.CustomerResult{Err: &store.DuplicateError{Entity: store.EntityCustomer, Field: "externalId"}}
-				failed = true
-				continue
-			}
-			r, err := runOp(ctx, tx, op, len(ops) > 1 || !allOrNone)
-			if err != nil {
-				return err // the transaction is unusable
-			}
-			results[i] = r
-			failed = failed || r.Err != nil
+	dup := sharedKeys(ops, func(op store.CustomerOp) string {
+		if op.Kind == store.OpDelete {
+			return ""
 		}
-		if failed && allOrNone {
-			for i := range results {
-				if results[i].Err == nil {
-					results[i] = store.CustomerResult{Err: store.ErrRolledBack}
-				}
-			}
-			return errCallRolledBack
-		}
-		if idem != nil {
-			return db.putIdempotency(ctx, tx, idem, results)
-		}
-		return nil
+		return op.Customer.ExternalID
 	})
-	switch {
-	case errors.Is(err, errCallRolledBack):
-		return results, nil
-	case err != nil:
-		return nil, err
+	b := opBatch[store.CustomerOp, store.CustomerResult]{what: "customers", ops: ops, allOrNone: allOrNone, idem: idem,
+		preFailed: func(i int) error {
+			if dup[i] {
+				return &store.DuplicateError{Entity: store.EntityCustomer, Field: "externalId"}
+			}
+			return nil
+		},
+		run:    runCustomerOp,
+		errOf:  func(r store.CustomerResult) error { return r.Err },
+		failed: func(err error) store.CustomerResult { return store.CustomerResult{Err: err} },
 	}
-	return results, nil
+	if idem != nil && idem.Encode != nil {
+		b.encode = idem.Encode
+	}
+	return runBatch(ctx, db, b)
 }
 
-// sharedExternalIDs marks the ops that carry an external id another op of the call carries too:
-// which of them should win would depend on their order, so none does.
-func sharedExternalIDs(ops []store.CustomerOp) []bool {
-	first := make(map[string]int, len(ops))
-	dup := make([]bool, len(ops))
-	for i, op := range ops {
-		ext := op.Customer.ExternalID
-		if op.Kind == store.OpDelete || ext == "" {
-			continue
-		}
-		if j, ok := first[ext]; ok {
-			dup[i], dup[j] = true, true
-			continue
-		}
-		first[ext] = i
-	}
-	return dup
-}
-
-// runOp runs op, with savepoint inside SAVEPOINT op: a failing op is rolled back alone and its error
-// goes into the result. Without, a failure must roll back the whole job (a lone all-or-none op: the
-// job's own savepoint does it, and saves two statements on every single write). txErr means the
-// transaction itself is unusable.
-func runOp(ctx context.Context, tx *sql.Tx, op store.CustomerOp, savepoint bool) (r store.CustomerResult, txErr error) {
-	if savepoint {
-		if _, err := tx.ExecContext(ctx, "SAVEPOINT op"); err != nil {
-			return r, fmt.Errorf("store: savepoint: %w", err)
-		}
-	}
+// runCustomerOp runs one op; its failure is in the result.
+func runCustomerOp(ctx context.Context, tx *sql.Tx, op store.CustomerOp) (r store.CustomerResult) {
 	switch op.Kind {
 	case store.OpAdd:
 		r.Customer, r.Err = addCustomer(ctx, tx, normalized(op.Customer))
@@ -107,18 +54,7 @@ func runOp(ctx context.Context, tx *sql.Tx, op store.CustomerOp, savepoint bool)
 	if r.Err != nil {
 		r.Customer, r.Created = store.Customer{}, false
 	}
-	if !savepoint {
-		return r, nil
-	}
-	if r.Err != nil {
-		if _, err := tx.ExecContext(ctx, "ROLLBACK TO op"); err != nil {
-			return r, fmt.Errorf("store: rollback to savepoint: %w", errors.Join(err, r.Err))
-		}
-	}
-	if _, err := tx.ExecContext(ctx, "RELEASE op"); err != nil {
-		return r, fmt.Errorf("store: release savepoint: %w", err)
-	}
-	return r, nil
+	return r
 }
 
 func addCustomer(ctx context.Context, tx *sql.Tx, c store.Customer) (store.Customer, error) {
@@ -224,7 +160,7 @@ func deleteCustomer(ctx context.Context, tx *sql.Tx, op store.CustomerOp) (store
 	if err != nil {
 		return store.Customer{}, fmt.Errorf("store: delete customer: %w", err)
 	}
-	tomb := feedRow{kind: store.FeedDeleted, id: op.ID, version: version + 1, at: op.At, actor: op.Actor,
+	tomb := feedRow{entity: entityCustomer, kind: store.FeedDeleted, id: op.ID, version: version + 1, at: op.At, actor: op.Actor,
 		externalID: ext.String}
 	if err := recordChange(ctx, tx, Change{Entity: entityCustomer, EntityID: op.ID, Op: OpDelete,
 		Version: tomb.version, At: op.At, Actor: op.Actor}); err != nil {
@@ -246,7 +182,7 @@ func customerWritten(ctx context.Context, tx *sql.Tx, c store.Customer, op strin
 		Version: c.Version, At: at, Actor: actor}); err != nil {
 		return err
 	}
-	return writeFeed(ctx, tx, feedRow{kind: store.FeedUpserted, id: c.ID, version: c.Version, at: at, actor: actor,
+	return writeFeed(ctx, tx, feedRow{entity: entityCustomer, kind: store.FeedUpserted, id: c.ID, version: c.Version, at: at, actor: actor,
 		externalID: c.ExternalID})
 }
 

@@ -21,20 +21,21 @@ const metaFeedHorizon = "feed.horizon"
 
 // feedRow is the feed entry a write leaves for its record.
 type feedRow struct {
+	entity            string // entityCustomer, entityProduct
 	kind              string // store.FeedUpserted or store.FeedDeleted
 	id, version       int64
 	at                time.Time
 	actor, externalID string
 }
 
-// writeFeed makes r the customer's only feed row. REPLACE deletes the old row and inserts a new one,
+// writeFeed makes r its record's only feed row. REPLACE deletes the old row and inserts a new one,
 // which AUTOINCREMENT numbers past every seq ever used: the record moves to the end of the feed.
 func writeFeed(ctx context.Context, tx *sql.Tx, r feedRow) error {
 	_, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO feed (entity, entity_id, kind, version, at, actor, external_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, entityCustomer, r.id, r.kind, r.version, formatTime(r.at), nullString(r.actor),
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, r.entity, r.id, r.kind, r.version, formatTime(r.at), nullString(r.actor),
 		nullString(r.externalID))
 	if err != nil {
-		return fmt.Errorf("store: feed %s %d: %w", entityCustomer, r.id, err)
+		return fmt.Errorf("store: feed %s %d: %w", r.entity, r.id, err)
 	}
 	return nil
 }
@@ -49,8 +50,10 @@ func (db *DB) Feed(ctx context.Context, after int64, limit int) ([]store.FeedEnt
 	}
 	limit = min(limit, maxFeedPage)
 	rows, err := db.read.QueryContext(ctx, `SELECT f.seq, f.entity, f.kind, f.entity_id, f.external_id, f.version,
-		f.at, f.actor, `+customerColumnsOf+`
-		FROM feed f LEFT JOIN customers c ON f.kind = 'UPSERTED' AND c.id = f.entity_id
+		f.at, f.actor, `+customerColumnsOf+`, `+productColumnsOf+`
+		FROM feed f
+		LEFT JOIN customers c ON f.kind = 'UPSERTED' AND f.entity = 'customer' AND c.id = f.entity_id
+		LEFT JOIN products p ON f.kind = 'UPSERTED' AND f.entity = 'product' AND p.id = f.entity_id
 		WHERE f.seq > ? ORDER BY f.seq LIMIT ?`, after, limit+1)
 	if err != nil {
 		return nil, false, fmt.Errorf("store: feed: %w", err)
@@ -86,8 +89,10 @@ func scanFeed(rows *sql.Rows, limit int) ([]store.FeedEntry, error) {
 			ext, actor sql.NullString
 			at         string
 			c          customerRow
+			p          productRow
 		)
 		dest := append([]any{&e.Seq, &e.Entity, &e.Kind, &e.ID, &ext, &e.Version, &at, &actor}, c.dest()...)
+		dest = append(dest, p.dest()...)
 		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
@@ -96,7 +101,18 @@ func scanFeed(rows *sql.Rows, limit int) ([]store.FeedEntry, error) {
 			return nil, err
 		}
 		e.ExternalID, e.Actor = ext.String, actor.String
-		if e.Kind == store.FeedUpserted {
+		switch {
+		case e.Kind != store.FeedUpserted:
+		case e.Entity == store.EntityProduct:
+			if !p.present() {
+				return nil, fmt.Errorf("feed entry %d: product %d is missing", e.Seq, e.ID)
+			}
+			prod, err := p.product()
+			if err != nil {
+				return nil, err
+			}
+			e.Product = &prod
+		default:
 			if !c.present() {
 				return nil, fmt.Errorf("feed entry %d: customer %d is missing", e.Seq, e.ID)
 			}
