@@ -33,6 +33,8 @@ const (
 	CodeCursorExpired Code = "CURSOR_EXPIRED"
 	// CodeIdempotencyMismatch: a wsa:MessageID seen before came with another operation or body.
 	CodeIdempotencyMismatch Code = "IDEMPOTENCY_MISMATCH"
+	// CodeInsufficientStock: a stock change would leave a product below zero; nothing was changed.
+	CodeInsufficientStock Code = "INSUFFICIENT_STOCK"
 )
 
 // Error is the one error type of the service: a CRM error code, a message that
@@ -71,6 +73,9 @@ func invalid(field, format string, args ...any) *Error {
 // entity and key for the message, e.g. "customer 42".
 func fromStore(err error, what string) error {
 	var dup *store.DuplicateError
+	if e, ok := insufficientStock(err); ok {
+		return e
+	}
 	switch {
 	case err == nil:
 		return nil
@@ -83,7 +88,11 @@ func fromStore(err error, what string) error {
 		if !ok {
 			field = dup.Field
 		}
-		return &Error{Code: CodeDuplicate, Message: "another customer already has this " + field, Field: "customer/" + field, Err: err}
+		entity := dup.Entity
+		if entity == "" {
+			entity = store.EntityCustomer
+		}
+		return &Error{Code: CodeDuplicate, Message: "another " + entity + " already has this " + field, Field: entity + "/" + field, Err: err}
 	default:
 		return &Error{Code: CodeInternal, Message: "internal error", Err: fmt.Errorf("%s: %w", what, err)}
 	}

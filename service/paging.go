@@ -146,10 +146,10 @@ func (s *Service) SearchCustomers(ctx context.Context, req SearchRequest) (Custo
 }
 
 // Change is one entry of the change feed: the latest change of one record.
-// Customer is its current state, nil for a deletion.
+// Customer or Product (by Entity) is its current state, nil for a deletion.
 type Change struct {
 	Seq        int64
-	Entity     string // "CUSTOMER"
+	Entity     string // "CUSTOMER" or "PRODUCT"
 	Kind       string // "UPSERTED" or "DELETED"
 	ID         int64
 	ExternalID string
@@ -157,6 +157,7 @@ type Change struct {
 	At         time.Time
 	Actor      string
 	Customer   *Customer
+	Product    *Product
 }
 
 // ChangePage is one GetChanges answer: continue with NextCursor while HasMore.
@@ -211,6 +212,10 @@ func changeFromStore(e store.FeedEntry) Change {
 	if e.Customer != nil {
 		c := customerFromStore(*e.Customer)
 		ch.Customer = &c
+	}
+	if e.Product != nil {
+		p := productFromStore(*e.Product)
+		ch.Product = &p
 	}
 	return ch
 }

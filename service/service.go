@@ -18,6 +18,7 @@ import (
 // tokens and feed cursors.
 type Store interface {
 	store.CustomerStore
+	store.ProductStore
 	store.IdempotencyStore
 	store.SecretStore
 }

@@ -26,6 +26,7 @@ type tokenKind byte
 const (
 	tokenSearchCustomers tokenKind = 'S'
 	tokenFeed            tokenKind = 'F'
+	tokenSearchProducts  tokenKind = 'P'
 )
 
 const (

@@ -38,9 +38,10 @@ const OpAdjustStock OpKind = 100
 type ProductOp struct {
 	Kind            OpKind
 	Product         Product
-	ID              int64 // OpDelete, OpAdjustStock
-	ExpectedVersion int64 // 0: any version
-	Delta           int64 // OpAdjustStock
+	ID              int64  // OpDelete, OpAdjustStock
+	ExpectedVersion int64  // 0: any version
+	Delta           int64  // OpAdjustStock
+	Reason          string // OpAdjustStock: why, kept with the stock movement
 	At              time.Time
 	Actor           string // OpDelete, OpAdjustStock
 }

@@ -176,6 +176,10 @@ func adjustStock(ctx context.Context, tx *sql.Tx, op store.ProductOp) (store.Pro
 	if err != nil {
 		return store.Product{}, fmt.Errorf("store: adjust stock: %w", err)
 	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO stock_movements (product_id, delta, reason, at, actor)
+		VALUES (?, ?, ?, ?, ?)`, op.ID, op.Delta, op.Reason, formatTime(op.At), nullString(op.Actor)); err != nil {
+		return store.Product{}, fmt.Errorf("store: adjust stock: %w", err)
+	}
 	return p, productWritten(ctx, tx, p, OpUpdate)
 }
 

@@ -22,3 +22,15 @@ CREATE TABLE products (
 
 CREATE INDEX products_category ON products (category, id);
 CREATE INDEX products_low_stock ON products (id) WHERE stock <= low_stock_threshold;
+
+-- Every AdjustStock, with the caller's reason: the stock's history, written with the change.
+CREATE TABLE stock_movements (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    product_id INTEGER NOT NULL,
+    delta      INTEGER NOT NULL,
+    reason     TEXT    NOT NULL,
+    at         TEXT    NOT NULL,
+    actor      TEXT
+);
+
+CREATE INDEX stock_movements_product ON stock_movements (product_id, seq);
