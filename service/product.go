@@ -18,12 +18,12 @@ const (
 	maxQuantity = 1_000_000_000
 )
 
-// ProductData is what clients write about a product. LowStockThreshold nil is
-// 0; Active nil is true.
+// ProductData is what clients write about a product. StockQuantity is
+// required; LowStockThreshold nil is 0; Active nil is true.
 type ProductData struct {
 	SKU, Name, Description, Category string
 	Price                            *Money
-	StockQuantity                    int64
+	StockQuantity                    *int64
 	LowStockThreshold                *int64
 	Active                           *bool
 }
@@ -99,7 +99,10 @@ func productFromData(d *ProductData) (store.Product, error) {
 	if p.PriceMinor, p.Currency, err = minorUnits("product/price", d.Price); err != nil {
 		return p, err
 	}
-	if p.StockQuantity, err = quantity("product/stockQuantity", d.StockQuantity); err != nil {
+	if d.StockQuantity == nil {
+		return p, invalid("product/stockQuantity", "is required")
+	}
+	if p.StockQuantity, err = quantity("product/stockQuantity", *d.StockQuantity); err != nil {
 		return p, err
 	}
 	if d.LowStockThreshold != nil {

@@ -10,9 +10,12 @@ import (
 )
 
 func productData(sku string) *service.ProductData {
-	three := int64(3)
 	return &service.ProductData{SKU: sku, Name: "Widget", Category: "tools", Description: "line one\nline two",
-		Price: &service.Money{Amount: "12.3", Currency: "EUR"}, StockQuantity: 5, LowStockThreshold: &three}
+		Price: &service.Money{Amount: "12.3", Currency: "EUR"}, StockQuantity: i64(5), LowStockThreshold: i64(3)}
+}
+
+func i64(n int64) *int64 {
+	return &n
 }
 
 func TestProductRules(t *testing.T) {
@@ -35,7 +38,9 @@ func TestProductRules(t *testing.T) {
 		{"cents on yen", func(d *service.ProductData) { d.Price = &service.Money{Amount: "100.5", Currency: "JPY"} }, "product/price/amount"},
 		{"four digits on dinar", func(d *service.ProductData) { d.Price = &service.Money{Amount: "1.2345", Currency: "KWD"} }, "product/price/amount"},
 		{"unknown currency", func(d *service.ProductData) { d.Price.Currency = "ABC" }, "product/price/currency"},
-		{"negative stock", func(d *service.ProductData) { d.StockQuantity = -1 }, "product/stockQuantity"},
+		{"negative stock", func(d *service.ProductData) { d.StockQuantity = i64(-1) }, "product/stockQuantity"},
+		{"no stock", func(d *service.ProductData) { d.StockQuantity = nil }, "product/stockQuantity"},
+		{"huge stock", func(d *service.ProductData) { d.StockQuantity = i64(1_000_000_001) }, "product/stockQuantity"},
 		{"negative threshold", func(d *service.ProductData) { d.LowStockThreshold = &neg }, "product/lowStockThreshold"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -95,7 +100,7 @@ func TestProductLifecycle(t *testing.T) {
 		t.Fatalf("bulk with a repeated sku = %+v, %v", out, err)
 	}
 	bad := productData("B-3")
-	bad.StockQuantity = -5
+	bad.StockQuantity = i64(-5)
 	out, err = s.UpsertProducts(caller, false, []*service.ProductData{productData("B-2"), bad})
 	if err != nil || out[0].Err != nil || !out[0].Created || out[1].Err == nil || out[1].Err.Field != "product[1]/stockQuantity" {
 		t.Fatalf("partial bulk = %+v, %v", out, err)
@@ -122,8 +127,7 @@ func TestSearchProductsPages(t *testing.T) {
 	for i := range 5 {
 		d := productData(string(rune('A' + i)))
 		if i%2 == 0 {
-			zero := int64(0)
-			d.StockQuantity, d.LowStockThreshold = 0, &zero
+			d.StockQuantity, d.LowStockThreshold = i64(0), i64(0)
 		}
 		if _, err := s.AddProduct(caller, d); err != nil {
 			t.Fatal(err)
@@ -158,7 +162,7 @@ func TestSearchProductsPages(t *testing.T) {
 func TestAdjustStockRace(t *testing.T) {
 	s := newService(t)
 	d := productData("HOT")
-	d.StockQuantity = 20
+	d.StockQuantity = i64(20)
 	p, err := s.AddProduct(caller, d)
 	if err != nil {
 		t.Fatal(err)

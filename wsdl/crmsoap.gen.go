@@ -57,6 +57,8 @@ const (
 	FaultCodeCURSOR_EXPIRED FaultCode = "CURSOR_EXPIRED"
 
 	FaultCodeIDEMPOTENCY_MISMATCH FaultCode = "IDEMPOTENCY_MISMATCH"
+
+	FaultCodeINSUFFICIENT_STOCK FaultCode = "INSUFFICIENT_STOCK"
 )
 
 type Flag bool
@@ -71,6 +73,8 @@ type Entity string
 
 const (
 	EntityCUSTOMER Entity = "CUSTOMER"
+
+	EntityPRODUCT Entity = "PRODUCT"
 )
 
 type ChangeKind string
@@ -79,6 +83,16 @@ const (
 	ChangeKindUPSERTED ChangeKind = "UPSERTED"
 
 	ChangeKindDELETED ChangeKind = "DELETED"
+)
+
+type DecimalAmount string
+
+type Quantity int64
+
+type WarningCode string
+
+const (
+	WarningCodeLOW_STOCK WarningCode = "LOW_STOCK"
 )
 
 type AddCustomer struct {
@@ -243,6 +257,128 @@ type GetChangesResponse struct {
 	HasMore *Flag `xml:"hasMore,omitempty" json:"hasMore,omitempty"`
 }
 
+type AddProduct struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 AddProduct"`
+
+	Product *ProductData `xml:"product,omitempty" json:"product,omitempty"`
+}
+
+type AddProductResponse struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 AddProductResponse"`
+
+	Product *Product `xml:"product,omitempty" json:"product,omitempty"`
+}
+
+type GetProduct struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 GetProduct"`
+
+	Id int64 `xml:"id,omitempty" json:"id,omitempty"`
+}
+
+type GetProductResponse struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 GetProductResponse"`
+
+	Product *Product `xml:"product,omitempty" json:"product,omitempty"`
+}
+
+type UpdateProduct struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 UpdateProduct"`
+
+	Id int64 `xml:"id,omitempty" json:"id,omitempty"`
+
+	ExpectedVersion int64 `xml:"expectedVersion,omitempty" json:"expectedVersion,omitempty"`
+
+	Product *ProductData `xml:"product,omitempty" json:"product,omitempty"`
+}
+
+type UpdateProductResponse struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 UpdateProductResponse"`
+
+	Product *Product `xml:"product,omitempty" json:"product,omitempty"`
+}
+
+type DeleteProduct struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 DeleteProduct"`
+
+	Id int64 `xml:"id,omitempty" json:"id,omitempty"`
+
+	ExpectedVersion int64 `xml:"expectedVersion,omitempty" json:"expectedVersion,omitempty"`
+}
+
+type DeleteProductResponse struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 DeleteProductResponse"`
+
+	Id int64 `xml:"id,omitempty" json:"id,omitempty"`
+}
+
+type UpsertProduct struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 UpsertProduct"`
+
+	Product *ProductData `xml:"product,omitempty" json:"product,omitempty"`
+
+	ExpectedVersion int64 `xml:"expectedVersion,omitempty" json:"expectedVersion,omitempty"`
+}
+
+type UpsertProductResponse struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 UpsertProductResponse"`
+
+	Product *Product `xml:"product,omitempty" json:"product,omitempty"`
+
+	Created *Flag `xml:"created,omitempty" json:"created,omitempty"`
+}
+
+type UpsertProducts struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 UpsertProducts"`
+
+	AllOrNone bool `xml:"allOrNone,omitempty" json:"allOrNone,omitempty"`
+
+	Product []*ProductData `xml:"product,omitempty" json:"product,omitempty"`
+}
+
+type UpsertProductsResponse struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 UpsertProductsResponse"`
+
+	Result []*SaveResult `xml:"result,omitempty" json:"result,omitempty"`
+}
+
+type SearchProducts struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 SearchProducts"`
+
+	Filter *ProductFilter `xml:"filter,omitempty" json:"filter,omitempty"`
+
+	PageSize *PageSize `xml:"pageSize,omitempty" json:"pageSize,omitempty"`
+
+	PageToken string `xml:"pageToken,omitempty" json:"pageToken,omitempty"`
+}
+
+type SearchProductsResponse struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 SearchProductsResponse"`
+
+	Product []*Product `xml:"product,omitempty" json:"product,omitempty"`
+
+	NextPageToken string `xml:"nextPageToken,omitempty" json:"nextPageToken,omitempty"`
+}
+
+type AdjustStock struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 AdjustStock"`
+
+	ProductId int64 `xml:"productId,omitempty" json:"productId,omitempty"`
+
+	Delta int64 `xml:"delta,omitempty" json:"delta,omitempty"`
+
+	Reason string `xml:"reason,omitempty" json:"reason,omitempty"`
+
+	ExpectedVersion int64 `xml:"expectedVersion,omitempty" json:"expectedVersion,omitempty"`
+}
+
+type AdjustStockResponse struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 AdjustStockResponse"`
+
+	Product *Product `xml:"product,omitempty" json:"product,omitempty"`
+
+	Warning *Warning `xml:"warning,omitempty" json:"warning,omitempty"`
+}
+
 type CrmFault struct {
 	XMLName xml.Name `xml:"urn:crmsoap:v1 CrmFault"`
 
@@ -377,6 +513,92 @@ type Change struct {
 	Actor string `xml:"actor,omitempty" json:"actor,omitempty"`
 
 	Customer *Customer `xml:"customer,omitempty" json:"customer,omitempty"`
+
+	Product *Product `xml:"product,omitempty" json:"product,omitempty"`
+}
+
+type Money struct {
+	Amount *DecimalAmount `xml:"amount,omitempty" json:"amount,omitempty"`
+
+	Currency string `xml:"currency,omitempty" json:"currency,omitempty"`
+}
+
+type ProductData struct {
+	Sku string `xml:"sku,omitempty" json:"sku,omitempty"`
+
+	Name string `xml:"name,omitempty" json:"name,omitempty"`
+
+	Description string `xml:"description,omitempty" json:"description,omitempty"`
+
+	Category string `xml:"category,omitempty" json:"category,omitempty"`
+
+	Price *Money `xml:"price,omitempty" json:"price,omitempty"`
+
+	StockQuantity *Quantity `xml:"stockQuantity,omitempty" json:"stockQuantity,omitempty"`
+
+	LowStockThreshold *Quantity `xml:"lowStockThreshold,omitempty" json:"lowStockThreshold,omitempty"`
+
+	Active *Flag `xml:"active,omitempty" json:"active,omitempty"`
+}
+
+type Rating struct {
+	Average *DecimalAmount `xml:"average,omitempty" json:"average,omitempty"`
+
+	Count *Quantity `xml:"count,omitempty" json:"count,omitempty"`
+}
+
+type Product struct {
+	Id int64 `xml:"id,omitempty" json:"id,omitempty"`
+
+	Version int64 `xml:"version,omitempty" json:"version,omitempty"`
+
+	CreatedAt soap.XSDDateTime `xml:"createdAt,omitempty" json:"createdAt,omitempty"`
+
+	UpdatedAt soap.XSDDateTime `xml:"updatedAt,omitempty" json:"updatedAt,omitempty"`
+
+	Sku string `xml:"sku,omitempty" json:"sku,omitempty"`
+
+	Name string `xml:"name,omitempty" json:"name,omitempty"`
+
+	Description string `xml:"description,omitempty" json:"description,omitempty"`
+
+	Category string `xml:"category,omitempty" json:"category,omitempty"`
+
+	Price *Money `xml:"price,omitempty" json:"price,omitempty"`
+
+	StockQuantity *Quantity `xml:"stockQuantity,omitempty" json:"stockQuantity,omitempty"`
+
+	LowStockThreshold *Quantity `xml:"lowStockThreshold,omitempty" json:"lowStockThreshold,omitempty"`
+
+	LowStock *Flag `xml:"lowStock,omitempty" json:"lowStock,omitempty"`
+
+	Active *Flag `xml:"active,omitempty" json:"active,omitempty"`
+
+	Rating *Rating `xml:"rating,omitempty" json:"rating,omitempty"`
+}
+
+type Warning struct {
+	Code *WarningCode `xml:"code,omitempty" json:"code,omitempty"`
+
+	ProductId int64 `xml:"productId,omitempty" json:"productId,omitempty"`
+
+	Sku string `xml:"sku,omitempty" json:"sku,omitempty"`
+
+	StockQuantity *Quantity `xml:"stockQuantity,omitempty" json:"stockQuantity,omitempty"`
+
+	LowStockThreshold *Quantity `xml:"lowStockThreshold,omitempty" json:"lowStockThreshold,omitempty"`
+}
+
+type ProductFilter struct {
+	Sku string `xml:"sku,omitempty" json:"sku,omitempty"`
+
+	NameContains string `xml:"nameContains,omitempty" json:"nameContains,omitempty"`
+
+	Category string `xml:"category,omitempty" json:"category,omitempty"`
+
+	Active *Flag `xml:"active,omitempty" json:"active,omitempty"`
+
+	LowStockOnly bool `xml:"lowStockOnly,omitempty" json:"lowStockOnly,omitempty"`
 }
 
 type CrmPortType interface {
@@ -468,6 +690,70 @@ type CrmPortType interface {
 	GetChanges(request *GetChanges) (*GetChangesResponse, error)
 
 	GetChangesContext(ctx context.Context, request *GetChanges) (*GetChangesResponse, error)
+
+	// Error can be either of the following types:
+	//
+	//   - CrmFault
+	/* Creates a product. Faults: VALIDATION_FAILED, DUPLICATE (sku). */
+	AddProduct(request *AddProduct) (*AddProductResponse, error)
+
+	AddProductContext(ctx context.Context, request *AddProduct) (*AddProductResponse, error)
+
+	// Error can be either of the following types:
+	//
+	//   - CrmFault
+	/* Reads a product. Faults: VALIDATION_FAILED, NOT_FOUND. */
+	GetProduct(request *GetProduct) (*GetProductResponse, error)
+
+	GetProductContext(ctx context.Context, request *GetProduct) (*GetProductResponse, error)
+
+	// Error can be either of the following types:
+	//
+	//   - CrmFault
+	/* Replaces a product. Faults: VALIDATION_FAILED, NOT_FOUND, CONFLICT, DUPLICATE. */
+	UpdateProduct(request *UpdateProduct) (*UpdateProductResponse, error)
+
+	UpdateProductContext(ctx context.Context, request *UpdateProduct) (*UpdateProductResponse, error)
+
+	// Error can be either of the following types:
+	//
+	//   - CrmFault
+	/* Deletes a product. Faults: VALIDATION_FAILED, NOT_FOUND, CONFLICT. */
+	DeleteProduct(request *DeleteProduct) (*DeleteProductResponse, error)
+
+	DeleteProductContext(ctx context.Context, request *DeleteProduct) (*DeleteProductResponse, error)
+
+	// Error can be either of the following types:
+	//
+	//   - CrmFault
+	/* Creates or replaces a product by sku. Faults: VALIDATION_FAILED, NOT_FOUND, CONFLICT, DUPLICATE. */
+	UpsertProduct(request *UpsertProduct) (*UpsertProductResponse, error)
+
+	UpsertProductContext(ctx context.Context, request *UpsertProduct) (*UpsertProductResponse, error)
+
+	// Error can be either of the following types:
+	//
+	//   - CrmFault
+	/* Upserts products by sku, one result per item. Faults: VALIDATION_FAILED (none, or too many). */
+	UpsertProducts(request *UpsertProducts) (*UpsertProductsResponse, error)
+
+	UpsertProductsContext(ctx context.Context, request *UpsertProducts) (*UpsertProductsResponse, error)
+
+	// Error can be either of the following types:
+	//
+	//   - CrmFault
+	/* Finds products, a page at a time. Faults: VALIDATION_FAILED (filter, pageSize, pageToken). */
+	SearchProducts(request *SearchProducts) (*SearchProductsResponse, error)
+
+	SearchProductsContext(ctx context.Context, request *SearchProducts) (*SearchProductsResponse, error)
+
+	// Error can be either of the following types:
+	//
+	//   - CrmFault
+	/* Changes a product's stock. Faults: VALIDATION_FAILED, NOT_FOUND, CONFLICT, INSUFFICIENT_STOCK. */
+	AdjustStock(request *AdjustStock) (*AdjustStockResponse, error)
+
+	AdjustStockContext(ctx context.Context, request *AdjustStock) (*AdjustStockResponse, error)
 }
 
 type crmPortType struct {
@@ -662,6 +948,142 @@ func (service *crmPortType) GetChangesContext(ctx context.Context, request *GetC
 
 func (service *crmPortType) GetChanges(request *GetChanges) (*GetChangesResponse, error) {
 	return service.GetChangesContext(
+		context.Background(),
+		request,
+	)
+}
+
+func (service *crmPortType) AddProductContext(ctx context.Context, request *AddProduct) (*AddProductResponse, error) {
+	response := new(AddProductResponse)
+	err := service.client.CallContext(ctx, "urn:crmsoap:v1#AddProduct", request, response)
+	if err != nil {
+		return nil, err
+	}
+
+	return response, nil
+}
+
+func (service *crmPortType) AddProduct(request *AddProduct) (*AddProductResponse, error) {
+	return service.AddProductContext(
+		context.Background(),
+		request,
+	)
+}
+
+func (service *crmPortType) GetProductContext(ctx context.Context, request *GetProduct) (*GetProductResponse, error) {
+	response := new(GetProductResponse)
+	err := service.client.CallContext(ctx, "urn:crmsoap:v1#GetProduct", request, response)
+	if err != nil {
+		return nil, err
+	}
+
+	return response, nil
+}
+
+func (service *crmPortType) GetProduct(request *GetProduct) (*GetProductResponse, error) {
+	return service.GetProductContext(
+		context.Background(),
+		request,
+	)
+}
+
+func (service *crmPortType) UpdateProductContext(ctx context.Context, request *UpdateProduct) (*UpdateProductResponse, error) {
+	response := new(UpdateProductResponse)
+	err := service.client.CallContext(ctx, "urn:crmsoap:v1#UpdateProduct", request, response)
+	if err != nil {
+		return nil, err
+	}
+
+	return response, nil
+}
+
+func (service *crmPortType) UpdateProduct(request *UpdateProduct) (*UpdateProductResponse, error) {
+	return service.UpdateProductContext(
+		context.Background(),
+		request,
+	)
+}
+
+func (service *crmPortType) DeleteProductContext(ctx context.Context, request *DeleteProduct) (*DeleteProductResponse, error) {
+	response := new(DeleteProductResponse)
+	err := service.client.CallContext(ctx, "urn:crmsoap:v1#DeleteProduct", request, response)
+	if err != nil {
+		return nil, err
+	}
+
+	return response, nil
+}
+
+func (service *crmPortType) DeleteProduct(request *DeleteProduct) (*DeleteProductResponse, error) {
+	return service.DeleteProductContext(
+		context.Background(),
+		request,
+	)
+}
+
+func (service *crmPortType) UpsertProductContext(ctx context.Context, request *UpsertProduct) (*UpsertProductResponse, error) {
+	response := new(UpsertProductResponse)
+	err := service.client.CallContext(ctx, "urn:crmsoap:v1#UpsertProduct", request, response)
+	if err != nil {
+		return nil, err
+	}
+
+	return response, nil
+}
+
+func (service *crmPortType) UpsertProduct(request *UpsertProduct) (*UpsertProductResponse, error) {
+	return service.UpsertProductContext(
+		context.Background(),
+		request,
+	)
+}
+
+func (service *crmPortType) UpsertProductsContext(ctx context.Context, request *UpsertProducts) (*UpsertProductsResponse, error) {
+	response := new(UpsertProductsResponse)
+	err := service.client.CallContext(ctx, "urn:crmsoap:v1#UpsertProducts", request, response)
+	if err != nil {
+		return nil, err
+	}
+
+	return response, nil
+}
+
+func (service *crmPortType) UpsertProducts(request *UpsertProducts) (*UpsertProductsResponse, error) {
+	return service.UpsertProductsContext(
+		context.Background(),
+		request,
+	)
+}
+
+func (service *crmPortType) SearchProductsContext(ctx context.Context, request *SearchProducts) (*SearchProductsResponse, error) {
+	response := new(SearchProductsResponse)
+	err := service.client.CallContext(ctx, "urn:crmsoap:v1#SearchProducts", request, response)
+	if err != nil {
+		return nil, err
+	}
+
+	return response, nil
+}
+
+func (service *crmPortType) SearchProducts(request *SearchProducts) (*SearchProductsResponse, error) {
+	return service.SearchProductsContext(
+		context.Background(),
+		request,
+	)
+}
+
+func (service *crmPortType) AdjustStockContext(ctx context.Context, request *AdjustStock) (*AdjustStockResponse, error) {
+	response := new(AdjustStockResponse)
+	err := service.client.CallContext(ctx, "urn:crmsoap:v1#AdjustStock", request, response)
+	if err != nil {
+		return nil, err
+	}
+
+	return response, nil
+}
+
+func (service *crmPortType) AdjustStock(request *AdjustStock) (*AdjustStockResponse, error) {
+	return service.AdjustStockContext(
 		context.Background(),
 		request,
 	)

@@ -50,6 +50,9 @@ func (a *Adapter) GetChangesContext(ctx context.Context, req *GetChanges) (*GetC
 		if ch.Customer != nil {
 			out.Customer = customerOut(*ch.Customer)
 		}
+		if ch.Product != nil {
+			out.Product = productOut(*ch.Product)
+		}
 		resp.Change[i] = out
 	}
 	return resp, nil
