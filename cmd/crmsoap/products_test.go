@@ -287,3 +287,28 @@ func TestServe_AdjustStockRetryExecutesOnce(t *testing.T) {
 		t.Errorf("the retry wrote: %s -> %s", state, after)
 	}
 }
+
+func TestCall_ProductOperations(t *testing.T) {
+	srv := startDevServer(t, "")
+	out, err := run(t, "call", "--url", srv.URL, "AddProduct", "sku=CLI-P", "name=Anvil", "price=19.90", "currency=EUR",
+		"stock=5", "lowStockThreshold=2")
+	if err != nil || !strings.Contains(out, "<amount>19.90</amount>") || !strings.Contains(out, "<stockQuantity>5</stockQuantity>") {
+		t.Fatalf("call AddProduct: %v\n%s", err, out)
+	}
+	out, err = run(t, "call", "--url", srv.URL, "AdjustStock", "productId=1", "delta=-3", "reason=sold")
+	if err != nil || !strings.Contains(out, "<code>LOW_STOCK</code>") || !strings.Contains(out, "<stockQuantity>2</stockQuantity>") {
+		t.Fatalf("call AdjustStock: %v\n%s", err, out)
+	}
+	out, err = run(t, "call", "--url", srv.URL, "AdjustStock", "productId=1", "delta=-3", "reason=sold")
+	if err == nil || !strings.Contains(out, "INSUFFICIENT_STOCK") {
+		t.Fatalf("call AdjustStock below zero: %v\n%s", err, out)
+	}
+	out, err = run(t, "call", "--url", srv.URL, "SearchProducts", "lowStockOnly=true")
+	if err != nil || !strings.Contains(out, "CLI-P") {
+		t.Fatalf("call SearchProducts: %v\n%s", err, out)
+	}
+	out, err = run(t, "call", "--url", srv.URL, "UpsertProduct", "sku=CLI-P", "name=Anvil", "price=100.5", "currency=JPY", "stock=1")
+	if err == nil || !strings.Contains(out, "product/price/amount") {
+		t.Fatalf("call UpsertProduct with sen: %v\n%s", err, out)
+	}
+}
