@@ -3,6 +3,7 @@ package service
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/crmsoap/crmsoap/store"
 )
@@ -81,6 +82,12 @@ func fromStore(err error, what string) error {
 		return nil
 	case errors.Is(err, store.ErrNotFound):
 		return &Error{Code: CodeNotFound, Message: what + " does not exist", Err: err}
+	case errors.Is(err, store.ErrReferenced):
+		msg := what + " appears on orders, which are financial records: it cannot be deleted"
+		if strings.HasPrefix(what, "product") {
+			msg += "; set active=false to take it out of the catalogue"
+		}
+		return &Error{Code: CodeConflict, Message: msg, Err: err}
 	case errors.Is(err, store.ErrConflict):
 		return &Error{Code: CodeConflict, Message: what + " was changed by someone else: expectedVersion is stale", Field: "expectedVersion", Err: err}
 	case errors.As(err, &dup):

@@ -67,6 +67,8 @@ type ProductFilter struct {
 // Available is its stock at the time.
 type InsufficientStockError struct {
 	ProductID, Available int64
+	Line                 int    // the 1-based order line that asked for too much; 0 outside orders
+	SKU                  string // set with Line
 }
 
 func (e *InsufficientStockError) Error() string {

@@ -63,6 +63,8 @@ type IdempotencyRecord struct {
 	Encode func(results []CustomerResult) ([]byte, error)
 	// EncodeProducts is Encode for WriteProducts.
 	EncodeProducts func(results []ProductResult) ([]byte, error)
+	// EncodeOrders is Encode for PlaceOrder and SetOrderStatus (one result).
+	EncodeOrders func(results []OrderResult) ([]byte, error)
 }
 
 // IdempotencyStore reads and purges idempotency records (they are written by WriteCustomers).
@@ -96,6 +98,7 @@ type SecretStore interface {
 type Store interface {
 	CustomerStore
 	ProductStore
+	OrderStore
 	IdempotencyStore
 	ClientStore
 	SecretStore

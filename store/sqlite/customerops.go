@@ -150,6 +150,11 @@ func upsertCustomer(ctx context.Context, tx *sql.Tx, c store.Customer, expectedV
 
 // deleteCustomer deletes customer op.ID; the result holds its ID and the tombstone's version.
 func deleteCustomer(ctx context.Context, tx *sql.Tx, op store.CustomerOp) (store.Customer, error) {
+	if hasOrders, err := exists(ctx, tx, `SELECT 1 FROM orders WHERE customer_id = ?`, op.ID); err != nil {
+		return store.Customer{}, fmt.Errorf("store: delete customer: %w", err)
+	} else if hasOrders {
+		return store.Customer{}, store.ErrReferenced
+	}
 	var version int64
 	var ext sql.NullString
 	err := tx.QueryRowContext(ctx, `DELETE FROM customers WHERE id = ? AND (? = 0 OR version = ?) RETURNING version, external_id`,

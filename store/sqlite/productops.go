@@ -126,6 +126,11 @@ func upsertProduct(ctx context.Context, tx *sql.Tx, p store.Product, expectedVer
 }
 
 func deleteProduct(ctx context.Context, tx *sql.Tx, op store.ProductOp) (store.Product, error) {
+	if onOrder, err := exists(ctx, tx, `SELECT 1 FROM order_lines WHERE product_id = ?`, op.ID); err != nil {
+		return store.Product{}, fmt.Errorf("store: delete product: %w", err)
+	} else if onOrder {
+		return store.Product{}, store.ErrReferenced
+	}
 	var version int64
 	var sku string
 	err := tx.QueryRowContext(ctx, `DELETE FROM products WHERE id = ? AND (? = 0 OR version = ?) RETURNING version, sku`,

@@ -34,6 +34,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Product/AdjustStock", testAdjustStock},
 		{"Product/AdjustStockConcurrent", testAdjustStockConcurrent},
 		{"Product/Search", testSearchProducts},
+		{"Order/Place", testPlaceOrder},
+		{"Order/RaceForLastUnits", testOrderRaceForLastUnits},
 		{"Search/Filters", testSearchFilters},
 		{"Search/PagingWhileWriting", testSearchPagingWhileWriting},
 		{"Feed/Compacted", testFeedCompacted},
