@@ -134,6 +134,8 @@ func raced[R any](results []R) bool {
 			err = r.Err
 		case store.ProductResult:
 			err = r.Err
+		case store.OrderResult:
+			err = r.Err
 		}
 		if errors.Is(err, store.ErrIdempotencyRace) {
 			return true

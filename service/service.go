@@ -19,6 +19,7 @@ import (
 type Store interface {
 	store.CustomerStore
 	store.ProductStore
+	store.OrderStore
 	store.IdempotencyStore
 	store.SecretStore
 }

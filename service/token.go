@@ -27,6 +27,7 @@ const (
 	tokenSearchCustomers tokenKind = 'S'
 	tokenFeed            tokenKind = 'F'
 	tokenSearchProducts  tokenKind = 'P'
+	tokenSearchOrders    tokenKind = 'O'
 )
 
 const (
