@@ -223,6 +223,11 @@ func (s *Service) GetOrder(ctx context.Context, id int64) (Order, error) {
 // state machine does not allow, naming both states; or a stale
 // expectedVersion), INTERNAL.
 func (s *Service) UpdateOrderStatus(ctx context.Context, id int64, status string, expectedVersion int64) (PlacedOrder, error) {
+	switch status {
+	case StatusPlaced, StatusPaid, StatusShipped, StatusDelivered, StatusCancelled:
+	default:
+		return PlacedOrder{}, invalid("status", "%q is not one of PLACED, PAID, SHIPPED, DELIVERED, CANCELLED", clip(status))
+	}
 	if key, keyed := RequestKeyFrom(ctx); keyed {
 		// A retry is answered from its stored outcome before the state machine sees the moved order.
 		if out, found, err := replay[PlacedOrder](ctx, s, key); err != nil {
@@ -240,11 +245,6 @@ func (s *Service) UpdateOrderStatus(ctx context.Context, id int64, status string
 	}
 	if err := validExpectedVersion(expectedVersion); err != nil {
 		return PlacedOrder{}, err
-	}
-	switch status {
-	case StatusPlaced, StatusPaid, StatusShipped, StatusDelivered, StatusCancelled:
-	default:
-		return PlacedOrder{}, invalid("status", "%q is not one of PLACED, PAID, SHIPPED, DELIVERED, CANCELLED", clip(status))
 	}
 	allowed := false
 	for _, next := range nextStatus[cur.Status] {

@@ -95,6 +95,20 @@ const (
 	WarningCodeLOW_STOCK WarningCode = "LOW_STOCK"
 )
 
+type OrderStatus string
+
+const (
+	OrderStatusPLACED OrderStatus = "PLACED"
+
+	OrderStatusPAID OrderStatus = "PAID"
+
+	OrderStatusSHIPPED OrderStatus = "SHIPPED"
+
+	OrderStatusDELIVERED OrderStatus = "DELIVERED"
+
+	OrderStatusCANCELLED OrderStatus = "CANCELLED"
+)
+
 type AddCustomer struct {
 	XMLName xml.Name `xml:"urn:crmsoap:v1 AddCustomer"`
 
@@ -379,6 +393,74 @@ type AdjustStockResponse struct {
 	Warning *Warning `xml:"warning,omitempty" json:"warning,omitempty"`
 }
 
+type PlaceOrder struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 PlaceOrder"`
+
+	CustomerId int64 `xml:"customerId,omitempty" json:"customerId,omitempty"`
+
+	ExternalId string `xml:"externalId,omitempty" json:"externalId,omitempty"`
+
+	Currency string `xml:"currency,omitempty" json:"currency,omitempty"`
+
+	Note string `xml:"note,omitempty" json:"note,omitempty"`
+
+	Line []*OrderLineRequest `xml:"line,omitempty" json:"line,omitempty"`
+}
+
+type PlaceOrderResponse struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 PlaceOrderResponse"`
+
+	Order *Order `xml:"order,omitempty" json:"order,omitempty"`
+
+	Warning []*Warning `xml:"warning,omitempty" json:"warning,omitempty"`
+}
+
+type GetOrder struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 GetOrder"`
+
+	Id int64 `xml:"id,omitempty" json:"id,omitempty"`
+}
+
+type GetOrderResponse struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 GetOrderResponse"`
+
+	Order *Order `xml:"order,omitempty" json:"order,omitempty"`
+}
+
+type SearchOrders struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 SearchOrders"`
+
+	Filter *OrderFilter `xml:"filter,omitempty" json:"filter,omitempty"`
+
+	PageSize *PageSize `xml:"pageSize,omitempty" json:"pageSize,omitempty"`
+
+	PageToken string `xml:"pageToken,omitempty" json:"pageToken,omitempty"`
+}
+
+type SearchOrdersResponse struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 SearchOrdersResponse"`
+
+	Order []*Order `xml:"order,omitempty" json:"order,omitempty"`
+
+	NextPageToken string `xml:"nextPageToken,omitempty" json:"nextPageToken,omitempty"`
+}
+
+type UpdateOrderStatus struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 UpdateOrderStatus"`
+
+	Id int64 `xml:"id,omitempty" json:"id,omitempty"`
+
+	Status *OrderStatus `xml:"status,omitempty" json:"status,omitempty"`
+
+	ExpectedVersion int64 `xml:"expectedVersion,omitempty" json:"expectedVersion,omitempty"`
+}
+
+type UpdateOrderStatusResponse struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 UpdateOrderStatusResponse"`
+
+	Order *Order `xml:"order,omitempty" json:"order,omitempty"`
+}
+
 type CrmFault struct {
 	XMLName xml.Name `xml:"urn:crmsoap:v1 CrmFault"`
 
@@ -601,6 +683,66 @@ type ProductFilter struct {
 	LowStockOnly bool `xml:"lowStockOnly,omitempty" json:"lowStockOnly,omitempty"`
 }
 
+type OrderLineRequest struct {
+	ProductId int64 `xml:"productId,omitempty" json:"productId,omitempty"`
+
+	Sku string `xml:"sku,omitempty" json:"sku,omitempty"`
+
+	Quantity *Quantity `xml:"quantity,omitempty" json:"quantity,omitempty"`
+}
+
+type OrderLine struct {
+	LineNo int32 `xml:"lineNo,omitempty" json:"lineNo,omitempty"`
+
+	ProductId int64 `xml:"productId,omitempty" json:"productId,omitempty"`
+
+	Sku string `xml:"sku,omitempty" json:"sku,omitempty"`
+
+	ProductName string `xml:"productName,omitempty" json:"productName,omitempty"`
+
+	Quantity *Quantity `xml:"quantity,omitempty" json:"quantity,omitempty"`
+
+	UnitPrice *Money `xml:"unitPrice,omitempty" json:"unitPrice,omitempty"`
+
+	LineAmount *Money `xml:"lineAmount,omitempty" json:"lineAmount,omitempty"`
+}
+
+type Order struct {
+	Id int64 `xml:"id,omitempty" json:"id,omitempty"`
+
+	Version int64 `xml:"version,omitempty" json:"version,omitempty"`
+
+	OrderNumber string `xml:"orderNumber,omitempty" json:"orderNumber,omitempty"`
+
+	ExternalId string `xml:"externalId,omitempty" json:"externalId,omitempty"`
+
+	CustomerId int64 `xml:"customerId,omitempty" json:"customerId,omitempty"`
+
+	Status *OrderStatus `xml:"status,omitempty" json:"status,omitempty"`
+
+	PlacedAt soap.XSDDateTime `xml:"placedAt,omitempty" json:"placedAt,omitempty"`
+
+	UpdatedAt soap.XSDDateTime `xml:"updatedAt,omitempty" json:"updatedAt,omitempty"`
+
+	Currency string `xml:"currency,omitempty" json:"currency,omitempty"`
+
+	Line []*OrderLine `xml:"line,omitempty" json:"line,omitempty"`
+
+	TotalAmount *Money `xml:"totalAmount,omitempty" json:"totalAmount,omitempty"`
+
+	Note string `xml:"note,omitempty" json:"note,omitempty"`
+}
+
+type OrderFilter struct {
+	CustomerId int64 `xml:"customerId,omitempty" json:"customerId,omitempty"`
+
+	Status *OrderStatus `xml:"status,omitempty" json:"status,omitempty"`
+
+	PlacedFrom soap.XSDDateTime `xml:"placedFrom,omitempty" json:"placedFrom,omitempty"`
+
+	PlacedTo soap.XSDDateTime `xml:"placedTo,omitempty" json:"placedTo,omitempty"`
+}
+
 type CrmPortType interface {
 
 	// Error can be either of the following types:
@@ -754,6 +896,38 @@ type CrmPortType interface {
 	AdjustStock(request *AdjustStock) (*AdjustStockResponse, error)
 
 	AdjustStockContext(ctx context.Context, request *AdjustStock) (*AdjustStockResponse, error)
+
+	// Error can be either of the following types:
+	//
+	//   - CrmFault
+	/* Places an order in one transaction. Faults: VALIDATION_FAILED, NOT_FOUND, INSUFFICIENT_STOCK, DUPLICATE (externalId). */
+	PlaceOrder(request *PlaceOrder) (*PlaceOrderResponse, error)
+
+	PlaceOrderContext(ctx context.Context, request *PlaceOrder) (*PlaceOrderResponse, error)
+
+	// Error can be either of the following types:
+	//
+	//   - CrmFault
+	/* Reads an order. Faults: VALIDATION_FAILED, NOT_FOUND. */
+	GetOrder(request *GetOrder) (*GetOrderResponse, error)
+
+	GetOrderContext(ctx context.Context, request *GetOrder) (*GetOrderResponse, error)
+
+	// Error can be either of the following types:
+	//
+	//   - CrmFault
+	/* Finds orders, a page at a time. Faults: VALIDATION_FAILED (filter, pageSize, pageToken). */
+	SearchOrders(request *SearchOrders) (*SearchOrdersResponse, error)
+
+	SearchOrdersContext(ctx context.Context, request *SearchOrders) (*SearchOrdersResponse, error)
+
+	// Error can be either of the following types:
+	//
+	//   - CrmFault
+	/* Moves an order to another status. Faults: VALIDATION_FAILED, NOT_FOUND, CONFLICT (a move the states do not allow, or a stale expectedVersion). */
+	UpdateOrderStatus(request *UpdateOrderStatus) (*UpdateOrderStatusResponse, error)
+
+	UpdateOrderStatusContext(ctx context.Context, request *UpdateOrderStatus) (*UpdateOrderStatusResponse, error)
 }
 
 type crmPortType struct {
@@ -1084,6 +1258,74 @@ func (service *crmPortType) AdjustStockContext(ctx context.Context, request *Adj
 
 func (service *crmPortType) AdjustStock(request *AdjustStock) (*AdjustStockResponse, error) {
 	return service.AdjustStockContext(
+		context.Background(),
+		request,
+	)
+}
+
+func (service *crmPortType) PlaceOrderContext(ctx context.Context, request *PlaceOrder) (*PlaceOrderResponse, error) {
+	response := new(PlaceOrderResponse)
+	err := service.client.CallContext(ctx, "urn:crmsoap:v1#PlaceOrder", request, response)
+	if err != nil {
+		return nil, err
+	}
+
+	return response, nil
+}
+
+func (service *crmPortType) PlaceOrder(request *PlaceOrder) (*PlaceOrderResponse, error) {
+	return service.PlaceOrderContext(
+		context.Background(),
+		request,
+	)
+}
+
+func (service *crmPortType) GetOrderContext(ctx context.Context, request *GetOrder) (*GetOrderResponse, error) {
+	response := new(GetOrderResponse)
+	err := service.client.CallContext(ctx, "urn:crmsoap:v1#GetOrder", request, response)
+	if err != nil {
+		return nil, err
+	}
+
+	return response, nil
+}
+
+func (service *crmPortType) GetOrder(request *GetOrder) (*GetOrderResponse, error) {
+	return service.GetOrderContext(
+		context.Background(),
+		request,
+	)
+}
+
+func (service *crmPortType) SearchOrdersContext(ctx context.Context, request *SearchOrders) (*SearchOrdersResponse, error) {
+	response := new(SearchOrdersResponse)
+	err := service.client.CallContext(ctx, "urn:crmsoap:v1#SearchOrders", request, response)
+	if err != nil {
+		return nil, err
+	}
+
+	return response, nil
+}
+
+func (service *crmPortType) SearchOrders(request *SearchOrders) (*SearchOrdersResponse, error) {
+	return service.SearchOrdersContext(
+		context.Background(),
+		request,
+	)
+}
+
+func (service *crmPortType) UpdateOrderStatusContext(ctx context.Context, request *UpdateOrderStatus) (*UpdateOrderStatusResponse, error) {
+	response := new(UpdateOrderStatusResponse)
+	err := service.client.CallContext(ctx, "urn:crmsoap:v1#UpdateOrderStatus", request, response)
+	if err != nil {
+		return nil, err
+	}
+
+	return response, nil
+}
+
+func (service *crmPortType) UpdateOrderStatus(request *UpdateOrderStatus) (*UpdateOrderStatusResponse, error) {
+	return service.UpdateOrderStatusContext(
 		context.Background(),
 		request,
 	)

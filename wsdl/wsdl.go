@@ -56,6 +56,10 @@ func Operations(p CrmPortType) []soap.Operation {
 		addressing(soap.Op(name("UpsertProducts"), ActionPrefix+"UpsertProducts", p.UpsertProductsContext)),
 		addressing(soap.Op(name("SearchProducts"), ActionPrefix+"SearchProducts", p.SearchProductsContext)),
 		addressing(soap.Op(name("AdjustStock"), ActionPrefix+"AdjustStock", p.AdjustStockContext)),
+		addressing(soap.Op(name("PlaceOrder"), ActionPrefix+"PlaceOrder", p.PlaceOrderContext)),
+		addressing(soap.Op(name("GetOrder"), ActionPrefix+"GetOrder", p.GetOrderContext)),
+		addressing(soap.Op(name("SearchOrders"), ActionPrefix+"SearchOrders", p.SearchOrdersContext)),
+		addressing(soap.Op(name("UpdateOrderStatus"), ActionPrefix+"UpdateOrderStatus", p.UpdateOrderStatusContext)),
 	}
 }
 
