@@ -44,6 +44,10 @@ Operations and fields:
   UpsertProduct   sku= (required) expectedVersion= and every AddProduct field (all are replaced)
   SearchProducts  sku= nameContains= category= active=true|false lowStockOnly=true pageSize= pageToken=
   AdjustStock     productId= delta= reason= expectedVersion=
+  PlaceOrder      customerId= lines=SKU:QTY,SKU:QTY,... externalId= currency= note=
+  GetOrder        id=
+  UpdateOrderStatus id= status=PAID|SHIPPED|DELIVERED|CANCELLED expectedVersion=
+  SearchOrders    customerId= status= pageToken=
 
 With --message-id, the request carries that wsa:MessageID (signed along with the Body): sending the same
 request again with the same id returns the first answer and writes nothing again.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/crmsoap/crmsoap/wsdl"
 )
@@ -70,9 +72,57 @@ func invokeProducts(ctx context.Context, c wsdl.CrmPortType, op string, f fields
 		}
 		return c.AdjustStockContext(ctx, &wsdl.AdjustStock{ProductId: id, Delta: delta, Reason: f["reason"], ExpectedVersion: ev})
 	}
+	return invokeOrders(ctx, c, op, f)
+}
+
+// invokeOrders calls the order operations.
+func invokeOrders(ctx context.Context, c wsdl.CrmPortType, op string, f fields) (any, error) {
+	switch op {
+	case "PlaceOrder":
+		cust, err := f.int("customerId")
+		if err != nil {
+			return nil, err
+		}
+		req := &wsdl.PlaceOrder{CustomerId: cust, ExternalId: f["externalId"], Currency: f["currency"], Note: f["note"]}
+		for _, item := range strings.Split(f["lines"], ",") {
+			sku, n, ok := strings.Cut(strings.TrimSpace(item), ":")
+			q, err := strconv.ParseInt(n, 10, 64)
+			if !ok || err != nil || sku == "" {
+				return nil, fmt.Errorf("lines=%q: want SKU:QUANTITY,SKU:QUANTITY,...", f["lines"])
+			}
+			qq := wsdl.Quantity(q)
+			req.Line = append(req.Line, &wsdl.OrderLineRequest{Sku: sku, Quantity: &qq})
+		}
+		return c.PlaceOrderContext(ctx, req)
+	case "GetOrder":
+		id, err := f.int("id")
+		if err != nil {
+			return nil, err
+		}
+		return c.GetOrderContext(ctx, &wsdl.GetOrder{Id: id})
+	case "UpdateOrderStatus":
+		id, err1 := f.int("id")
+		ev, err2 := f.int("expectedVersion")
+		if err := errors.Join(err1, err2); err != nil {
+			return nil, err
+		}
+		status := wsdl.OrderStatus(f["status"])
+		return c.UpdateOrderStatusContext(ctx, &wsdl.UpdateOrderStatus{Id: id, Status: &status, ExpectedVersion: ev})
+	case "SearchOrders":
+		cust, err := f.int("customerId")
+		if err != nil {
+			return nil, err
+		}
+		req := &wsdl.SearchOrders{PageToken: f["pageToken"], Filter: &wsdl.OrderFilter{CustomerId: cust}}
+		if v, ok := f["status"]; ok {
+			status := wsdl.OrderStatus(v)
+			req.Filter.Status = &status
+		}
+		return c.SearchOrdersContext(ctx, req)
+	}
 	return nil, fmt.Errorf("unknown operation %q (want AddCustomer, GetCustomer, UpdateCustomer, DeleteCustomer, "+
 		"UpsertCustomer, DeleteCustomers, SearchCustomers, GetChanges, AddProduct, GetProduct, UpdateProduct, "+
-		"DeleteProduct, UpsertProduct, SearchProducts or AdjustStock)", op)
+		"DeleteProduct, UpsertProduct, SearchProducts, AdjustStock, PlaceOrder, GetOrder, UpdateOrderStatus or SearchOrders)", op)
 }
 
 // productData builds ProductData from sku= name= description= category= price= currency= stock=

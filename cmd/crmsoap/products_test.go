@@ -307,6 +307,18 @@ func TestCall_ProductOperations(t *testing.T) {
 	if err != nil || !strings.Contains(out, "CLI-P") {
 		t.Fatalf("call SearchProducts: %v\n%s", err, out)
 	}
+	out, err = run(t, "call", "--url", srv.URL, "AddCustomer", "name=Buyer")
+	if err != nil {
+		t.Fatalf("call AddCustomer: %v\n%s", err, out)
+	}
+	out, err = run(t, "call", "--url", srv.URL, "PlaceOrder", "customerId=1", "lines=CLI-P:2", "externalId=CLI-O")
+	if err != nil || !strings.Contains(out, "<orderNumber>SO-") || !strings.Contains(out, "<amount>39.80</amount>") {
+		t.Fatalf("call PlaceOrder: %v\n%s", err, out)
+	}
+	out, err = run(t, "call", "--url", srv.URL, "UpdateOrderStatus", "id=1", "status=SHIPPED")
+	if err == nil || !strings.Contains(out, "CONFLICT") {
+		t.Fatalf("call UpdateOrderStatus PLACED -> SHIPPED: %v\n%s", err, out)
+	}
 	out, err = run(t, "call", "--url", srv.URL, "UpsertProduct", "sku=CLI-P", "name=Anvil", "price=100.5", "currency=JPY", "stock=1")
 	if err == nil || !strings.Contains(out, "product/price/amount") {
 		t.Fatalf("call UpsertProduct with sen: %v\n%s", err, out)
