@@ -24,6 +24,10 @@ type Product struct {
 
 	StockQuantity, LowStockThreshold int64
 	Active                           bool
+
+	// RatingSum and RatingCount sum the stars of the product's reviews and count them; the store keeps
+	// them in the transaction of every review write. Writes of the product ignore them.
+	RatingSum, RatingCount int64
 }
 
 // LowStock reports whether the stock is at or below the threshold.

@@ -65,6 +65,8 @@ type IdempotencyRecord struct {
 	EncodeProducts func(results []ProductResult) ([]byte, error)
 	// EncodeOrders is Encode for PlaceOrder and SetOrderStatus (one result).
 	EncodeOrders func(results []OrderResult) ([]byte, error)
+	// EncodeReviews is Encode for WriteReview (one result).
+	EncodeReviews func(results []ReviewResult) ([]byte, error)
 }
 
 // IdempotencyStore reads and purges idempotency records (they are written by WriteCustomers).
@@ -99,6 +101,7 @@ type Store interface {
 	CustomerStore
 	ProductStore
 	OrderStore
+	ReviewStore
 	IdempotencyStore
 	ClientStore
 	SecretStore

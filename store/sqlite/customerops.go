@@ -155,6 +155,9 @@ func deleteCustomer(ctx context.Context, tx *sql.Tx, op store.CustomerOp) (store
 	} else if hasOrders {
 		return store.Customer{}, store.ErrReferenced
 	}
+	if err := deleteReviewsOf(ctx, tx, "customer_id", op.ID, store.ReviewOp{At: op.At, Actor: op.Actor}); err != nil {
+		return store.Customer{}, err
+	}
 	var version int64
 	var ext sql.NullString
 	err := tx.QueryRowContext(ctx, `DELETE FROM customers WHERE id = ? AND (? = 0 OR version = ?) RETURNING version, external_id`,

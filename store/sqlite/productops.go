@@ -38,6 +38,7 @@ func (db *DB) WriteProducts(ctx context.Context, ops []store.ProductOp, allOrNon
 func runProductOp(ctx context.Context, tx *sql.Tx, op store.ProductOp) (r store.ProductResult) {
 	p := op.Product
 	p.CreatedAt, p.UpdatedAt = p.CreatedAt.UTC(), p.UpdatedAt.UTC()
+	p.RatingSum, p.RatingCount = 0, 0 // kept by review writes only
 	switch op.Kind {
 	case store.OpAdd:
 		r.Product, r.Err = insertProduct(ctx, tx, p)
@@ -88,7 +89,8 @@ func updateProduct(ctx context.Context, tx *sql.Tx, p store.Product, where strin
 		sku = ?, name = ?, name_fold = ?, description = ?, category = ?, price_minor = ?, currency = ?, stock = ?,
 		low_stock_threshold = ?, active = ?
 		WHERE `+where+` AND (? = 0 OR version = ?)
-		RETURNING id, version, created_at, created_by`, args...).Scan(&p.ID, &p.Version, &createdAt, &createdBy)
+		RETURNING id, version, created_at, created_by, rating_sum, rating_count`, args...).Scan(&p.ID, &p.Version,
+		&createdAt, &createdBy, &p.RatingSum, &p.RatingCount)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Product{}, missingOrStale(ctx, tx, `SELECT 1 FROM products WHERE `+where, key)
 	}
@@ -130,6 +132,9 @@ func deleteProduct(ctx context.Context, tx *sql.Tx, op store.ProductOp) (store.P
 		return store.Product{}, fmt.Errorf("store: delete product: %w", err)
 	} else if onOrder {
 		return store.Product{}, store.ErrReferenced
+	}
+	if err := deleteReviewsOf(ctx, tx, "product_id", op.ID, store.ReviewOp{At: op.At, Actor: op.Actor}); err != nil {
+		return store.Product{}, err
 	}
 	var version int64
 	var sku string

@@ -14,11 +14,12 @@ const entityProduct = store.EntityProduct
 
 // productColumns are the products columns every read selects, in productRow's order.
 const productColumns = `id, version, created_at, updated_at, created_by, updated_by, sku, name, description,
-	category, price_minor, currency, stock, low_stock_threshold, active`
+	category, price_minor, currency, stock, low_stock_threshold, active, rating_sum, rating_count`
 
 // productColumnsOf is productColumns of the products table aliased p (for the feed's join).
 const productColumnsOf = `p.id, p.version, p.created_at, p.updated_at, p.created_by, p.updated_by, p.sku, p.name,
-	p.description, p.category, p.price_minor, p.currency, p.stock, p.low_stock_threshold, p.active`
+	p.description, p.category, p.price_minor, p.currency, p.stock, p.low_stock_threshold, p.active, p.rating_sum,
+	p.rating_count`
 
 // GetProduct returns the product id. Errors: store.ErrNotFound.
 func (db *DB) GetProduct(ctx context.Context, id int64) (store.Product, error) {
@@ -90,13 +91,14 @@ func (db *DB) SearchProducts(ctx context.Context, f store.ProductFilter, after i
 // productRow receives productColumns; every column may be NULL (a LEFT JOIN that found no product).
 type productRow struct {
 	id, version, price, stock, threshold, active sql.NullInt64
+	ratingSum, ratingCount                       sql.NullInt64
 	createdAt, updatedAt, createdBy, updatedBy   sql.NullString
 	sku, name, description, category, currency   sql.NullString
 }
 
 func (r *productRow) dest() []any {
 	return []any{&r.id, &r.version, &r.createdAt, &r.updatedAt, &r.createdBy, &r.updatedBy, &r.sku, &r.name,
-		&r.description, &r.category, &r.price, &r.currency, &r.stock, &r.threshold, &r.active}
+		&r.description, &r.category, &r.price, &r.currency, &r.stock, &r.threshold, &r.active, &r.ratingSum, &r.ratingCount}
 }
 
 func (r *productRow) present() bool { return r.id.Valid }
@@ -113,5 +115,6 @@ func (r *productRow) product() (p store.Product, err error) {
 	p.SKU, p.Name, p.Description, p.Category = r.sku.String, r.name.String, r.description.String, r.category.String
 	p.PriceMinor, p.Currency = r.price.Int64, r.currency.String
 	p.StockQuantity, p.LowStockThreshold, p.Active = r.stock.Int64, r.threshold.Int64, r.active.Int64 == 1
+	p.RatingSum, p.RatingCount = r.ratingSum.Int64, r.ratingCount.Int64
 	return p, nil
 }

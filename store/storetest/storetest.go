@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Product/Search", testSearchProducts},
 		{"Order/Place", testPlaceOrder},
 		{"Order/RaceForLastUnits", testOrderRaceForLastUnits},
+		{"Review/RatingKeptExact", testReviews},
 		{"Search/Filters", testSearchFilters},
 		{"Search/PagingWhileWriting", testSearchPagingWhileWriting},
 		{"Feed/Compacted", testFeedCompacted},
