@@ -88,7 +88,7 @@ func invokeOrders(ctx context.Context, c wsdl.CrmPortType, op string, f fields) 
 			sku, n, ok := strings.Cut(strings.TrimSpace(item), ":")
 			q, err := strconv.ParseInt(n, 10, 64)
 			if !ok || err != nil || sku == "" {
-				return nil, fmt.Errorf("lines=%q: want SKU:QUANTITY,SKU:QUANTITY,...", f["lines"])
+				return nil, fmt.Errorf("lines=%q: want SKU:QUANTITY pairs separated by commas, e.g. A-1:2,B-7:1", f["lines"])
 			}
 			qq := wsdl.Quantity(q)
 			req.Line = append(req.Line, &wsdl.OrderLineRequest{Sku: sku, Quantity: &qq})
