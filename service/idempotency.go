@@ -136,6 +136,8 @@ func raced[R any](results []R) bool {
 			err = r.Err
 		case store.OrderResult:
 			err = r.Err
+		case store.ReviewResult:
+			err = r.Err
 		}
 		if errors.Is(err, store.ErrIdempotencyRace) {
 			return true

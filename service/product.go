@@ -138,7 +138,7 @@ func productFromStore(p store.Product) Product {
 		SKU: p.SKU, Name: p.Name, Description: p.Description, Category: p.Category,
 		Price: moneyOf(p.PriceMinor, p.Currency), StockQuantity: p.StockQuantity,
 		LowStockThreshold: p.LowStockThreshold, LowStock: p.LowStock(), Active: p.Active,
-		Rating: Rating{Average: "0.00"}}
+		Rating: ratingOf(p.RatingSum, p.RatingCount)}
 }
 
 func productName(id int64) string { return fmt.Sprintf("product %d", id) }

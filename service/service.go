@@ -20,6 +20,7 @@ type Store interface {
 	store.CustomerStore
 	store.ProductStore
 	store.OrderStore
+	store.ReviewStore
 	store.IdempotencyStore
 	store.SecretStore
 }

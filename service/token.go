@@ -28,6 +28,7 @@ const (
 	tokenFeed            tokenKind = 'F'
 	tokenSearchProducts  tokenKind = 'P'
 	tokenSearchOrders    tokenKind = 'O'
+	tokenSearchReviews   tokenKind = 'R'
 )
 
 const (
