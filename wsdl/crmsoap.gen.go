@@ -109,6 +109,8 @@ const (
 	OrderStatusCANCELLED OrderStatus = "CANCELLED"
 )
 
+type Stars int32
+
 type AddCustomer struct {
 	XMLName xml.Name `xml:"urn:crmsoap:v1 AddCustomer"`
 
@@ -461,6 +463,84 @@ type UpdateOrderStatusResponse struct {
 	Order *Order `xml:"order,omitempty" json:"order,omitempty"`
 }
 
+type AddReview struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 AddReview"`
+
+	Review *ReviewData `xml:"review,omitempty" json:"review,omitempty"`
+}
+
+type AddReviewResponse struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 AddReviewResponse"`
+
+	Review *Review `xml:"review,omitempty" json:"review,omitempty"`
+
+	Rating *Rating `xml:"rating,omitempty" json:"rating,omitempty"`
+}
+
+type GetReview struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 GetReview"`
+
+	Id int64 `xml:"id,omitempty" json:"id,omitempty"`
+}
+
+type GetReviewResponse struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 GetReviewResponse"`
+
+	Review *Review `xml:"review,omitempty" json:"review,omitempty"`
+}
+
+type UpdateReview struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 UpdateReview"`
+
+	Id int64 `xml:"id,omitempty" json:"id,omitempty"`
+
+	ExpectedVersion int64 `xml:"expectedVersion,omitempty" json:"expectedVersion,omitempty"`
+
+	Review *ReviewData `xml:"review,omitempty" json:"review,omitempty"`
+}
+
+type UpdateReviewResponse struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 UpdateReviewResponse"`
+
+	Review *Review `xml:"review,omitempty" json:"review,omitempty"`
+
+	Rating *Rating `xml:"rating,omitempty" json:"rating,omitempty"`
+}
+
+type DeleteReview struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 DeleteReview"`
+
+	Id int64 `xml:"id,omitempty" json:"id,omitempty"`
+
+	ExpectedVersion int64 `xml:"expectedVersion,omitempty" json:"expectedVersion,omitempty"`
+}
+
+type DeleteReviewResponse struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 DeleteReviewResponse"`
+
+	Id int64 `xml:"id,omitempty" json:"id,omitempty"`
+
+	Rating *Rating `xml:"rating,omitempty" json:"rating,omitempty"`
+}
+
+type SearchReviews struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 SearchReviews"`
+
+	Filter *ReviewFilter `xml:"filter,omitempty" json:"filter,omitempty"`
+
+	PageSize *PageSize `xml:"pageSize,omitempty" json:"pageSize,omitempty"`
+
+	PageToken string `xml:"pageToken,omitempty" json:"pageToken,omitempty"`
+}
+
+type SearchReviewsResponse struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 SearchReviewsResponse"`
+
+	Review []*Review `xml:"review,omitempty" json:"review,omitempty"`
+
+	NextPageToken string `xml:"nextPageToken,omitempty" json:"nextPageToken,omitempty"`
+}
+
 type CrmFault struct {
 	XMLName xml.Name `xml:"urn:crmsoap:v1 CrmFault"`
 
@@ -743,6 +823,46 @@ type OrderFilter struct {
 	PlacedTo soap.XSDDateTime `xml:"placedTo,omitempty" json:"placedTo,omitempty"`
 }
 
+type ReviewData struct {
+	CustomerId int64 `xml:"customerId,omitempty" json:"customerId,omitempty"`
+
+	ProductId int64 `xml:"productId,omitempty" json:"productId,omitempty"`
+
+	Stars *Stars `xml:"stars,omitempty" json:"stars,omitempty"`
+
+	Title string `xml:"title,omitempty" json:"title,omitempty"`
+
+	Text string `xml:"text,omitempty" json:"text,omitempty"`
+}
+
+type Review struct {
+	Id int64 `xml:"id,omitempty" json:"id,omitempty"`
+
+	Version int64 `xml:"version,omitempty" json:"version,omitempty"`
+
+	CreatedAt soap.XSDDateTime `xml:"createdAt,omitempty" json:"createdAt,omitempty"`
+
+	UpdatedAt soap.XSDDateTime `xml:"updatedAt,omitempty" json:"updatedAt,omitempty"`
+
+	CustomerId int64 `xml:"customerId,omitempty" json:"customerId,omitempty"`
+
+	ProductId int64 `xml:"productId,omitempty" json:"productId,omitempty"`
+
+	Stars *Stars `xml:"stars,omitempty" json:"stars,omitempty"`
+
+	Title string `xml:"title,omitempty" json:"title,omitempty"`
+
+	Text string `xml:"text,omitempty" json:"text,omitempty"`
+}
+
+type ReviewFilter struct {
+	ProductId int64 `xml:"productId,omitempty" json:"productId,omitempty"`
+
+	CustomerId int64 `xml:"customerId,omitempty" json:"customerId,omitempty"`
+
+	MinStars int32 `xml:"minStars,omitempty" json:"minStars,omitempty"`
+}
+
 type CrmPortType interface {
 
 	// Error can be either of the following types:
@@ -928,6 +1048,46 @@ type CrmPortType interface {
 	UpdateOrderStatus(request *UpdateOrderStatus) (*UpdateOrderStatusResponse, error)
 
 	UpdateOrderStatusContext(ctx context.Context, request *UpdateOrderStatus) (*UpdateOrderStatusResponse, error)
+
+	// Error can be either of the following types:
+	//
+	//   - CrmFault
+	/* Adds a customer's review of a product. Faults: VALIDATION_FAILED, NOT_FOUND, DUPLICATE. */
+	AddReview(request *AddReview) (*AddReviewResponse, error)
+
+	AddReviewContext(ctx context.Context, request *AddReview) (*AddReviewResponse, error)
+
+	// Error can be either of the following types:
+	//
+	//   - CrmFault
+	/* Reads a review. Faults: VALIDATION_FAILED, NOT_FOUND. */
+	GetReview(request *GetReview) (*GetReviewResponse, error)
+
+	GetReviewContext(ctx context.Context, request *GetReview) (*GetReviewResponse, error)
+
+	// Error can be either of the following types:
+	//
+	//   - CrmFault
+	/* Changes a review's stars, title and text. Faults: VALIDATION_FAILED, NOT_FOUND, CONFLICT. */
+	UpdateReview(request *UpdateReview) (*UpdateReviewResponse, error)
+
+	UpdateReviewContext(ctx context.Context, request *UpdateReview) (*UpdateReviewResponse, error)
+
+	// Error can be either of the following types:
+	//
+	//   - CrmFault
+	/* Deletes a review. Faults: VALIDATION_FAILED, NOT_FOUND, CONFLICT. */
+	DeleteReview(request *DeleteReview) (*DeleteReviewResponse, error)
+
+	DeleteReviewContext(ctx context.Context, request *DeleteReview) (*DeleteReviewResponse, error)
+
+	// Error can be either of the following types:
+	//
+	//   - CrmFault
+	/* Finds reviews, a page at a time. Faults: VALIDATION_FAILED (filter, pageSize, pageToken). */
+	SearchReviews(request *SearchReviews) (*SearchReviewsResponse, error)
+
+	SearchReviewsContext(ctx context.Context, request *SearchReviews) (*SearchReviewsResponse, error)
 }
 
 type crmPortType struct {
@@ -1326,6 +1486,91 @@ func (service *crmPortType) UpdateOrderStatusContext(ctx context.Context, reques
 
 func (service *crmPortType) UpdateOrderStatus(request *UpdateOrderStatus) (*UpdateOrderStatusResponse, error) {
 	return service.UpdateOrderStatusContext(
+		context.Background(),
+		request,
+	)
+}
+
+func (service *crmPortType) AddReviewContext(ctx context.Context, request *AddReview) (*AddReviewResponse, error) {
+	response := new(AddReviewResponse)
+	err := service.client.CallContext(ctx, "urn:crmsoap:v1#AddReview", request, response)
+	if err != nil {
+		return nil, err
+	}
+
+	return response, nil
+}
+
+func (service *crmPortType) AddReview(request *AddReview) (*AddReviewResponse, error) {
+	return service.AddReviewContext(
+		context.Background(),
+		request,
+	)
+}
+
+func (service *crmPortType) GetReviewContext(ctx context.Context, request *GetReview) (*GetReviewResponse, error) {
+	response := new(GetReviewResponse)
+	err := service.client.CallContext(ctx, "urn:crmsoap:v1#GetReview", request, response)
+	if err != nil {
+		return nil, err
+	}
+
+	return response, nil
+}
+
+func (service *crmPortType) GetReview(request *GetReview) (*GetReviewResponse, error) {
+	return service.GetReviewContext(
+		context.Background(),
+		request,
+	)
+}
+
+func (service *crmPortType) UpdateReviewContext(ctx context.Context, request *UpdateReview) (*UpdateReviewResponse, error) {
+	response := new(UpdateReviewResponse)
+	err := service.client.CallContext(ctx, "urn:crmsoap:v1#UpdateReview", request, response)
+	if err != nil {
+		return nil, err
+	}
+
+	return response, nil
+}
+
+func (service *crmPortType) UpdateReview(request *UpdateReview) (*UpdateReviewResponse, error) {
+	return service.UpdateReviewContext(
+		context.Background(),
+		request,
+	)
+}
+
+func (service *crmPortType) DeleteReviewContext(ctx context.Context, request *DeleteReview) (*DeleteReviewResponse, error) {
+	response := new(DeleteReviewResponse)
+	err := service.client.CallContext(ctx, "urn:crmsoap:v1#DeleteReview", request, response)
+	if err != nil {
+		return nil, err
+	}
+
+	return response, nil
+}
+
+func (service *crmPortType) DeleteReview(request *DeleteReview) (*DeleteReviewResponse, error) {
+	return service.DeleteReviewContext(
+		context.Background(),
+		request,
+	)
+}
+
+func (service *crmPortType) SearchReviewsContext(ctx context.Context, request *SearchReviews) (*SearchReviewsResponse, error) {
+	response := new(SearchReviewsResponse)
+	err := service.client.CallContext(ctx, "urn:crmsoap:v1#SearchReviews", request, response)
+	if err != nil {
+		return nil, err
+	}
+
+	return response, nil
+}
+
+func (service *crmPortType) SearchReviews(request *SearchReviews) (*SearchReviewsResponse, error) {
+	return service.SearchReviewsContext(
 		context.Background(),
 		request,
 	)

@@ -172,14 +172,14 @@ func productDataIn(d *ProductData) *service.ProductData {
 
 // productOut renders a product in the contract's Product type.
 func productOut(p service.Product) *Product {
-	amount, avg := DecimalAmount(p.Price.Amount), DecimalAmount(p.Rating.Average)
-	stock, threshold, count := Quantity(p.StockQuantity), Quantity(p.LowStockThreshold), Quantity(p.Rating.Count)
+	amount := DecimalAmount(p.Price.Amount)
+	stock, threshold := Quantity(p.StockQuantity), Quantity(p.LowStockThreshold)
 	low, active := Flag(p.LowStock), Flag(p.Active)
 	return &Product{Id: p.ID, Version: p.Version, CreatedAt: dateTimeOut(p.CreatedAt), UpdatedAt: dateTimeOut(p.UpdatedAt),
 		Sku: p.SKU, Name: p.Name, Description: p.Description, Category: p.Category,
 		Price: &Money{Amount: &amount, Currency: p.Price.Currency}, StockQuantity: &stock,
 		LowStockThreshold: &threshold, LowStock: &low, Active: &active,
-		Rating: &Rating{Average: &avg, Count: &count}}
+		Rating: ratingOut(p.Rating)}
 }
 
 // warningOut renders w; nil stays nil.

@@ -60,6 +60,11 @@ func Operations(p CrmPortType) []soap.Operation {
 		addressing(soap.Op(name("GetOrder"), ActionPrefix+"GetOrder", p.GetOrderContext)),
 		addressing(soap.Op(name("SearchOrders"), ActionPrefix+"SearchOrders", p.SearchOrdersContext)),
 		addressing(soap.Op(name("UpdateOrderStatus"), ActionPrefix+"UpdateOrderStatus", p.UpdateOrderStatusContext)),
+		addressing(soap.Op(name("AddReview"), ActionPrefix+"AddReview", p.AddReviewContext)),
+		addressing(soap.Op(name("GetReview"), ActionPrefix+"GetReview", p.GetReviewContext)),
+		addressing(soap.Op(name("UpdateReview"), ActionPrefix+"UpdateReview", p.UpdateReviewContext)),
+		addressing(soap.Op(name("DeleteReview"), ActionPrefix+"DeleteReview", p.DeleteReviewContext)),
+		addressing(soap.Op(name("SearchReviews"), ActionPrefix+"SearchReviews", p.SearchReviewsContext)),
 	}
 }
 

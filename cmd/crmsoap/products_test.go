@@ -31,7 +31,7 @@ func productState(tb testing.TB, db string) string {
 	defer conn.Close()
 	var products, moves sql.NullString
 	var changes int
-	err = conn.QueryRow(`SELECT (SELECT group_concat(sku || ':' || version || ':' || price_minor || currency || ':' || stock, ',') FROM products),
+	err = conn.QueryRow(`SELECT (SELECT group_concat(sku || ':' || version || ':' || price_minor || currency || ':' || stock || ':' || rating_sum || '/' || rating_count, ',') FROM products),
 		(SELECT group_concat(delta || reason, ',') FROM stock_movements), (SELECT count(*) FROM changes)`).Scan(&products, &moves, &changes)
 	if err != nil {
 		tb.Fatal(err)
