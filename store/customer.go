@@ -82,10 +82,10 @@ const (
 
 // FeedEntry is the latest state of one record in the compacted change feed. Seq grows in commit order;
 // a record appears once, at the Seq of its last write. The record's state is in the field of its
-// entity (Customer or Product), nil for a deletion (a tombstone).
+// entity (Customer, Product, Order or Review), nil for a deletion (a tombstone).
 type FeedEntry struct {
 	Seq        int64
-	Entity     string // EntityCustomer or EntityProduct
+	Entity     string // EntityCustomer, EntityProduct, EntityOrder or EntityReview
 	Kind       string // FeedUpserted or FeedDeleted
 	ID         int64
 	ExternalID string
@@ -94,4 +94,6 @@ type FeedEntry struct {
 	Actor      string
 	Customer   *Customer
 	Product    *Product
+	Order      *Order
+	Review     *Review
 }

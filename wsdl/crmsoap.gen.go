@@ -75,6 +75,10 @@ const (
 	EntityCUSTOMER Entity = "CUSTOMER"
 
 	EntityPRODUCT Entity = "PRODUCT"
+
+	EntityORDER Entity = "ORDER"
+
+	EntityREVIEW Entity = "REVIEW"
 )
 
 type ChangeKind string
@@ -677,6 +681,10 @@ type Change struct {
 	Customer *Customer `xml:"customer,omitempty" json:"customer,omitempty"`
 
 	Product *Product `xml:"product,omitempty" json:"product,omitempty"`
+
+	Order *Order `xml:"order,omitempty" json:"order,omitempty"`
+
+	Review *Review `xml:"review,omitempty" json:"review,omitempty"`
 }
 
 type Money struct {

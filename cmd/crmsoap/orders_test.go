@@ -104,6 +104,26 @@ func TestServe_OrderFlowWithGeneratedClient(t *testing.T) {
 	if err != nil || len(page.Order) != 1 || page.Order[0].Id != o.Id {
 		t.Fatalf("SearchOrders: %+v, %v", page, err)
 	}
+	// The feed carries the order's latest state, and the products' stock moves.
+	feed, err := c.GetChangesContext(ctx, &wsdl.GetChanges{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var orders, products int
+	for _, ch := range feed.Change {
+		switch *ch.Entity {
+		case wsdl.EntityORDER:
+			orders++
+			if ch.Order == nil || *ch.Order.Status != wsdl.OrderStatusCANCELLED || len(ch.Order.Line) != 2 || ch.ExternalId != "ERP-SO-1" {
+				t.Errorf("order change %+v", ch)
+			}
+		case wsdl.EntityPRODUCT:
+			products++
+		}
+	}
+	if orders != 1 || products != 2 {
+		t.Errorf("feed: %d order and %d product entries, want 1 and 2", orders, products)
+	}
 }
 
 // TestServe_OrderBadInput: each bad PlaceOrder over both SOAP versions is a

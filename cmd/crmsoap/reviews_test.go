@@ -47,6 +47,23 @@ func TestServe_ReviewsAndRating(t *testing.T) {
 	if err != nil || string(*del.Rating.Average) != "4.50" || *del.Rating.Count != 2 {
 		t.Fatalf("DeleteReview: %+v, %v", del, err)
 	}
+	feed, err := c.GetChangesContext(ctx, &wsdl.GetChanges{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var live, gone int
+	for _, ch := range feed.Change {
+		if *ch.Entity == wsdl.EntityREVIEW {
+			if *ch.Kind == wsdl.ChangeKindDELETED {
+				gone++
+			} else if ch.Review != nil && ch.Review.ProductId == p1 {
+				live++
+			}
+		}
+	}
+	if live != 2 || gone != 1 {
+		t.Errorf("feed: %d live reviews, %d deleted; want 2 and 1", live, gone)
+	}
 	page, err := c.SearchReviewsContext(ctx, &wsdl.SearchReviews{Filter: &wsdl.ReviewFilter{ProductId: p1, MinStars: 5}})
 	if err != nil || len(page.Review) != 1 || *page.Review[0].Stars != 5 {
 		t.Fatalf("SearchReviews: %+v, %v", page, err)

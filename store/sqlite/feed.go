@@ -50,16 +50,21 @@ func (db *DB) Feed(ctx context.Context, after int64, limit int) ([]store.FeedEnt
 	}
 	limit = min(limit, maxFeedPage)
 	rows, err := db.read.QueryContext(ctx, `SELECT f.seq, f.entity, f.kind, f.entity_id, f.external_id, f.version,
-		f.at, f.actor, `+customerColumnsOf+`, `+productColumnsOf+`
+		f.at, f.actor, `+customerColumnsOf+`, `+productColumnsOf+`, o.id, rv.id
 		FROM feed f
 		LEFT JOIN customers c ON f.kind = 'UPSERTED' AND f.entity = 'customer' AND c.id = f.entity_id
 		LEFT JOIN products p ON f.kind = 'UPSERTED' AND f.entity = 'product' AND p.id = f.entity_id
+		LEFT JOIN orders o ON f.kind = 'UPSERTED' AND f.entity = 'order' AND o.id = f.entity_id
+		LEFT JOIN reviews rv ON f.kind = 'UPSERTED' AND f.entity = 'review' AND rv.id = f.entity_id
 		WHERE f.seq > ? ORDER BY f.seq LIMIT ?`, after, limit+1)
 	if err != nil {
 		return nil, false, fmt.Errorf("store: feed: %w", err)
 	}
 	out, err := scanFeed(rows, limit)
 	if err != nil {
+		return nil, false, fmt.Errorf("store: feed: %w", err)
+	}
+	if out, err = db.feedRecords(ctx, out); err != nil {
 		return nil, false, fmt.Errorf("store: feed: %w", err)
 	}
 	more := len(out) > limit
@@ -90,9 +95,11 @@ func scanFeed(rows *sql.Rows, limit int) ([]store.FeedEntry, error) {
 			at         string
 			c          customerRow
 			p          productRow
+			o, rv      sql.NullInt64
 		)
 		dest := append([]any{&e.Seq, &e.Entity, &e.Kind, &e.ID, &ext, &e.Version, &at, &actor}, c.dest()...)
 		dest = append(dest, p.dest()...)
+		dest = append(dest, &o, &rv)
 		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
@@ -103,6 +110,16 @@ func scanFeed(rows *sql.Rows, limit int) ([]store.FeedEntry, error) {
 		e.ExternalID, e.Actor = ext.String, actor.String
 		switch {
 		case e.Kind != store.FeedUpserted:
+		case e.Entity == store.EntityOrder:
+			if !o.Valid {
+				return nil, fmt.Errorf("feed entry %d: order %d is missing", e.Seq, e.ID)
+			}
+			e.Order = &store.Order{ID: e.ID} // read by feedRecords
+		case e.Entity == store.EntityReview:
+			if !rv.Valid {
+				return nil, fmt.Errorf("feed entry %d: review %d is missing", e.Seq, e.ID)
+			}
+			e.Review = &store.Review{ID: e.ID} // read by feedRecords
 		case e.Entity == store.EntityProduct:
 			if !p.present() {
 				return nil, fmt.Errorf("feed entry %d: product %d is missing", e.Seq, e.ID)
@@ -125,6 +142,35 @@ func scanFeed(rows *sql.Rows, limit int) ([]store.FeedEntry, error) {
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// feedRecords reads the orders and reviews of the UPSERTED entries of a page. They are read after the
+// page: a later write moves a record to a later seq and the reader sees it again there, so an entry may
+// show a newer state than its seq, never an older one; a review deleted in between is left out (its
+// tombstone follows later in the feed).
+func (db *DB) feedRecords(ctx context.Context, entries []store.FeedEntry) ([]store.FeedEntry, error) {
+	out := entries[:0]
+	for _, e := range entries {
+		switch {
+		case e.Order != nil:
+			o, err := getOrder(ctx, db.read, e.ID)
+			if err != nil {
+				return nil, err
+			}
+			e.Order = &o
+		case e.Review != nil:
+			r, err := db.GetReview(ctx, e.ID)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			e.Review = &r
+		}
+		out = append(out, e)
+	}
+	return out, nil
 }
 
 func (db *DB) feedHorizon(ctx context.Context) (int64, error) {

@@ -100,8 +100,7 @@ func placeOrder(ctx context.Context, tx *sql.Tx, op store.PlaceOrderOp) store.Or
 			return fail(fmt.Errorf("store: place order line: %w", err))
 		}
 	}
-	if err := recordChange(ctx, tx, Change{Entity: entityOrder, EntityID: o.ID, Op: OpCreate, Version: 1,
-		At: o.PlacedAt, Actor: o.CreatedBy}); err != nil {
+	if err := orderWritten(ctx, tx, o, OpCreate, o.PlacedAt, o.CreatedBy); err != nil {
 		return fail(err)
 	}
 	return store.OrderResult{Order: o, Products: products}
@@ -200,11 +199,20 @@ func setOrderStatus(ctx context.Context, tx *sql.Tx, id int64, from, to string, 
 			products = append(products, p)
 		}
 	}
-	if err := recordChange(ctx, tx, Change{Entity: entityOrder, EntityID: id, Op: OpUpdate, Version: o.Version,
-		At: at, Actor: actor}); err != nil {
+	if err := orderWritten(ctx, tx, o, OpUpdate, at, actor); err != nil {
 		return fail(err)
 	}
 	return store.OrderResult{Order: o, Products: products}
+}
+
+// orderWritten logs the change of o and makes it the order's feed entry.
+func orderWritten(ctx context.Context, tx *sql.Tx, o store.Order, op string, at time.Time, actor string) error {
+	if err := recordChange(ctx, tx, Change{Entity: entityOrder, EntityID: o.ID, Op: op, Version: o.Version,
+		At: at, Actor: actor}); err != nil {
+		return err
+	}
+	return writeFeed(ctx, tx, feedRow{entity: entityOrder, kind: store.FeedUpserted, id: o.ID, version: o.Version,
+		at: at, actor: actor, externalID: o.ExternalID})
 }
 
 // GetOrder returns order id with its lines. Errors: store.ErrNotFound.

@@ -126,6 +126,10 @@ func deleteReview(ctx context.Context, tx *sql.Tx, id, expectedVersion int64, op
 		At: op.At, Actor: op.Actor}); err != nil {
 		return store.Review{}, store.Product{}, err
 	}
+	if err := writeFeed(ctx, tx, feedRow{entity: entityReview, kind: store.FeedDeleted, id: id, version: version + 1,
+		at: op.At, actor: op.Actor}); err != nil {
+		return store.Review{}, store.Product{}, err
+	}
 	return store.Review{ID: id, Version: version + 1, ProductID: productID}, p, nil
 }
 
@@ -177,7 +181,10 @@ func reviewWritten(ctx context.Context, tx *sql.Tx, r store.Review, op string) e
 	if op == OpCreate {
 		at, actor = r.CreatedAt, r.CreatedBy
 	}
-	return recordChange(ctx, tx, Change{Entity: entityReview, EntityID: r.ID, Op: op, Version: r.Version, At: at, Actor: actor})
+	if err := recordChange(ctx, tx, Change{Entity: entityReview, EntityID: r.ID, Op: op, Version: r.Version, At: at, Actor: actor}); err != nil {
+		return err
+	}
+	return writeFeed(ctx, tx, feedRow{entity: entityReview, kind: store.FeedUpserted, id: r.ID, version: r.Version, at: at, actor: actor})
 }
 
 // GetReview returns review id. Errors: store.ErrNotFound.

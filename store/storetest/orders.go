@@ -103,6 +103,16 @@ func testPlaceOrder(t *testing.T, open Opener) {
 	if p, _ := db.GetProduct(ctx, a); p.StockQuantity != 10 {
 		t.Errorf("stock of A after cancel %d, want 10", p.StockQuantity)
 	}
+	var orderEntries []store.FeedEntry
+	for _, e := range feedAll(t, db, 0, 100) {
+		if e.Entity == store.EntityOrder {
+			orderEntries = append(orderEntries, e)
+		}
+	}
+	if len(orderEntries) != 1 || orderEntries[0].Order == nil || orderEntries[0].Order.Status != store.OrderCancelled ||
+		len(orderEntries[0].Order.Lines) != 2 || orderEntries[0].ExternalID != "EXT-1" || orderEntries[0].Version != 2 {
+		t.Errorf("order feed entries %+v", orderEntries)
+	}
 	found, err := db.SearchOrders(ctx, store.OrderFilter{CustomerID: cust, Status: store.OrderCancelled}, 0, 10)
 	if err != nil || len(found) != 1 || found[0].ID != o.ID || len(found[0].Lines) != 2 {
 		t.Errorf("SearchOrders = %+v, %v", found, err)

@@ -66,4 +66,17 @@ func testReviews(t *testing.T, open Opener) {
 		r.Product.RatingSum != 0 || r.Product.RatingCount != 0 {
 		t.Fatalf("delete review: %+v", r)
 	}
+	// Both reviews are tombstones in the feed.
+	tombs := 0
+	for _, e := range feedAll(t, db, 0, 100) {
+		if e.Entity == store.EntityReview {
+			if e.Kind != store.FeedDeleted || e.Review != nil {
+				t.Errorf("review feed entry %+v", e)
+			}
+			tombs++
+		}
+	}
+	if tombs != 2 {
+		t.Errorf("%d review tombstones, want 2", tombs)
+	}
 }
