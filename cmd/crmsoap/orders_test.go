@@ -220,3 +220,71 @@ func TestServe_PlaceOrderRetryExecutesOnce(t *testing.T) {
 		t.Errorf("the retry wrote: %s -> %s", state, after)
 	}
 }
+
+// TestServe_ContendedOrders has 64 clients ordering at once from the same 10
+// products over HTTP: every order is placed or refused with INSUFFICIENT_STOCK
+// (never "database is locked" or INTERNAL), no stock goes below 0, and for each
+// product the units on placed orders equal the stock removed.
+func TestServe_ContendedOrders(t *testing.T) {
+	srv := startDevServer(t, "")
+	c, ctx := srv.client(), waitCtx(t)
+	cr, err := c.AddCustomerContext(ctx, &wsdl.AddCustomer{Customer: &wsdl.CustomerData{Name: "Buyer"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const products, clients, perClient, stock = 10, 64, 3, 40
+	var ids []int64
+	for i := range products {
+		p, err := c.AddProductContext(ctx, &wsdl.AddProduct{Product: &wsdl.ProductData{Sku: fmt.Sprint("HOT-", i),
+			Name: "hot", Price: money("1.01", "EUR"), StockQuantity: qty(stock)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, p.Product.Id)
+	}
+	var mu sync.Mutex
+	sold := make(map[int64]int64)
+	var placed, short atomic.Int64
+	var wg sync.WaitGroup
+	for w := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cl := srv.client()
+			for k := range perClient {
+				var lines []*wsdl.OrderLineRequest
+				for j := range 5 {
+					lines = append(lines, &wsdl.OrderLineRequest{ProductId: ids[(w+k+j*3)%products], Quantity: qty(int64(1 + j%2))})
+				}
+				po, err := cl.PlaceOrderContext(ctx, &wsdl.PlaceOrder{CustomerId: cr.Customer.Id, Line: lines})
+				if err != nil {
+					if f := faultOf(t, err); *f.Code != wsdl.FaultCodeINSUFFICIENT_STOCK {
+						t.Errorf("fault %s: %s", *f.Code, f.Message)
+					}
+					short.Add(1)
+					continue
+				}
+				placed.Add(1)
+				mu.Lock()
+				for _, l := range po.Order.Line {
+					sold[l.ProductId] += int64(*l.Quantity)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	for _, id := range ids {
+		p, err := c.GetProductContext(ctx, &wsdl.GetProduct{Id: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if left := int64(*p.Product.StockQuantity); left < 0 || left+sold[id] != stock {
+			t.Errorf("product %d: %d left, %d sold; want them to add up to %d", id, left, sold[id], stock)
+		}
+	}
+	if placed.Load()+short.Load() != clients*perClient || placed.Load() == 0 {
+		t.Fatalf("placed %d, short %d of %d", placed.Load(), short.Load(), clients*perClient)
+	}
+	t.Logf("placed %d, refused for stock %d", placed.Load(), short.Load())
+}
