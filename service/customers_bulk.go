@@ -202,10 +202,17 @@ func deleteOp(id, expectedVersion int64, now time.Time, caller string) (store.Cu
 // failDuplicateExternalIDs fails every upsert whose externalId another item of
 // the same call has too: which of them should win is not the server's to guess.
 func failDuplicateExternalIDs(b *batch[store.CustomerOp]) {
+	failDuplicateKeys(b, "customer/externalId", "externalId appears in more than one item of this call; send each customer once",
+		func(op store.CustomerOp) string { return op.Customer.ExternalID })
+}
+
+// failDuplicateKeys fails every op whose key another op of the batch has too,
+// with DUPLICATE on field.
+func failDuplicateKeys[Op any](b *batch[Op], field, message string, key func(Op) string) {
 	seen := make(map[string]int, len(b.ops))
 	var dup []int
 	for k, op := range b.ops {
-		id := op.Customer.ExternalID
+		id := key(op)
 		if first, ok := seen[id]; ok {
 			if first >= 0 {
 				dup = append(dup, b.opItem[first])
@@ -217,8 +224,7 @@ func failDuplicateExternalIDs(b *batch[store.CustomerOp]) {
 		seen[id] = k
 	}
 	for _, i := range dup {
-		b.fail(i, &Error{Code: CodeDuplicate, Field: "customer/externalId",
-			Message: "externalId appears in more than one item of this call; send each customer once"})
+		b.fail(i, &Error{Code: CodeDuplicate, Field: field, Message: message})
 	}
 }
 

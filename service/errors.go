@@ -3,6 +3,7 @@ package service
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/crmsoap/crmsoap/store"
 )
@@ -33,6 +34,8 @@ const (
 	CodeCursorExpired Code = "CURSOR_EXPIRED"
 	// CodeIdempotencyMismatch: a wsa:MessageID seen before came with another operation or body.
 	CodeIdempotencyMismatch Code = "IDEMPOTENCY_MISMATCH"
+	// CodeInsufficientStock: a stock change would leave a product below zero; nothing was changed.
+	CodeInsufficientStock Code = "INSUFFICIENT_STOCK"
 )
 
 // Error is the one error type of the service: a CRM error code, a message that
@@ -71,11 +74,22 @@ func invalid(field, format string, args ...any) *Error {
 // entity and key for the message, e.g. "customer 42".
 func fromStore(err error, what string) error {
 	var dup *store.DuplicateError
+	if e, ok := insufficientStock(err); ok {
+		return e
+	}
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, store.ErrNotFound):
 		return &Error{Code: CodeNotFound, Message: what + " does not exist", Err: err}
+	case errors.Is(err, errors.ErrUnsupported):
+		return &Error{Code: CodeUnavailable, Message: what + ": products, orders and reviews are not available on this database backend yet (SQLite holds them)", Err: err}
+	case errors.Is(err, store.ErrReferenced):
+		msg := what + " appears on orders, which are financial records: it cannot be deleted"
+		if strings.HasPrefix(what, "product") {
+			msg += "; set active=false to take it out of the catalogue"
+		}
+		return &Error{Code: CodeConflict, Message: msg, Err: err}
 	case errors.Is(err, store.ErrConflict):
 		return &Error{Code: CodeConflict, Message: what + " was changed by someone else: expectedVersion is stale", Field: "expectedVersion", Err: err}
 	case errors.As(err, &dup):
@@ -83,7 +97,11 @@ func fromStore(err error, what string) error {
 		if !ok {
 			field = dup.Field
 		}
-		return &Error{Code: CodeDuplicate, Message: "another customer already has this " + field, Field: "customer/" + field, Err: err}
+		entity := dup.Entity
+		if entity == "" {
+			entity = store.EntityCustomer
+		}
+		return &Error{Code: CodeDuplicate, Message: "another " + entity + " already has this " + field, Field: entity + "/" + field, Err: err}
 	default:
 		return &Error{Code: CodeInternal, Message: "internal error", Err: fmt.Errorf("%s: %w", what, err)}
 	}

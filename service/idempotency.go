@@ -128,7 +128,18 @@ func writeBatch[Op, R, T any](ctx context.Context, s *Service, b *batch[Op], all
 // same request key first.
 func raced[R any](results []R) bool {
 	for _, r := range results {
-		if cr, ok := any(r).(store.CustomerResult); ok && errors.Is(cr.Err, store.ErrIdempotencyRace) {
+		var err error
+		switch r := any(r).(type) {
+		case store.CustomerResult:
+			err = r.Err
+		case store.ProductResult:
+			err = r.Err
+		case store.OrderResult:
+			err = r.Err
+		case store.ReviewResult:
+			err = r.Err
+		}
+		if errors.Is(err, store.ErrIdempotencyRace) {
 			return true
 		}
 	}

@@ -146,10 +146,11 @@ func (s *Service) SearchCustomers(ctx context.Context, req SearchRequest) (Custo
 }
 
 // Change is one entry of the change feed: the latest change of one record.
-// Customer is its current state, nil for a deletion.
+// Customer, Product, Order or Review (by Entity) is its current state, nil for
+// a deletion.
 type Change struct {
 	Seq        int64
-	Entity     string // "CUSTOMER"
+	Entity     string // "CUSTOMER", "PRODUCT", "ORDER" or "REVIEW"
 	Kind       string // "UPSERTED" or "DELETED"
 	ID         int64
 	ExternalID string
@@ -157,6 +158,9 @@ type Change struct {
 	At         time.Time
 	Actor      string
 	Customer   *Customer
+	Product    *Product
+	Order      *Order
+	Review     *Review
 }
 
 // ChangePage is one GetChanges answer: continue with NextCursor while HasMore.
@@ -211,6 +215,18 @@ func changeFromStore(e store.FeedEntry) Change {
 	if e.Customer != nil {
 		c := customerFromStore(*e.Customer)
 		ch.Customer = &c
+	}
+	if e.Product != nil {
+		p := productFromStore(*e.Product)
+		ch.Product = &p
+	}
+	if e.Order != nil {
+		o := orderFromStore(*e.Order)
+		ch.Order = &o
+	}
+	if e.Review != nil {
+		r := reviewFromStore(*e.Review)
+		ch.Review = &r
 	}
 	return ch
 }

@@ -18,6 +18,9 @@ import (
 // tokens and feed cursors.
 type Store interface {
 	store.CustomerStore
+	store.ProductStore
+	store.OrderStore
+	store.ReviewStore
 	store.IdempotencyStore
 	store.SecretStore
 }

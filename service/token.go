@@ -26,6 +26,9 @@ type tokenKind byte
 const (
 	tokenSearchCustomers tokenKind = 'S'
 	tokenFeed            tokenKind = 'F'
+	tokenSearchProducts  tokenKind = 'P'
+	tokenSearchOrders    tokenKind = 'O'
+	tokenSearchReviews   tokenKind = 'R'
 )
 
 const (

@@ -81,10 +81,11 @@ const (
 )
 
 // FeedEntry is the latest state of one record in the compacted change feed. Seq grows in commit order;
-// a record appears once, at the Seq of its last write. Customer is nil for a deletion (a tombstone).
+// a record appears once, at the Seq of its last write. The record's state is in the field of its
+// entity (Customer, Product, Order or Review), nil for a deletion (a tombstone).
 type FeedEntry struct {
 	Seq        int64
-	Entity     string // EntityCustomer
+	Entity     string // EntityCustomer, EntityProduct, EntityOrder or EntityReview
 	Kind       string // FeedUpserted or FeedDeleted
 	ID         int64
 	ExternalID string
@@ -92,4 +93,7 @@ type FeedEntry struct {
 	At         time.Time
 	Actor      string
 	Customer   *Customer
+	Product    *Product
+	Order      *Order
+	Review     *Review
 }

@@ -35,6 +35,8 @@ const (
 type DuplicateError struct {
 	Entity string
 	Field  string
+	// ExistingID, when known, is the id of the record that has the value (orders' externalId).
+	ExistingID int64
 }
 
 func (e *DuplicateError) Error() string {

@@ -61,6 +61,12 @@ type IdempotencyRecord struct {
 	// store's write transaction is open: it must be quick and must not write to the store (a write
 	// would wait for the transaction that is waiting for Encode).
 	Encode func(results []CustomerResult) ([]byte, error)
+	// EncodeProducts is Encode for WriteProducts.
+	EncodeProducts func(results []ProductResult) ([]byte, error)
+	// EncodeOrders is Encode for PlaceOrder and SetOrderStatus (one result).
+	EncodeOrders func(results []OrderResult) ([]byte, error)
+	// EncodeReviews is Encode for WriteReview (one result).
+	EncodeReviews func(results []ReviewResult) ([]byte, error)
 }
 
 // IdempotencyStore reads and purges idempotency records (they are written by WriteCustomers).
@@ -94,6 +100,9 @@ type SecretStore interface {
 // Store is everything a backend offers.
 type Store interface {
 	CustomerStore
+	ProductStore
+	OrderStore
+	ReviewStore
 	IdempotencyStore
 	ClientStore
 	RevocationStore

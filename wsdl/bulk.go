@@ -26,7 +26,7 @@ func (a *Adapter) AddCustomersContext(ctx context.Context, req *AddCustomers) (*
 	if err != nil {
 		return nil, faultOf(err)
 	}
-	return &AddCustomersResponse{Result: saveResults(ctx, out, false)}, nil
+	return &AddCustomersResponse{Result: saveResults(ctx, out, false, customerKey)}, nil
 }
 
 // UpsertCustomersContext upserts customers by externalId, one SaveResult per
@@ -36,7 +36,7 @@ func (a *Adapter) UpsertCustomersContext(ctx context.Context, req *UpsertCustome
 	if err != nil {
 		return nil, faultOf(err)
 	}
-	return &UpsertCustomersResponse{Result: saveResults(ctx, out, true)}, nil
+	return &UpsertCustomersResponse{Result: saveResults(ctx, out, true, customerKey)}, nil
 }
 
 // UpdateCustomersContext replaces customers, one SaveResult per item. Faults: as AddCustomers.
@@ -51,7 +51,7 @@ func (a *Adapter) UpdateCustomersContext(ctx context.Context, req *UpdateCustome
 	if err != nil {
 		return nil, faultOf(err)
 	}
-	return &UpdateCustomersResponse{Result: saveResults(ctx, out, false)}, nil
+	return &UpdateCustomersResponse{Result: saveResults(ctx, out, false, customerKey)}, nil
 }
 
 // DeleteCustomersContext deletes customers, one SaveResult per item. Faults: as AddCustomers.
@@ -66,7 +66,7 @@ func (a *Adapter) DeleteCustomersContext(ctx context.Context, req *DeleteCustome
 	if err != nil {
 		return nil, faultOf(err)
 	}
-	return &DeleteCustomersResponse{Result: saveResults(ctx, out, false)}, nil
+	return &DeleteCustomersResponse{Result: saveResults(ctx, out, false, customerKey)}, nil
 }
 
 // UpsertCustomer forwards to UpsertCustomerContext.
@@ -105,7 +105,7 @@ func customerDataList(in []*CustomerData) []*service.CustomerData {
 // saveResults renders the outcomes of a bulk call, one SaveResult per item in
 // request order; created is reported for upserts. An item's INTERNAL error is
 // logged here, the transport's edge, with the request id.
-func saveResults(ctx context.Context, out []service.Outcome[service.Customer], upsert bool) []*SaveResult {
+func saveResults[T any](ctx context.Context, out []service.Outcome[T], upsert bool, key func(T) (id, version int64)) []*SaveResult {
 	res := make([]*SaveResult, len(out))
 	for i, o := range out {
 		idx, ok := Index(i), Flag(o.Err == nil)
@@ -117,7 +117,7 @@ func saveResults(ctx context.Context, out []service.Outcome[service.Customer], u
 			code := FaultCode(o.Err.Code)
 			r.Error = &ItemError{Code: &code, Message: o.Err.Message, Field: o.Err.Field}
 		} else {
-			r.Id, r.Version = o.Value.ID, o.Value.Version
+			r.Id, r.Version = key(o.Value)
 			if upsert {
 				created := Flag(o.Created)
 				r.Created = &created
@@ -127,3 +127,5 @@ func saveResults(ctx context.Context, out []service.Outcome[service.Customer], u
 	}
 	return res
 }
+
+func customerKey(c service.Customer) (int64, int64) { return c.ID, c.Version }

@@ -57,6 +57,8 @@ const (
 	FaultCodeCURSOR_EXPIRED FaultCode = "CURSOR_EXPIRED"
 
 	FaultCodeIDEMPOTENCY_MISMATCH FaultCode = "IDEMPOTENCY_MISMATCH"
+
+	FaultCodeINSUFFICIENT_STOCK FaultCode = "INSUFFICIENT_STOCK"
 )
 
 type Flag bool
@@ -71,6 +73,12 @@ type Entity string
 
 const (
 	EntityCUSTOMER Entity = "CUSTOMER"
+
+	EntityPRODUCT Entity = "PRODUCT"
+
+	EntityORDER Entity = "ORDER"
+
+	EntityREVIEW Entity = "REVIEW"
 )
 
 type ChangeKind string
@@ -80,6 +88,32 @@ const (
 
 	ChangeKindDELETED ChangeKind = "DELETED"
 )
+
+type DecimalAmount string
+
+type Quantity int64
+
+type WarningCode string
+
+const (
+	WarningCodeLOW_STOCK WarningCode = "LOW_STOCK"
+)
+
+type OrderStatus string
+
+const (
+	OrderStatusPLACED OrderStatus = "PLACED"
+
+	OrderStatusPAID OrderStatus = "PAID"
+
+	OrderStatusSHIPPED OrderStatus = "SHIPPED"
+
+	OrderStatusDELIVERED OrderStatus = "DELIVERED"
+
+	OrderStatusCANCELLED OrderStatus = "CANCELLED"
+)
+
+type Stars int32
 
 type AddCustomer struct {
 	XMLName xml.Name `xml:"urn:crmsoap:v1 AddCustomer"`
@@ -243,6 +277,274 @@ type GetChangesResponse struct {
 	HasMore *Flag `xml:"hasMore,omitempty" json:"hasMore,omitempty"`
 }
 
+type AddProduct struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 AddProduct"`
+
+	Product *ProductData `xml:"product,omitempty" json:"product,omitempty"`
+}
+
+type AddProductResponse struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 AddProductResponse"`
+
+	Product *Product `xml:"product,omitempty" json:"product,omitempty"`
+}
+
+type GetProduct struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 GetProduct"`
+
+	Id int64 `xml:"id,omitempty" json:"id,omitempty"`
+}
+
+type GetProductResponse struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 GetProductResponse"`
+
+	Product *Product `xml:"product,omitempty" json:"product,omitempty"`
+}
+
+type UpdateProduct struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 UpdateProduct"`
+
+	Id int64 `xml:"id,omitempty" json:"id,omitempty"`
+
+	ExpectedVersion int64 `xml:"expectedVersion,omitempty" json:"expectedVersion,omitempty"`
+
+	Product *ProductData `xml:"product,omitempty" json:"product,omitempty"`
+}
+
+type UpdateProductResponse struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 UpdateProductResponse"`
+
+	Product *Product `xml:"product,omitempty" json:"product,omitempty"`
+}
+
+type DeleteProduct struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 DeleteProduct"`
+
+	Id int64 `xml:"id,omitempty" json:"id,omitempty"`
+
+	ExpectedVersion int64 `xml:"expectedVersion,omitempty" json:"expectedVersion,omitempty"`
+}
+
+type DeleteProductResponse struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 DeleteProductResponse"`
+
+	Id int64 `xml:"id,omitempty" json:"id,omitempty"`
+}
+
+type UpsertProduct struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 UpsertProduct"`
+
+	Product *ProductData `xml:"product,omitempty" json:"product,omitempty"`
+
+	ExpectedVersion int64 `xml:"expectedVersion,omitempty" json:"expectedVersion,omitempty"`
+}
+
+type UpsertProductResponse struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 UpsertProductResponse"`
+
+	Product *Product `xml:"product,omitempty" json:"product,omitempty"`
+
+	Created *Flag `xml:"created,omitempty" json:"created,omitempty"`
+}
+
+type UpsertProducts struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 UpsertProducts"`
+
+	AllOrNone bool `xml:"allOrNone,omitempty" json:"allOrNone,omitempty"`
+
+	Product []*ProductData `xml:"product,omitempty" json:"product,omitempty"`
+}
+
+type UpsertProductsResponse struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 UpsertProductsResponse"`
+
+	Result []*SaveResult `xml:"result,omitempty" json:"result,omitempty"`
+}
+
+type SearchProducts struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 SearchProducts"`
+
+	Filter *ProductFilter `xml:"filter,omitempty" json:"filter,omitempty"`
+
+	PageSize *PageSize `xml:"pageSize,omitempty" json:"pageSize,omitempty"`
+
+	PageToken string `xml:"pageToken,omitempty" json:"pageToken,omitempty"`
+}
+
+type SearchProductsResponse struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 SearchProductsResponse"`
+
+	Product []*Product `xml:"product,omitempty" json:"product,omitempty"`
+
+	NextPageToken string `xml:"nextPageToken,omitempty" json:"nextPageToken,omitempty"`
+}
+
+type AdjustStock struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 AdjustStock"`
+
+	ProductId int64 `xml:"productId,omitempty" json:"productId,omitempty"`
+
+	Delta int64 `xml:"delta,omitempty" json:"delta,omitempty"`
+
+	Reason string `xml:"reason,omitempty" json:"reason,omitempty"`
+
+	ExpectedVersion int64 `xml:"expectedVersion,omitempty" json:"expectedVersion,omitempty"`
+}
+
+type AdjustStockResponse struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 AdjustStockResponse"`
+
+	Product *Product `xml:"product,omitempty" json:"product,omitempty"`
+
+	Warning *Warning `xml:"warning,omitempty" json:"warning,omitempty"`
+}
+
+type PlaceOrder struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 PlaceOrder"`
+
+	CustomerId int64 `xml:"customerId,omitempty" json:"customerId,omitempty"`
+
+	ExternalId string `xml:"externalId,omitempty" json:"externalId,omitempty"`
+
+	Currency string `xml:"currency,omitempty" json:"currency,omitempty"`
+
+	Note string `xml:"note,omitempty" json:"note,omitempty"`
+
+	Line []*OrderLineRequest `xml:"line,omitempty" json:"line,omitempty"`
+}
+
+type PlaceOrderResponse struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 PlaceOrderResponse"`
+
+	Order *Order `xml:"order,omitempty" json:"order,omitempty"`
+
+	Warning []*Warning `xml:"warning,omitempty" json:"warning,omitempty"`
+}
+
+type GetOrder struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 GetOrder"`
+
+	Id int64 `xml:"id,omitempty" json:"id,omitempty"`
+}
+
+type GetOrderResponse struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 GetOrderResponse"`
+
+	Order *Order `xml:"order,omitempty" json:"order,omitempty"`
+}
+
+type SearchOrders struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 SearchOrders"`
+
+	Filter *OrderFilter `xml:"filter,omitempty" json:"filter,omitempty"`
+
+	PageSize *PageSize `xml:"pageSize,omitempty" json:"pageSize,omitempty"`
+
+	PageToken string `xml:"pageToken,omitempty" json:"pageToken,omitempty"`
+}
+
+type SearchOrdersResponse struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 SearchOrdersResponse"`
+
+	Order []*Order `xml:"order,omitempty" json:"order,omitempty"`
+
+	NextPageToken string `xml:"nextPageToken,omitempty" json:"nextPageToken,omitempty"`
+}
+
+type UpdateOrderStatus struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 UpdateOrderStatus"`
+
+	Id int64 `xml:"id,omitempty" json:"id,omitempty"`
+
+	Status *OrderStatus `xml:"status,omitempty" json:"status,omitempty"`
+
+	ExpectedVersion int64 `xml:"expectedVersion,omitempty" json:"expectedVersion,omitempty"`
+}
+
+type UpdateOrderStatusResponse struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 UpdateOrderStatusResponse"`
+
+	Order *Order `xml:"order,omitempty" json:"order,omitempty"`
+}
+
+type AddReview struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 AddReview"`
+
+	Review *ReviewData `xml:"review,omitempty" json:"review,omitempty"`
+}
+
+type AddReviewResponse struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 AddReviewResponse"`
+
+	Review *Review `xml:"review,omitempty" json:"review,omitempty"`
+
+	Rating *Rating `xml:"rating,omitempty" json:"rating,omitempty"`
+}
+
+type GetReview struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 GetReview"`
+
+	Id int64 `xml:"id,omitempty" json:"id,omitempty"`
+}
+
+type GetReviewResponse struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 GetReviewResponse"`
+
+	Review *Review `xml:"review,omitempty" json:"review,omitempty"`
+}
+
+type UpdateReview struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 UpdateReview"`
+
+	Id int64 `xml:"id,omitempty" json:"id,omitempty"`
+
+	ExpectedVersion int64 `xml:"expectedVersion,omitempty" json:"expectedVersion,omitempty"`
+
+	Review *ReviewData `xml:"review,omitempty" json:"review,omitempty"`
+}
+
+type UpdateReviewResponse struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 UpdateReviewResponse"`
+
+	Review *Review `xml:"review,omitempty" json:"review,omitempty"`
+
+	Rating *Rating `xml:"rating,omitempty" json:"rating,omitempty"`
+}
+
+type DeleteReview struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 DeleteReview"`
+
+	Id int64 `xml:"id,omitempty" json:"id,omitempty"`
+
+	ExpectedVersion int64 `xml:"expectedVersion,omitempty" json:"expectedVersion,omitempty"`
+}
+
+type DeleteReviewResponse struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 DeleteReviewResponse"`
+
+	Id int64 `xml:"id,omitempty" json:"id,omitempty"`
+
+	Rating *Rating `xml:"rating,omitempty" json:"rating,omitempty"`
+}
+
+type SearchReviews struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 SearchReviews"`
+
+	Filter *ReviewFilter `xml:"filter,omitempty" json:"filter,omitempty"`
+
+	PageSize *PageSize `xml:"pageSize,omitempty" json:"pageSize,omitempty"`
+
+	PageToken string `xml:"pageToken,omitempty" json:"pageToken,omitempty"`
+}
+
+type SearchReviewsResponse struct {
+	XMLName xml.Name `xml:"urn:crmsoap:v1 SearchReviewsResponse"`
+
+	Review []*Review `xml:"review,omitempty" json:"review,omitempty"`
+
+	NextPageToken string `xml:"nextPageToken,omitempty" json:"nextPageToken,omitempty"`
+}
+
 type CrmFault struct {
 	XMLName xml.Name `xml:"urn:crmsoap:v1 CrmFault"`
 
@@ -377,6 +679,196 @@ type Change struct {
 	Actor string `xml:"actor,omitempty" json:"actor,omitempty"`
 
 	Customer *Customer `xml:"customer,omitempty" json:"customer,omitempty"`
+
+	Product *Product `xml:"product,omitempty" json:"product,omitempty"`
+
+	Order *Order `xml:"order,omitempty" json:"order,omitempty"`
+
+	Review *Review `xml:"review,omitempty" json:"review,omitempty"`
+}
+
+type Money struct {
+	Amount *DecimalAmount `xml:"amount,omitempty" json:"amount,omitempty"`
+
+	Currency string `xml:"currency,omitempty" json:"currency,omitempty"`
+}
+
+type ProductData struct {
+	Sku string `xml:"sku,omitempty" json:"sku,omitempty"`
+
+	Name string `xml:"name,omitempty" json:"name,omitempty"`
+
+	Description string `xml:"description,omitempty" json:"description,omitempty"`
+
+	Category string `xml:"category,omitempty" json:"category,omitempty"`
+
+	Price *Money `xml:"price,omitempty" json:"price,omitempty"`
+
+	StockQuantity *Quantity `xml:"stockQuantity,omitempty" json:"stockQuantity,omitempty"`
+
+	LowStockThreshold *Quantity `xml:"lowStockThreshold,omitempty" json:"lowStockThreshold,omitempty"`
+
+	Active *Flag `xml:"active,omitempty" json:"active,omitempty"`
+}
+
+type Rating struct {
+	Average *DecimalAmount `xml:"average,omitempty" json:"average,omitempty"`
+
+	Count *Quantity `xml:"count,omitempty" json:"count,omitempty"`
+}
+
+type Product struct {
+	Id int64 `xml:"id,omitempty" json:"id,omitempty"`
+
+	Version int64 `xml:"version,omitempty" json:"version,omitempty"`
+
+	CreatedAt soap.XSDDateTime `xml:"createdAt,omitempty" json:"createdAt,omitempty"`
+
+	UpdatedAt soap.XSDDateTime `xml:"updatedAt,omitempty" json:"updatedAt,omitempty"`
+
+	Sku string `xml:"sku,omitempty" json:"sku,omitempty"`
+
+	Name string `xml:"name,omitempty" json:"name,omitempty"`
+
+	Description string `xml:"description,omitempty" json:"description,omitempty"`
+
+	Category string `xml:"category,omitempty" json:"category,omitempty"`
+
+	Price *Money `xml:"price,omitempty" json:"price,omitempty"`
+
+	StockQuantity *Quantity `xml:"stockQuantity,omitempty" json:"stockQuantity,omitempty"`
+
+	LowStockThreshold *Quantity `xml:"lowStockThreshold,omitempty" json:"lowStockThreshold,omitempty"`
+
+	LowStock *Flag `xml:"lowStock,omitempty" json:"lowStock,omitempty"`
+
+	Active *Flag `xml:"active,omitempty" json:"active,omitempty"`
+
+	Rating *Rating `xml:"rating,omitempty" json:"rating,omitempty"`
+}
+
+type Warning struct {
+	Code *WarningCode `xml:"code,omitempty" json:"code,omitempty"`
+
+	ProductId int64 `xml:"productId,omitempty" json:"productId,omitempty"`
+
+	Sku string `xml:"sku,omitempty" json:"sku,omitempty"`
+
+	StockQuantity *Quantity `xml:"stockQuantity,omitempty" json:"stockQuantity,omitempty"`
+
+	LowStockThreshold *Quantity `xml:"lowStockThreshold,omitempty" json:"lowStockThreshold,omitempty"`
+}
+
+type ProductFilter struct {
+	Sku string `xml:"sku,omitempty" json:"sku,omitempty"`
+
+	NameContains string `xml:"nameContains,omitempty" json:"nameContains,omitempty"`
+
+	Category string `xml:"category,omitempty" json:"category,omitempty"`
+
+	Active *Flag `xml:"active,omitempty" json:"active,omitempty"`
+
+	LowStockOnly bool `xml:"lowStockOnly,omitempty" json:"lowStockOnly,omitempty"`
+}
+
+type OrderLineRequest struct {
+	ProductId int64 `xml:"productId,omitempty" json:"productId,omitempty"`
+
+	Sku string `xml:"sku,omitempty" json:"sku,omitempty"`
+
+	Quantity *Quantity `xml:"quantity,omitempty" json:"quantity,omitempty"`
+}
+
+type OrderLine struct {
+	LineNo int32 `xml:"lineNo,omitempty" json:"lineNo,omitempty"`
+
+	ProductId int64 `xml:"productId,omitempty" json:"productId,omitempty"`
+
+	Sku string `xml:"sku,omitempty" json:"sku,omitempty"`
+
+	ProductName string `xml:"productName,omitempty" json:"productName,omitempty"`
+
+	Quantity *Quantity `xml:"quantity,omitempty" json:"quantity,omitempty"`
+
+	UnitPrice *Money `xml:"unitPrice,omitempty" json:"unitPrice,omitempty"`
+
+	LineAmount *Money `xml:"lineAmount,omitempty" json:"lineAmount,omitempty"`
+}
+
+type Order struct {
+	Id int64 `xml:"id,omitempty" json:"id,omitempty"`
+
+	Version int64 `xml:"version,omitempty" json:"version,omitempty"`
+
+	OrderNumber string `xml:"orderNumber,omitempty" json:"orderNumber,omitempty"`
+
+	ExternalId string `xml:"externalId,omitempty" json:"externalId,omitempty"`
+
+	CustomerId int64 `xml:"customerId,omitempty" json:"customerId,omitempty"`
+
+	Status *OrderStatus `xml:"status,omitempty" json:"status,omitempty"`
+
+	PlacedAt soap.XSDDateTime `xml:"placedAt,omitempty" json:"placedAt,omitempty"`
+
+	UpdatedAt soap.XSDDateTime `xml:"updatedAt,omitempty" json:"updatedAt,omitempty"`
+
+	Currency string `xml:"currency,omitempty" json:"currency,omitempty"`
+
+	Line []*OrderLine `xml:"line,omitempty" json:"line,omitempty"`
+
+	TotalAmount *Money `xml:"totalAmount,omitempty" json:"totalAmount,omitempty"`
+
+	Note string `xml:"note,omitempty" json:"note,omitempty"`
+}
+
+type OrderFilter struct {
+	CustomerId int64 `xml:"customerId,omitempty" json:"customerId,omitempty"`
+
+	Status *OrderStatus `xml:"status,omitempty" json:"status,omitempty"`
+
+	PlacedFrom soap.XSDDateTime `xml:"placedFrom,omitempty" json:"placedFrom,omitempty"`
+
+	PlacedTo soap.XSDDateTime `xml:"placedTo,omitempty" json:"placedTo,omitempty"`
+}
+
+type ReviewData struct {
+	CustomerId int64 `xml:"customerId,omitempty" json:"customerId,omitempty"`
+
+	ProductId int64 `xml:"productId,omitempty" json:"productId,omitempty"`
+
+	Stars *Stars `xml:"stars,omitempty" json:"stars,omitempty"`
+
+	Title string `xml:"title,omitempty" json:"title,omitempty"`
+
+	Text string `xml:"text,omitempty" json:"text,omitempty"`
+}
+
+type Review struct {
+	Id int64 `xml:"id,omitempty" json:"id,omitempty"`
+
+	Version int64 `xml:"version,omitempty" json:"version,omitempty"`
+
+	CreatedAt soap.XSDDateTime `xml:"createdAt,omitempty" json:"createdAt,omitempty"`
+
+	UpdatedAt soap.XSDDateTime `xml:"updatedAt,omitempty" json:"updatedAt,omitempty"`
+
+	CustomerId int64 `xml:"customerId,omitempty" json:"customerId,omitempty"`
+
+	ProductId int64 `xml:"productId,omitempty" json:"productId,omitempty"`
+
+	Stars *Stars `xml:"stars,omitempty" json:"stars,omitempty"`
+
+	Title string `xml:"title,omitempty" json:"title,omitempty"`
+
+	Text string `xml:"text,omitempty" json:"text,omitempty"`
+}
+
+type ReviewFilter struct {
+	ProductId int64 `xml:"productId,omitempty" json:"productId,omitempty"`
+
+	CustomerId int64 `xml:"customerId,omitempty" json:"customerId,omitempty"`
+
+	MinStars int32 `xml:"minStars,omitempty" json:"minStars,omitempty"`
 }
 
 type CrmPortType interface {
@@ -468,6 +960,142 @@ type CrmPortType interface {
 	GetChanges(request *GetChanges) (*GetChangesResponse, error)
 
 	GetChangesContext(ctx context.Context, request *GetChanges) (*GetChangesResponse, error)
+
+	// Error can be either of the following types:
+	//
+	//   - CrmFault
+	/* Creates a product. Faults: VALIDATION_FAILED, DUPLICATE (sku). */
+	AddProduct(request *AddProduct) (*AddProductResponse, error)
+
+	AddProductContext(ctx context.Context, request *AddProduct) (*AddProductResponse, error)
+
+	// Error can be either of the following types:
+	//
+	//   - CrmFault
+	/* Reads a product. Faults: VALIDATION_FAILED, NOT_FOUND. */
+	GetProduct(request *GetProduct) (*GetProductResponse, error)
+
+	GetProductContext(ctx context.Context, request *GetProduct) (*GetProductResponse, error)
+
+	// Error can be either of the following types:
+	//
+	//   - CrmFault
+	/* Replaces a product. Faults: VALIDATION_FAILED, NOT_FOUND, CONFLICT, DUPLICATE. */
+	UpdateProduct(request *UpdateProduct) (*UpdateProductResponse, error)
+
+	UpdateProductContext(ctx context.Context, request *UpdateProduct) (*UpdateProductResponse, error)
+
+	// Error can be either of the following types:
+	//
+	//   - CrmFault
+	/* Deletes a product. Faults: VALIDATION_FAILED, NOT_FOUND, CONFLICT. */
+	DeleteProduct(request *DeleteProduct) (*DeleteProductResponse, error)
+
+	DeleteProductContext(ctx context.Context, request *DeleteProduct) (*DeleteProductResponse, error)
+
+	// Error can be either of the following types:
+	//
+	//   - CrmFault
+	/* Creates or replaces a product by sku. Faults: VALIDATION_FAILED, NOT_FOUND, CONFLICT, DUPLICATE. */
+	UpsertProduct(request *UpsertProduct) (*UpsertProductResponse, error)
+
+	UpsertProductContext(ctx context.Context, request *UpsertProduct) (*UpsertProductResponse, error)
+
+	// Error can be either of the following types:
+	//
+	//   - CrmFault
+	/* Upserts products by sku, one result per item. Faults: VALIDATION_FAILED (none, or too many). */
+	UpsertProducts(request *UpsertProducts) (*UpsertProductsResponse, error)
+
+	UpsertProductsContext(ctx context.Context, request *UpsertProducts) (*UpsertProductsResponse, error)
+
+	// Error can be either of the following types:
+	//
+	//   - CrmFault
+	/* Finds products, a page at a time. Faults: VALIDATION_FAILED (filter, pageSize, pageToken). */
+	SearchProducts(request *SearchProducts) (*SearchProductsResponse, error)
+
+	SearchProductsContext(ctx context.Context, request *SearchProducts) (*SearchProductsResponse, error)
+
+	// Error can be either of the following types:
+	//
+	//   - CrmFault
+	/* Changes a product's stock. Faults: VALIDATION_FAILED, NOT_FOUND, CONFLICT, INSUFFICIENT_STOCK. */
+	AdjustStock(request *AdjustStock) (*AdjustStockResponse, error)
+
+	AdjustStockContext(ctx context.Context, request *AdjustStock) (*AdjustStockResponse, error)
+
+	// Error can be either of the following types:
+	//
+	//   - CrmFault
+	/* Places an order in one transaction. Faults: VALIDATION_FAILED, NOT_FOUND, INSUFFICIENT_STOCK, DUPLICATE (externalId). */
+	PlaceOrder(request *PlaceOrder) (*PlaceOrderResponse, error)
+
+	PlaceOrderContext(ctx context.Context, request *PlaceOrder) (*PlaceOrderResponse, error)
+
+	// Error can be either of the following types:
+	//
+	//   - CrmFault
+	/* Reads an order. Faults: VALIDATION_FAILED, NOT_FOUND. */
+	GetOrder(request *GetOrder) (*GetOrderResponse, error)
+
+	GetOrderContext(ctx context.Context, request *GetOrder) (*GetOrderResponse, error)
+
+	// Error can be either of the following types:
+	//
+	//   - CrmFault
+	/* Finds orders, a page at a time. Faults: VALIDATION_FAILED (filter, pageSize, pageToken). */
+	SearchOrders(request *SearchOrders) (*SearchOrdersResponse, error)
+
+	SearchOrdersContext(ctx context.Context, request *SearchOrders) (*SearchOrdersResponse, error)
+
+	// Error can be either of the following types:
+	//
+	//   - CrmFault
+	/* Moves an order to another status. Faults: VALIDATION_FAILED, NOT_FOUND, CONFLICT (a move the states do not allow, or a stale expectedVersion). */
+	UpdateOrderStatus(request *UpdateOrderStatus) (*UpdateOrderStatusResponse, error)
+
+	UpdateOrderStatusContext(ctx context.Context, request *UpdateOrderStatus) (*UpdateOrderStatusResponse, error)
+
+	// Error can be either of the following types:
+	//
+	//   - CrmFault
+	/* Adds a customer's review of a product. Faults: VALIDATION_FAILED, NOT_FOUND, DUPLICATE. */
+	AddReview(request *AddReview) (*AddReviewResponse, error)
+
+	AddReviewContext(ctx context.Context, request *AddReview) (*AddReviewResponse, error)
+
+	// Error can be either of the following types:
+	//
+	//   - CrmFault
+	/* Reads a review. Faults: VALIDATION_FAILED, NOT_FOUND. */
+	GetReview(request *GetReview) (*GetReviewResponse, error)
+
+	GetReviewContext(ctx context.Context, request *GetReview) (*GetReviewResponse, error)
+
+	// Error can be either of the following types:
+	//
+	//   - CrmFault
+	/* Changes a review's stars, title and text. Faults: VALIDATION_FAILED, NOT_FOUND, CONFLICT. */
+	UpdateReview(request *UpdateReview) (*UpdateReviewResponse, error)
+
+	UpdateReviewContext(ctx context.Context, request *UpdateReview) (*UpdateReviewResponse, error)
+
+	// Error can be either of the following types:
+	//
+	//   - CrmFault
+	/* Deletes a review. Faults: VALIDATION_FAILED, NOT_FOUND, CONFLICT. */
+	DeleteReview(request *DeleteReview) (*DeleteReviewResponse, error)
+
+	DeleteReviewContext(ctx context.Context, request *DeleteReview) (*DeleteReviewResponse, error)
+
+	// Error can be either of the following types:
+	//
+	//   - CrmFault
+	/* Finds reviews, a page at a time. Faults: VALIDATION_FAILED (filter, pageSize, pageToken). */
+	SearchReviews(request *SearchReviews) (*SearchReviewsResponse, error)
+
+	SearchReviewsContext(ctx context.Context, request *SearchReviews) (*SearchReviewsResponse, error)
 }
 
 type crmPortType struct {
@@ -662,6 +1290,295 @@ func (service *crmPortType) GetChangesContext(ctx context.Context, request *GetC
 
 func (service *crmPortType) GetChanges(request *GetChanges) (*GetChangesResponse, error) {
 	return service.GetChangesContext(
+		context.Background(),
+		request,
+	)
+}
+
+func (service *crmPortType) AddProductContext(ctx context.Context, request *AddProduct) (*AddProductResponse, error) {
+	response := new(AddProductResponse)
+	err := service.client.CallContext(ctx, "urn:crmsoap:v1#AddProduct", request, response)
+	if err != nil {
+		return nil, err
+	}
+
+	return response, nil
+}
+
+func (service *crmPortType) AddProduct(request *AddProduct) (*AddProductResponse, error) {
+	return service.AddProductContext(
+		context.Background(),
+		request,
+	)
+}
+
+func (service *crmPortType) GetProductContext(ctx context.Context, request *GetProduct) (*GetProductResponse, error) {
+	response := new(GetProductResponse)
+	err := service.client.CallContext(ctx, "urn:crmsoap:v1#GetProduct", request, response)
+	if err != nil {
+		return nil, err
+	}
+
+	return response, nil
+}
+
+func (service *crmPortType) GetProduct(request *GetProduct) (*GetProductResponse, error) {
+	return service.GetProductContext(
+		context.Background(),
+		request,
+	)
+}
+
+func (service *crmPortType) UpdateProductContext(ctx context.Context, request *UpdateProduct) (*UpdateProductResponse, error) {
+	response := new(UpdateProductResponse)
+	err := service.client.CallContext(ctx, "urn:crmsoap:v1#UpdateProduct", request, response)
+	if err != nil {
+		return nil, err
+	}
+
+	return response, nil
+}
+
+func (service *crmPortType) UpdateProduct(request *UpdateProduct) (*UpdateProductResponse, error) {
+	return service.UpdateProductContext(
+		context.Background(),
+		request,
+	)
+}
+
+func (service *crmPortType) DeleteProductContext(ctx context.Context, request *DeleteProduct) (*DeleteProductResponse, error) {
+	response := new(DeleteProductResponse)
+	err := service.client.CallContext(ctx, "urn:crmsoap:v1#DeleteProduct", request, response)
+	if err != nil {
+		return nil, err
+	}
+
+	return response, nil
+}
+
+func (service *crmPortType) DeleteProduct(request *DeleteProduct) (*DeleteProductResponse, error) {
+	return service.DeleteProductContext(
+		context.Background(),
+		request,
+	)
+}
+
+func (service *crmPortType) UpsertProductContext(ctx context.Context, request *UpsertProduct) (*UpsertProductResponse, error) {
+	response := new(UpsertProductResponse)
+	err := service.client.CallContext(ctx, "urn:crmsoap:v1#UpsertProduct", request, response)
+	if err != nil {
+		return nil, err
+	}
+
+	return response, nil
+}
+
+func (service *crmPortType) UpsertProduct(request *UpsertProduct) (*UpsertProductResponse, error) {
+	return service.UpsertProductContext(
+		context.Background(),
+		request,
+	)
+}
+
+func (service *crmPortType) UpsertProductsContext(ctx context.Context, request *UpsertProducts) (*UpsertProductsResponse, error) {
+	response := new(UpsertProductsResponse)
+	err := service.client.CallContext(ctx, "urn:crmsoap:v1#UpsertProducts", request, response)
+	if err != nil {
+		return nil, err
+	}
+
+	return response, nil
+}
+
+func (service *crmPortType) UpsertProducts(request *UpsertProducts) (*UpsertProductsResponse, error) {
+	return service.UpsertProductsContext(
+		context.Background(),
+		request,
+	)
+}
+
+func (service *crmPortType) SearchProductsContext(ctx context.Context, request *SearchProducts) (*SearchProductsResponse, error) {
+	response := new(SearchProductsResponse)
+	err := service.client.CallContext(ctx, "urn:crmsoap:v1#SearchProducts", request, response)
+	if err != nil {
+		return nil, err
+	}
+
+	return response, nil
+}
+
+func (service *crmPortType) SearchProducts(request *SearchProducts) (*SearchProductsResponse, error) {
+	return service.SearchProductsContext(
+		context.Background(),
+		request,
+	)
+}
+
+func (service *crmPortType) AdjustStockContext(ctx context.Context, request *AdjustStock) (*AdjustStockResponse, error) {
+	response := new(AdjustStockResponse)
+	err := service.client.CallContext(ctx, "urn:crmsoap:v1#AdjustStock", request, response)
+	if err != nil {
+		return nil, err
+	}
+
+	return response, nil
+}
+
+func (service *crmPortType) AdjustStock(request *AdjustStock) (*AdjustStockResponse, error) {
+	return service.AdjustStockContext(
+		context.Background(),
+		request,
+	)
+}
+
+func (service *crmPortType) PlaceOrderContext(ctx context.Context, request *PlaceOrder) (*PlaceOrderResponse, error) {
+	response := new(PlaceOrderResponse)
+	err := service.client.CallContext(ctx, "urn:crmsoap:v1#PlaceOrder", request, response)
+	if err != nil {
+		return nil, err
+	}
+
+	return response, nil
+}
+
+func (service *crmPortType) PlaceOrder(request *PlaceOrder) (*PlaceOrderResponse, error) {
+	return service.PlaceOrderContext(
+		context.Background(),
+		request,
+	)
+}
+
+func (service *crmPortType) GetOrderContext(ctx context.Context, request *GetOrder) (*GetOrderResponse, error) {
+	response := new(GetOrderResponse)
+	err := service.client.CallContext(ctx, "urn:crmsoap:v1#GetOrder", request, response)
+	if err != nil {
+		return nil, err
+	}
+
+	return response, nil
+}
+
+func (service *crmPortType) GetOrder(request *GetOrder) (*GetOrderResponse, error) {
+	return service.GetOrderContext(
+		context.Background(),
+		request,
+	)
+}
+
+func (service *crmPortType) SearchOrdersContext(ctx context.Context, request *SearchOrders) (*SearchOrdersResponse, error) {
+	response := new(SearchOrdersResponse)
+	err := service.client.CallContext(ctx, "urn:crmsoap:v1#SearchOrders", request, response)
+	if err != nil {
+		return nil, err
+	}
+
+	return response, nil
+}
+
+func (service *crmPortType) SearchOrders(request *SearchOrders) (*SearchOrdersResponse, error) {
+	return service.SearchOrdersContext(
+		context.Background(),
+		request,
+	)
+}
+
+func (service *crmPortType) UpdateOrderStatusContext(ctx context.Context, request *UpdateOrderStatus) (*UpdateOrderStatusResponse, error) {
+	response := new(UpdateOrderStatusResponse)
+	err := service.client.CallContext(ctx, "urn:crmsoap:v1#UpdateOrderStatus", request, response)
+	if err != nil {
+		return nil, err
+	}
+
+	return response, nil
+}
+
+func (service *crmPortType) UpdateOrderStatus(request *UpdateOrderStatus) (*UpdateOrderStatusResponse, error) {
+	return service.UpdateOrderStatusContext(
+		context.Background(),
+		request,
+	)
+}
+
+func (service *crmPortType) AddReviewContext(ctx context.Context, request *AddReview) (*AddReviewResponse, error) {
+	response := new(AddReviewResponse)
+	err := service.client.CallContext(ctx, "urn:crmsoap:v1#AddReview", request, response)
+	if err != nil {
+		return nil, err
+	}
+
+	return response, nil
+}
+
+func (service *crmPortType) AddReview(request *AddReview) (*AddReviewResponse, error) {
+	return service.AddReviewContext(
+		context.Background(),
+		request,
+	)
+}
+
+func (service *crmPortType) GetReviewContext(ctx context.Context, request *GetReview) (*GetReviewResponse, error) {
+	response := new(GetReviewResponse)
+	err := service.client.CallContext(ctx, "urn:crmsoap:v1#GetReview", request, response)
+	if err != nil {
+		return nil, err
+	}
+
+	return response, nil
+}
+
+func (service *crmPortType) GetReview(request *GetReview) (*GetReviewResponse, error) {
+	return service.GetReviewContext(
+		context.Background(),
+		request,
+	)
+}
+
+func (service *crmPortType) UpdateReviewContext(ctx context.Context, request *UpdateReview) (*UpdateReviewResponse, error) {
+	response := new(UpdateReviewResponse)
+	err := service.client.CallContext(ctx, "urn:crmsoap:v1#UpdateReview", request, response)
+	if err != nil {
+		return nil, err
+	}
+
+	return response, nil
+}
+
+func (service *crmPortType) UpdateReview(request *UpdateReview) (*UpdateReviewResponse, error) {
+	return service.UpdateReviewContext(
+		context.Background(),
+		request,
+	)
+}
+
+func (service *crmPortType) DeleteReviewContext(ctx context.Context, request *DeleteReview) (*DeleteReviewResponse, error) {
+	response := new(DeleteReviewResponse)
+	err := service.client.CallContext(ctx, "urn:crmsoap:v1#DeleteReview", request, response)
+	if err != nil {
+		return nil, err
+	}
+
+	return response, nil
+}
+
+func (service *crmPortType) DeleteReview(request *DeleteReview) (*DeleteReviewResponse, error) {
+	return service.DeleteReviewContext(
+		context.Background(),
+		request,
+	)
+}
+
+func (service *crmPortType) SearchReviewsContext(ctx context.Context, request *SearchReviews) (*SearchReviewsResponse, error) {
+	response := new(SearchReviewsResponse)
+	err := service.client.CallContext(ctx, "urn:crmsoap:v1#SearchReviews", request, response)
+	if err != nil {
+		return nil, err
+	}
+
+	return response, nil
+}
+
+func (service *crmPortType) SearchReviews(request *SearchReviews) (*SearchReviewsResponse, error) {
+	return service.SearchReviewsContext(
 		context.Background(),
 		request,
 	)

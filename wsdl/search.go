@@ -50,6 +50,15 @@ func (a *Adapter) GetChangesContext(ctx context.Context, req *GetChanges) (*GetC
 		if ch.Customer != nil {
 			out.Customer = customerOut(*ch.Customer)
 		}
+		if ch.Product != nil {
+			out.Product = productOut(*ch.Product)
+		}
+		if ch.Order != nil {
+			out.Order = orderOut(*ch.Order)
+		}
+		if ch.Review != nil {
+			out.Review = reviewOut(*ch.Review)
+		}
 		resp.Change[i] = out
 	}
 	return resp, nil

@@ -48,6 +48,23 @@ func Operations(p CrmPortType) []soap.Operation {
 		addressing(soap.Op(name("DeleteCustomers"), ActionPrefix+"DeleteCustomers", p.DeleteCustomersContext)),
 		addressing(soap.Op(name("SearchCustomers"), ActionPrefix+"SearchCustomers", p.SearchCustomersContext)),
 		addressing(soap.Op(name("GetChanges"), ActionPrefix+"GetChanges", p.GetChangesContext)),
+		addressing(soap.Op(name("AddProduct"), ActionPrefix+"AddProduct", p.AddProductContext)),
+		addressing(soap.Op(name("GetProduct"), ActionPrefix+"GetProduct", p.GetProductContext)),
+		addressing(soap.Op(name("UpdateProduct"), ActionPrefix+"UpdateProduct", p.UpdateProductContext)),
+		addressing(soap.Op(name("DeleteProduct"), ActionPrefix+"DeleteProduct", p.DeleteProductContext)),
+		addressing(soap.Op(name("UpsertProduct"), ActionPrefix+"UpsertProduct", p.UpsertProductContext)),
+		addressing(soap.Op(name("UpsertProducts"), ActionPrefix+"UpsertProducts", p.UpsertProductsContext)),
+		addressing(soap.Op(name("SearchProducts"), ActionPrefix+"SearchProducts", p.SearchProductsContext)),
+		addressing(soap.Op(name("AdjustStock"), ActionPrefix+"AdjustStock", p.AdjustStockContext)),
+		addressing(soap.Op(name("PlaceOrder"), ActionPrefix+"PlaceOrder", p.PlaceOrderContext)),
+		addressing(soap.Op(name("GetOrder"), ActionPrefix+"GetOrder", p.GetOrderContext)),
+		addressing(soap.Op(name("SearchOrders"), ActionPrefix+"SearchOrders", p.SearchOrdersContext)),
+		addressing(soap.Op(name("UpdateOrderStatus"), ActionPrefix+"UpdateOrderStatus", p.UpdateOrderStatusContext)),
+		addressing(soap.Op(name("AddReview"), ActionPrefix+"AddReview", p.AddReviewContext)),
+		addressing(soap.Op(name("GetReview"), ActionPrefix+"GetReview", p.GetReviewContext)),
+		addressing(soap.Op(name("UpdateReview"), ActionPrefix+"UpdateReview", p.UpdateReviewContext)),
+		addressing(soap.Op(name("DeleteReview"), ActionPrefix+"DeleteReview", p.DeleteReviewContext)),
+		addressing(soap.Op(name("SearchReviews"), ActionPrefix+"SearchReviews", p.SearchReviewsContext)),
 	}
 }
 

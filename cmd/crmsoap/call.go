@@ -36,6 +36,18 @@ Operations and fields:
   SearchCustomers externalId= email= nameContains= company= country= updatedSince=RFC3339
                   pageSize= pageToken=
   GetChanges      cursor= maxChanges=
+  AddProduct      sku= name= description= category= price=DECIMAL currency=ISO4217 stock= lowStockThreshold=
+                  active=true|false
+  GetProduct      id=
+  UpdateProduct   id= expectedVersion= and every AddProduct field (all are replaced)
+  DeleteProduct   id= expectedVersion=
+  UpsertProduct   sku= (required) expectedVersion= and every AddProduct field (all are replaced)
+  SearchProducts  sku= nameContains= category= active=true|false lowStockOnly=true pageSize= pageToken=
+  AdjustStock     productId= delta= reason= expectedVersion=
+  PlaceOrder      customerId= lines=SKU:QTY,SKU:QTY,... externalId= currency= note=
+  GetOrder        id=
+  UpdateOrderStatus id= status=PAID|SHIPPED|DELIVERED|CANCELLED expectedVersion=
+  SearchOrders    customerId= status= pageToken=
 
 With --message-id, the request carries that wsa:MessageID (signed along with the Body): sending the same
 request again with the same id returns the first answer and writes nothing again.
@@ -43,6 +55,7 @@ request again with the same id returns the first answer and writes nothing again
 Example:
   crmsoap call --key erp.key.pem --cert erp.cert.pem AddCustomer name="Zhang Wei" country=CN
   crmsoap call --message-id urn:uuid:6f1c... UpsertCustomer externalId=ERP-1 name="Zhang Wei"
+  crmsoap call AddProduct sku=ANVIL-1 name=Anvil price=19.90 currency=EUR stock=5 lowStockThreshold=2
 `
 
 // call is a command-line client on the generated SDK.
@@ -177,8 +190,7 @@ func invokeSync(ctx context.Context, c wsdl.CrmPortType, op string, f fields) (a
 		}
 		return c.GetChangesContext(ctx, req)
 	}
-	return nil, fmt.Errorf("unknown operation %q (want AddCustomer, GetCustomer, UpdateCustomer, DeleteCustomer, "+
-		"UpsertCustomer, DeleteCustomers, SearchCustomers or GetChanges)", op)
+	return invokeProducts(ctx, c, op, f)
 }
 
 // wsaMessageID is the WS-Addressing MessageID header of a request.

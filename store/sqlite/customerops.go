@@ -9,147 +9,61 @@ import (
 	"github.com/crmsoap/crmsoap/store"
 )
 
-// errExternalIDRequired refuses an upsert without an external id.
-var errExternalIDRequired = errors.New("store: upsert customer: an external id is required")
-
-// errCallRolledBack makes the writer roll back an all-or-none call whose results are already known.
-var errCallRolledBack = errors.New("store: call rolled back")
-
-// maxOps caps the ops of one WriteCustomers call: one call is one job of the writer, and holds the
-// write lock while it runs.
-const maxOps = 10000
-
 // WriteCustomers runs ops in one job of the writer (one transaction, shared with the other writes
-// queued beside it), each op as if in its own savepoint, and returns one result per op (see
+// queued beside it), each op in its own savepoint, and returns one result per op (see
 // store.CustomerStore). Two ops carrying the same external id are both refused before anything runs.
-//
-// The ops first run without savepoints: an op that fails in its first write statement, or before it,
-// with an answer for the caller (not found, conflict, duplicate) has changed nothing, since SQLite
-// undoes a failed statement. Any other failure may have left half an op behind: the job is then rolled
-// back and run again with a savepoint around each op.
 func (db *DB) WriteCustomers(ctx context.Context, ops []store.CustomerOp, allOrNone bool, idem *store.IdempotencyRecord) ([]store.CustomerResult, error) {
-	if len(ops) > maxOps {
-		return nil, fmt.Errorf("store: write customers: %d ops, at most %d in one call", len(ops), maxOps)
-	}
-	dup := sharedExternalIDs(ops)
-	results := make([]store.CustomerResult, len(ops))
-	savepoints := false
-	var t trail
-	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		// Without savepoints, the change-log and feed rows of several ops are written together at the end.
-		t = trail{batched: !savepoints && len(ops) > 1}
-		failed := false
-		for i, op := range ops {
-			if dup[i] {
-				results[i] = store.CustomerResult{Err: &store.DuplicateError{Entity: store.EntityCustomer, Field: "externalId"}}
-				failed = true
-				continue
-			}
-			// A lone all-or-none op needs no savepoint even then: its failure rolls back the job.
-			r, err := runOp(ctx, tx, &t, op, savepoints && (len(ops) > 1 || !allOrNone))
-			if err != nil {
-				return err // the transaction is unusable
-			}
-			if !savepoints && r.Err != nil && !changedNothing(r.Err) {
-				savepoints = true
-				return errRerun
-			}
-			results[i] = r
-			failed = failed || r.Err != nil
+	dup := sharedKeys(ops, func(op store.CustomerOp) string {
+		if op.Kind == store.OpDelete {
+			return ""
 		}
-		if failed && allOrNone {
-			for i := range results {
-				if results[i].Err == nil {
-					results[i] = store.CustomerResult{Err: store.ErrRolledBack}
-				}
-			}
-			return errCallRolledBack
-		}
-		if err := t.flush(ctx, tx); err != nil {
-			savepoints = true
-			return fmt.Errorf("%w: %w", errRerun, err)
-		}
-		if idem != nil {
-			return db.putIdempotency(ctx, tx, idem, results)
-		}
-		return nil
+		return op.Customer.ExternalID
 	})
-	switch {
-	case errors.Is(err, errCallRolledBack):
-		return results, nil
-	case err != nil:
-		return nil, err
+	b := opBatch[store.CustomerOp, store.CustomerResult]{what: "customers", ops: ops, allOrNone: allOrNone, idem: idem,
+		preFailed: func(i int) error {
+			if dup[i] {
+				return &store.DuplicateError{Entity: store.EntityCustomer, Field: "externalId"}
+			}
+			return nil
+		},
+		run:    runCustomerOp,
+		errOf:  func(r store.CustomerResult) error { return r.Err },
+		failed: func(err error) store.CustomerResult { return store.CustomerResult{Err: err} },
+		changedNothing: func(op store.CustomerOp, err error) bool {
+			// A delete removes the customer's reviews before the customer: its failure may follow writes.
+			var dup *store.DuplicateError
+			return op.Kind != store.OpDelete &&
+				(errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConflict) || errors.As(err, &dup))
+		},
 	}
-	return results, nil
+	if idem != nil && idem.Encode != nil {
+		b.encode = idem.Encode
+	}
+	return runBatch(ctx, db, b)
 }
 
-// changedNothing reports whether an op that failed with err is known to have written nothing: it was
-// refused before its first write, or by that write's own statement.
-func changedNothing(err error) bool {
-	var dup *store.DuplicateError
-	return errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConflict) || errors.As(err, &dup) ||
-		errors.Is(err, errExternalIDRequired)
-}
-
-// sharedExternalIDs marks the ops that carry an external id another op of the call carries too:
-// which of them should win would depend on their order, so none does.
-func sharedExternalIDs(ops []store.CustomerOp) []bool {
-	first := make(map[string]int, len(ops))
-	dup := make([]bool, len(ops))
-	for i, op := range ops {
-		ext := op.Customer.ExternalID
-		if op.Kind == store.OpDelete || ext == "" {
-			continue
-		}
-		if j, ok := first[ext]; ok {
-			dup[i], dup[j] = true, true
-			continue
-		}
-		first[ext] = i
-	}
-	return dup
-}
-
-// runOp runs op, with savepoint inside SAVEPOINT op: a failing op is rolled back alone and its error
-// goes into the result. Without, the caller must know that the failed op changed nothing, or roll back
-// the whole job. txErr means the transaction itself is unusable.
-func runOp(ctx context.Context, tx *sql.Tx, t *trail, op store.CustomerOp, savepoint bool) (r store.CustomerResult, txErr error) {
-	if savepoint {
-		if _, err := tx.ExecContext(ctx, "SAVEPOINT op"); err != nil {
-			return r, fmt.Errorf("store: savepoint: %w", err)
-		}
-	}
+// runCustomerOp runs one op; its failure is in the result.
+func runCustomerOp(ctx context.Context, tx *sql.Tx, op store.CustomerOp) (r store.CustomerResult) {
 	switch op.Kind {
 	case store.OpAdd:
-		r.Customer, r.Err = addCustomer(ctx, tx, t, normalized(op.Customer))
+		r.Customer, r.Err = addCustomer(ctx, tx, normalized(op.Customer))
 		r.Created = r.Err == nil
 	case store.OpUpdate:
-		r.Customer, r.Err = updateCustomer(ctx, tx, t, normalized(op.Customer), op.ExpectedVersion)
+		r.Customer, r.Err = updateCustomer(ctx, tx, normalized(op.Customer), op.ExpectedVersion)
 	case store.OpUpsert:
-		r.Customer, r.Created, r.Err = upsertCustomer(ctx, tx, t, normalized(op.Customer), op.ExpectedVersion)
+		r.Customer, r.Created, r.Err = upsertCustomer(ctx, tx, normalized(op.Customer), op.ExpectedVersion)
 	case store.OpDelete:
-		r.Customer, r.Err = deleteCustomer(ctx, tx, t, op)
+		r.Customer, r.Err = deleteCustomer(ctx, tx, op)
 	default:
 		r.Err = fmt.Errorf("store: unknown customer op kind %d", op.Kind)
 	}
 	if r.Err != nil {
 		r.Customer, r.Created = store.Customer{}, false
 	}
-	if !savepoint {
-		return r, nil
-	}
-	if r.Err != nil {
-		if _, err := tx.ExecContext(ctx, "ROLLBACK TO op"); err != nil {
-			return r, fmt.Errorf("store: rollback to savepoint: %w", errors.Join(err, r.Err))
-		}
-	}
-	if _, err := tx.ExecContext(ctx, "RELEASE op"); err != nil {
-		return r, fmt.Errorf("store: release savepoint: %w", err)
-	}
-	return r, nil
+	return r
 }
 
-func addCustomer(ctx context.Context, tx *sql.Tx, t *trail, c store.Customer) (store.Customer, error) {
+func addCustomer(ctx context.Context, tx *sql.Tx, c store.Customer) (store.Customer, error) {
 	c.Version = 1
 	args := append([]any{formatTime(c.CreatedAt), formatTime(c.UpdatedAt), nullString(c.CreatedBy),
 		nullString(c.UpdatedBy)}, writableArgs(c)...)
@@ -161,7 +75,7 @@ func addCustomer(ctx context.Context, tx *sql.Tx, t *trail, c store.Customer) (s
 	if c.ID, err = res.LastInsertId(); err != nil {
 		return store.Customer{}, fmt.Errorf("store: create customer: %w", err)
 	}
-	return c, customerWritten(ctx, tx, t, c, OpCreate)
+	return c, customerWritten(ctx, tx, c, OpCreate)
 }
 
 // updateSet assigns writableColumns and the update's bookkeeping; its arguments are updateArgs(c).
@@ -173,7 +87,7 @@ func updateArgs(c store.Customer) []any {
 	return append([]any{formatTime(c.UpdatedAt), nullString(c.UpdatedBy)}, writableArgs(c)...)
 }
 
-func updateCustomer(ctx context.Context, tx *sql.Tx, t *trail, c store.Customer, expectedVersion int64) (store.Customer, error) {
+func updateCustomer(ctx context.Context, tx *sql.Tx, c store.Customer, expectedVersion int64) (store.Customer, error) {
 	args := append(updateArgs(c), c.ID, expectedVersion, expectedVersion)
 	var createdAt string
 	var createdBy sql.NullString
@@ -190,14 +104,14 @@ func updateCustomer(ctx context.Context, tx *sql.Tx, t *trail, c store.Customer,
 		return store.Customer{}, fmt.Errorf("store: update customer: %w", err)
 	}
 	c.CreatedBy = createdBy.String
-	return c, customerWritten(ctx, tx, t, c, OpUpdate)
+	return c, customerWritten(ctx, tx, c, OpUpdate)
 }
 
 // upsertCustomer inserts c or, when its external id is taken, updates that customer. With an expected
 // version it is an update by external id: the customer must exist at that version.
-func upsertCustomer(ctx context.Context, tx *sql.Tx, t *trail, c store.Customer, expectedVersion int64) (store.Customer, bool, error) {
+func upsertCustomer(ctx context.Context, tx *sql.Tx, c store.Customer, expectedVersion int64) (store.Customer, bool, error) {
 	if c.ExternalID == "" {
-		return store.Customer{}, false, errExternalIDRequired
+		return store.Customer{}, false, errors.New("store: upsert customer: an external id is required")
 	}
 	var (
 		createdAt string
@@ -237,11 +151,19 @@ func upsertCustomer(ctx context.Context, tx *sql.Tx, t *trail, c store.Customer,
 	if created {
 		op = OpCreate
 	}
-	return c, created, customerWritten(ctx, tx, t, c, op)
+	return c, created, customerWritten(ctx, tx, c, op)
 }
 
 // deleteCustomer deletes customer op.ID; the result holds its ID and the tombstone's version.
-func deleteCustomer(ctx context.Context, tx *sql.Tx, t *trail, op store.CustomerOp) (store.Customer, error) {
+func deleteCustomer(ctx context.Context, tx *sql.Tx, op store.CustomerOp) (store.Customer, error) {
+	if hasOrders, err := exists(ctx, tx, `SELECT 1 FROM orders WHERE customer_id = ?`, op.ID); err != nil {
+		return store.Customer{}, fmt.Errorf("store: delete customer: %w", err)
+	} else if hasOrders {
+		return store.Customer{}, store.ErrReferenced
+	}
+	if err := deleteReviewsOf(ctx, tx, "customer_id", op.ID, store.ReviewOp{At: op.At, Actor: op.Actor}); err != nil {
+		return store.Customer{}, err
+	}
 	var version int64
 	var ext sql.NullString
 	err := tx.QueryRowContext(ctx, `DELETE FROM customers WHERE id = ? AND (? = 0 OR version = ?) RETURNING version, external_id`,
@@ -252,23 +174,30 @@ func deleteCustomer(ctx context.Context, tx *sql.Tx, t *trail, op store.Customer
 	if err != nil {
 		return store.Customer{}, fmt.Errorf("store: delete customer: %w", err)
 	}
-	tomb := feedRow{kind: store.FeedDeleted, id: op.ID, version: version + 1, at: op.At, actor: op.Actor,
+	tomb := feedRow{entity: entityCustomer, kind: store.FeedDeleted, id: op.ID, version: version + 1, at: op.At, actor: op.Actor,
 		externalID: ext.String}
-	if err := t.add(ctx, tx, Change{Entity: entityCustomer, EntityID: op.ID, Op: OpDelete,
-		Version: tomb.version, At: op.At, Actor: op.Actor}, tomb); err != nil {
+	if err := recordChange(ctx, tx, Change{Entity: entityCustomer, EntityID: op.ID, Op: OpDelete,
+		Version: tomb.version, At: op.At, Actor: op.Actor}); err != nil {
+		return store.Customer{}, err
+	}
+	if err := writeFeed(ctx, tx, tomb); err != nil {
 		return store.Customer{}, err
 	}
 	return store.Customer{ID: op.ID, Version: tomb.version}, nil
 }
 
 // customerWritten logs the change of c and makes it the customer's feed entry.
-func customerWritten(ctx context.Context, tx *sql.Tx, t *trail, c store.Customer, op string) error {
+func customerWritten(ctx context.Context, tx *sql.Tx, c store.Customer, op string) error {
 	at, actor := c.UpdatedAt, c.UpdatedBy
 	if op == OpCreate {
 		at, actor = c.CreatedAt, c.CreatedBy
 	}
-	return t.add(ctx, tx, Change{Entity: entityCustomer, EntityID: c.ID, Op: op, Version: c.Version, At: at, Actor: actor},
-		feedRow{kind: store.FeedUpserted, id: c.ID, version: c.Version, at: at, actor: actor, externalID: c.ExternalID})
+	if err := recordChange(ctx, tx, Change{Entity: entityCustomer, EntityID: c.ID, Op: op,
+		Version: c.Version, At: at, Actor: actor}); err != nil {
+		return err
+	}
+	return writeFeed(ctx, tx, feedRow{entity: entityCustomer, kind: store.FeedUpserted, id: c.ID, version: c.Version, at: at, actor: actor,
+		externalID: c.ExternalID})
 }
 
 // missingOrStale explains why a conditional write touched no row: probe finds the row by its key.

@@ -21,6 +21,14 @@ func TestStore(t *testing.T) {
 	})
 }
 
+// TestCommerceStore runs the products, orders and reviews suite against a real database file.
+func TestCommerceStore(t *testing.T) {
+	storetest.RunCommerce(t, func(t *testing.T) store.Store {
+		db, _ := openTest(t, Options{})
+		return db
+	})
+}
+
 // TestCustomer_StoredText: times are stored as fixed-width UTC RFC 3339 text, birth dates as the date.
 func TestCustomer_StoredText(t *testing.T) {
 	db, _ := openTest(t, Options{})

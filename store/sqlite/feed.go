@@ -21,20 +21,21 @@ const metaFeedHorizon = "feed.horizon"
 
 // feedRow is the feed entry a write leaves for its record.
 type feedRow struct {
+	entity            string // entityCustomer, entityProduct
 	kind              string // store.FeedUpserted or store.FeedDeleted
 	id, version       int64
 	at                time.Time
 	actor, externalID string
 }
 
-// writeFeed makes r the customer's only feed row. REPLACE deletes the old row and inserts a new one,
+// writeFeed makes r its record's only feed row. REPLACE deletes the old row and inserts a new one,
 // which AUTOINCREMENT numbers past every seq ever used: the record moves to the end of the feed.
 func writeFeed(ctx context.Context, tx *sql.Tx, r feedRow) error {
 	_, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO feed (entity, entity_id, kind, version, at, actor, external_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, entityCustomer, r.id, r.kind, r.version, formatTime(r.at), nullString(r.actor),
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, r.entity, r.id, r.kind, r.version, formatTime(r.at), nullString(r.actor),
 		nullString(r.externalID))
 	if err != nil {
-		return fmt.Errorf("store: feed %s %d: %w", entityCustomer, r.id, err)
+		return fmt.Errorf("store: feed %s %d: %w", r.entity, r.id, err)
 	}
 	return nil
 }
@@ -49,14 +50,21 @@ func (db *DB) Feed(ctx context.Context, after int64, limit int) ([]store.FeedEnt
 	}
 	limit = min(limit, maxFeedPage)
 	rows, err := db.read.QueryContext(ctx, `SELECT f.seq, f.entity, f.kind, f.entity_id, f.external_id, f.version,
-		f.at, f.actor, `+packedColumnsOf+`
-		FROM feed f LEFT JOIN customers c ON f.kind = 'UPSERTED' AND c.id = f.entity_id
+		f.at, f.actor, `+packedColumnsOf+`, `+productColumnsOf+`, o.id, rv.id
+		FROM feed f
+		LEFT JOIN customers c ON f.kind = 'UPSERTED' AND f.entity = 'customer' AND c.id = f.entity_id
+		LEFT JOIN products p ON f.kind = 'UPSERTED' AND f.entity = 'product' AND p.id = f.entity_id
+		LEFT JOIN orders o ON f.kind = 'UPSERTED' AND f.entity = 'order' AND o.id = f.entity_id
+		LEFT JOIN reviews rv ON f.kind = 'UPSERTED' AND f.entity = 'review' AND rv.id = f.entity_id
 		WHERE f.seq > ? ORDER BY f.seq LIMIT ?`, after, limit+1)
 	if err != nil {
 		return nil, false, fmt.Errorf("store: feed: %w", err)
 	}
 	out, err := scanFeed(rows, limit)
 	if err != nil {
+		return nil, false, fmt.Errorf("store: feed: %w", err)
+	}
+	if out, err = db.feedRecords(ctx, out); err != nil {
 		return nil, false, fmt.Errorf("store: feed: %w", err)
 	}
 	more := len(out) > limit
@@ -86,8 +94,12 @@ func scanFeed(rows *sql.Rows, limit int) ([]store.FeedEntry, error) {
 			ext, actor sql.NullString
 			at         string
 			c          customerRow
+			p          productRow
+			o, rv      sql.NullInt64
 		)
 		dest := append([]any{&e.Seq, &e.Entity, &e.Kind, &e.ID, &ext, &e.Version, &at, &actor}, c.packedDest()...)
+		dest = append(dest, p.dest()...)
+		dest = append(dest, &o, &rv)
 		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
@@ -99,7 +111,28 @@ func scanFeed(rows *sql.Rows, limit int) ([]store.FeedEntry, error) {
 			return nil, err
 		}
 		e.ExternalID, e.Actor = ext.String, actor.String
-		if e.Kind == store.FeedUpserted {
+		switch {
+		case e.Kind != store.FeedUpserted:
+		case e.Entity == store.EntityOrder:
+			if !o.Valid {
+				return nil, fmt.Errorf("feed entry %d: order %d is missing", e.Seq, e.ID)
+			}
+			e.Order = &store.Order{ID: e.ID} // read by feedRecords
+		case e.Entity == store.EntityReview:
+			if !rv.Valid {
+				return nil, fmt.Errorf("feed entry %d: review %d is missing", e.Seq, e.ID)
+			}
+			e.Review = &store.Review{ID: e.ID} // read by feedRecords
+		case e.Entity == store.EntityProduct:
+			if !p.present() {
+				return nil, fmt.Errorf("feed entry %d: product %d is missing", e.Seq, e.ID)
+			}
+			prod, err := p.product()
+			if err != nil {
+				return nil, err
+			}
+			e.Product = &prod
+		default:
 			if !c.present() {
 				return nil, fmt.Errorf("feed entry %d: customer %d is missing", e.Seq, e.ID)
 			}
@@ -112,6 +145,35 @@ func scanFeed(rows *sql.Rows, limit int) ([]store.FeedEntry, error) {
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// feedRecords reads the orders and reviews of the UPSERTED entries of a page. They are read after the
+// page: a later write moves a record to a later seq and the reader sees it again there, so an entry may
+// show a newer state than its seq, never an older one; a review deleted in between is left out (its
+// tombstone follows later in the feed).
+func (db *DB) feedRecords(ctx context.Context, entries []store.FeedEntry) ([]store.FeedEntry, error) {
+	out := entries[:0]
+	for _, e := range entries {
+		switch {
+		case e.Order != nil:
+			o, err := getOrder(ctx, db.read, e.ID)
+			if err != nil {
+				return nil, err
+			}
+			e.Order = &o
+		case e.Review != nil:
+			r, err := db.GetReview(ctx, e.ID)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			e.Review = &r
+		}
+		out = append(out, e)
+	}
+	return out, nil
 }
 
 func (db *DB) feedHorizon(ctx context.Context) (int64, error) {

@@ -10,16 +10,12 @@ import (
 	"github.com/crmsoap/crmsoap/store"
 )
 
-// putIdempotency stores rec inside the writer's transaction, with the response rec.Encode makes from
-// results when it is set. A live record with the same client and message id makes it
+// putIdempotency stores rec inside the writer's transaction, with the response respond makes. A live record with the same client and message id makes it
 // store.ErrIdempotencyRace; an expired one is replaced.
-func (db *DB) putIdempotency(ctx context.Context, tx *sql.Tx, rec *store.IdempotencyRecord, results []store.CustomerResult) error {
-	resp := rec.Response
-	if rec.Encode != nil {
-		var err error
-		if resp, err = rec.Encode(results); err != nil {
-			return fmt.Errorf("store: encode idempotent response: %w", err)
-		}
+func (db *DB) putIdempotency(ctx context.Context, tx *sql.Tx, rec *store.IdempotencyRecord, respond func() ([]byte, error)) error {
+	resp, err := respond()
+	if err != nil {
+		return fmt.Errorf("store: encode idempotent response: %w", err)
 	}
 	if resp == nil {
 		resp = []byte{}

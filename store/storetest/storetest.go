@@ -47,3 +47,24 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })
 	}
 }
+
+// RunCommerce runs the behaviour tests of products, orders and reviews against the stores open returns.
+// A backend runs it once it holds those entities (store/sqlite does; store/postgres does not yet).
+func RunCommerce(t *testing.T, open func(t *testing.T) store.Store) {
+	tests := []struct {
+		name string
+		fn   func(*testing.T, Opener)
+	}{
+		{"Product/RoundTrip", testProductRoundTrip},
+		{"Product/WriteProductsAllOrNone", testWriteProductsAllOrNone},
+		{"Product/AdjustStock", testAdjustStock},
+		{"Product/AdjustStockConcurrent", testAdjustStockConcurrent},
+		{"Product/Search", testSearchProducts},
+		{"Order/Place", testPlaceOrder},
+		{"Order/RaceForLastUnits", testOrderRaceForLastUnits},
+		{"Review/RatingKeptExact", testReviews},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })
+	}
+}
