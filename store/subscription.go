@@ -12,7 +12,7 @@ const EntitySubscription = "subscription"
 const (
 	SubActive  = "ACTIVE"  // delivering
 	SubPaused  = "PAUSED"  // stopped by an operator; resume carries on from the cursor
-	SubFailing = "FAILING" // past the maximum delivery age; still retried, keeps its cursor
+	SubFailing = "FAILING" // past the maximum delivery age: stopped, keeps its cursor; resume carries on
 )
 
 // Subscription is a durable cursor over the change feed plus a sink: every feed entry with Seq >
@@ -50,7 +50,7 @@ type SubscriptionStore interface {
 	// ErrNotFound when the subscription is gone.
 	AckSubscription(ctx context.Context, name string, from, to int64, at time.Time) error
 	// FailSubscription records a failed delivery (msg at at); failing turns an ACTIVE subscription
-	// FAILING. The cursor stays. Errors: ErrNotFound.
+	// FAILING (delivery stops until resumed). The cursor stays. Errors: ErrNotFound.
 	FailSubscription(ctx context.Context, name, msg string, at time.Time, failing bool) error
 	// FeedLag counts the feed entries after cursor (of entity, "" = all) and returns the time of the
 	// oldest of them (zero when none).

@@ -42,6 +42,8 @@ var rules = []rule{
 		why: "the SOAP facade: generated types and the adapter to service"},
 	{pkg: "service", allow: []string{"std", "store"}, deny: []string{"net/http/..."}, tests: []string{"store/..."},
 		why: "the CRM knows no transport: no net/http, soap, wsdl or gowsdl"},
+	{pkg: "service/push", allow: []string{"std", "store"}, deny: []string{"net/http/..."}, tests: []string{"store/..."},
+		why: "delivery of the change feed to subscriptions; sinks are injected, so no transport"},
 	{pkg: "store", allow: []string{"std"}, deny: []string{"database/sql/..."},
 		why: "records, errors and interfaces; the backends sit below it"},
 	{pkg: "store/storetest", allow: []string{"std", "store"}, deny: []string{"database/sql/..."},
