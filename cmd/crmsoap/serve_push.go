@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/crmsoap/crmsoap/cmd/internal/natssink"
 	"github.com/crmsoap/crmsoap/service/push"
 	"github.com/crmsoap/crmsoap/soap/wssec"
 	"github.com/crmsoap/crmsoap/store"
@@ -67,6 +68,7 @@ func startPush(ctx context.Context, c pushConfig, sec securityConfig, db *sqlite
 		Store: db,
 		Sinks: map[string]push.SinkFactory{
 			"soap": func(s store.Subscription) (push.Sink, error) { return soapSink(s, signer, roots, c.timeout) },
+			"nats": natsSink,
 		},
 		Observer:       obs,
 		Log:            log,
@@ -83,6 +85,14 @@ func soapSink(s store.Subscription, signer *wssec.Signer, roots *x509.CertPool, 
 		return nil, fmt.Errorf("stored sink configuration: %w", err)
 	}
 	return notify.New(cfg.URL, signer, roots, timeout), nil
+}
+
+func natsSink(s store.Subscription) (push.Sink, error) {
+	var cfg sinkConfig
+	if err := json.Unmarshal(s.SinkConfig, &cfg); err != nil {
+		return nil, fmt.Errorf("stored sink configuration: %w", err)
+	}
+	return natssink.New(cfg.URL, cfg.Stream), nil
 }
 
 // notificationsWSDL serves the listener contract at notificationsPath?wsdl.

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"time"
@@ -40,6 +41,8 @@ type Store interface {
 type Sink interface {
 	Deliver(ctx context.Context, entries []store.FeedEntry) error
 }
+
+// A Sink that is also an io.Closer is closed when its subscription's worker stops.
 
 // SinkFactory builds the sink of a subscription from its stored kind and configuration.
 type SinkFactory func(sub store.Subscription) (Sink, error)
@@ -170,6 +173,9 @@ func (e *Engine) work(ctx context.Context, sub store.Subscription) {
 	if err != nil {
 		e.fail(ctx, log, sub, "sink configuration: "+err.Error(), true)
 		return
+	}
+	if c, ok := sink.(io.Closer); ok {
+		defer c.Close()
 	}
 	cursor := sub.Cursor
 	for ctx.Err() == nil {
