@@ -135,9 +135,11 @@ func (m *Main) serve(ctx context.Context, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	if err := startPush(ctx, cfg.push, cfg.security, db, met.registry, log); err != nil {
+	waitPush, err := startPush(ctx, cfg.push, cfg.security, db, met.registry, log)
+	if err != nil {
 		return err
 	}
+	defer func() { stopBackground(); waitPush() }() // deliveries end before the database closes
 	tlsConfig, err := serverTLS(cfg)
 	if err != nil {
 		return err

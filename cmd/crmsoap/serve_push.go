@@ -46,21 +46,22 @@ func (c *pushConfig) check() error {
 	return nil
 }
 
-// startPush runs the delivery of the change feed to the subscriptions until ctx ends.
-func startPush(ctx context.Context, c pushConfig, sec securityConfig, db *sqlite.DB, reg prometheus.Registerer, log *slog.Logger) error {
+// startPush runs the delivery of the change feed to the subscriptions until ctx ends; wait returns
+// once every delivery stopped (call it after ctx ended, before closing db).
+func startPush(ctx context.Context, c pushConfig, sec securityConfig, db *sqlite.DB, reg prometheus.Registerer, log *slog.Logger) (wait func(), err error) {
 	signer, err := responseSigner(sec)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var roots *x509.CertPool
 	if c.listenerCA != "" {
 		pem, err := os.ReadFile(c.listenerCA)
 		if err != nil {
-			return fmt.Errorf("--listener-ca: %w", err)
+			return nil, fmt.Errorf("--listener-ca: %w", err)
 		}
 		roots = x509.NewCertPool()
 		if !roots.AppendCertsFromPEM(pem) {
-			return fmt.Errorf("--listener-ca %s: no PEM certificate in it", c.listenerCA)
+			return nil, fmt.Errorf("--listener-ca %s: no PEM certificate in it", c.listenerCA)
 		}
 	}
 	obs := newPushMetrics(reg)
@@ -75,8 +76,9 @@ func startPush(ctx context.Context, c pushConfig, sec securityConfig, db *sqlite
 		MaxDeliveryAge: c.maxDeliveryAge,
 		Reload:         c.reload,
 	}
-	go e.Run(ctx)
-	return nil
+	done := make(chan struct{})
+	go func() { defer close(done); e.Run(ctx) }()
+	return func() { <-done }, nil
 }
 
 func soapSink(s store.Subscription, signer *wssec.Signer, roots *x509.CertPool, timeout time.Duration) (push.Sink, error) {
