@@ -237,3 +237,41 @@ func TestBackoff(t *testing.T) {
 		}
 	}
 }
+
+func TestPauseStopsRetriesAndUnknownSinkFails(t *testing.T) {
+	db := openDB(t)
+	writeChanges(t, db, 3)
+	ctx := context.Background()
+	for _, s := range []store.Subscription{
+		{Name: "erp", SinkKind: "mem", SinkConfig: []byte("{}"), CreatedAt: time.Now()},
+		{Name: "odd", SinkKind: "carrier-pigeon", SinkConfig: []byte("{}"), CreatedAt: time.Now()},
+	} {
+		if err := db.AddSubscription(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sink := &memSink{fail: func(int) bool { return true }}
+	stop := startEngine(t, &push.Engine{Store: db, Sinks: map[string]push.SinkFactory{"mem": func(store.Subscription) (push.Sink, error) { return sink, nil }},
+		Clock: &fakeClock{now: time.Now()}, Reload: time.Millisecond, Poll: time.Millisecond})
+	defer stop()
+	attempts := func() int { sink.mu.Lock(); defer sink.mu.Unlock(); return sink.attempts }
+	for attempts() < 3 {
+		time.Sleep(time.Millisecond)
+	}
+	if err := db.SetSubscriptionState(ctx, "erp", store.SubPaused); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond) // many reloads: the worker has stopped
+	before := attempts()
+	time.Sleep(100 * time.Millisecond)
+	if after := attempts(); after != before {
+		t.Fatalf("a paused subscription was still delivered: %d attempts, then %d", before, after)
+	}
+	if s, _ := db.GetSubscription(ctx, "erp"); s.Cursor != 0 || s.State != store.SubPaused {
+		t.Fatalf("paused: %+v", s)
+	}
+	s := waitCursor(t, db, "odd", 1)
+	if s.State != store.SubFailing || s.Cursor != 0 || s.LastError != `no sink of kind "carrier-pigeon" in this server` {
+		t.Fatalf("unknown sink: %+v", s)
+	}
+}
