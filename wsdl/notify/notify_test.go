@@ -90,7 +90,7 @@ func (l *listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprint(w, `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><NotificationsResponse xmlns="urn:crmsoap:notifications:v1"><ack>true</ack></NotificationsResponse></s:Body></s:Envelope>`)
 }
 
-func openDB(t *testing.T) *sqlite.DB {
+func openDB(t testing.TB) *sqlite.DB {
 	t.Helper()
 	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "crm.db"), sqlite.Options{})
 	if err != nil {
@@ -101,7 +101,7 @@ func openDB(t *testing.T) *sqlite.DB {
 }
 
 // writeChanges creates n customers, updates every third twice and deletes every seventh.
-func writeChanges(t *testing.T, db *sqlite.DB, n int) []store.FeedEntry {
+func writeChanges(t testing.TB, db *sqlite.DB, n int) []store.FeedEntry {
 	t.Helper()
 	ctx := context.Background()
 	now := time.Now().UTC()

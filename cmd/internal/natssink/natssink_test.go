@@ -22,7 +22,7 @@ import (
 
 // natsURL is CRMSOAP_TEST_NATS, or a nats-server -js started for the test on a free port in a
 // temporary directory (stopped and removed after).
-func natsURL(t *testing.T) string {
+func natsURL(t testing.TB) string {
 	t.Helper()
 	if u := os.Getenv("CRMSOAP_TEST_NATS"); u != "" {
 		return u
@@ -57,7 +57,7 @@ func natsURL(t *testing.T) string {
 	}
 }
 
-func feedOf(t *testing.T, db *sqlite.DB, n int) []store.FeedEntry {
+func feedOf(t testing.TB, db *sqlite.DB, n int) []store.FeedEntry {
 	t.Helper()
 	ctx := context.Background()
 	now := time.Now().UTC()
