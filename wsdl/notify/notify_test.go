@@ -363,3 +363,21 @@ func TestWSDLIsTheContract(t *testing.T) {
 		t.Fatal("the WSDL's soapAction is not the one the sink sends")
 	}
 }
+
+func TestHTTPSListenerTrustsTheGivenCA(t *testing.T) {
+	db := openDB(t)
+	feed := writeChanges(t, db, 3)
+	l := &listener{seen: map[int64]bool{}}
+	srv := httptest.NewTLSServer(l)
+	defer srv.Close()
+	if err := notify.New(srv.URL, nil, nil, 10*time.Second).Deliver(context.Background(), feed); err == nil ||
+		!strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("a listener certificate outside the system roots was accepted: %v", err)
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(srv.Certificate())
+	if err := notify.New(srv.URL, nil, roots, 10*time.Second).Deliver(context.Background(), feed); err != nil {
+		t.Fatal(err)
+	}
+	checkSame(t, l, feed)
+}
