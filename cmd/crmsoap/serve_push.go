@@ -17,7 +17,6 @@ import (
 	"github.com/crmsoap/crmsoap/service/push"
 	"github.com/crmsoap/crmsoap/soap/wssec"
 	"github.com/crmsoap/crmsoap/store"
-	"github.com/crmsoap/crmsoap/store/sqlite"
 	"github.com/crmsoap/crmsoap/wsdl/notify"
 )
 
@@ -47,8 +46,14 @@ func (c *pushConfig) check() error {
 }
 
 // startPush runs the delivery of the change feed to the subscriptions until ctx ends; wait returns
-// once every delivery stopped (call it after ctx ended, before closing db).
-func startPush(ctx context.Context, c pushConfig, sec securityConfig, db *sqlite.DB, reg prometheus.Registerer, log *slog.Logger) (wait func(), err error) {
+// once every delivery stopped (call it after ctx ended, before closing db). A backend that keeps no
+// subscriptions (push.Store) runs none, saying so.
+func startPush(ctx context.Context, c pushConfig, sec securityConfig, backend store.CustomerStore, reg prometheus.Registerer, log *slog.Logger) (wait func(), err error) {
+	db, ok := backend.(push.Store)
+	if !ok {
+		log.Warn("push subscriptions are not delivered: this database backend does not keep them")
+		return func() {}, nil
+	}
 	signer, err := responseSigner(sec)
 	if err != nil {
 		return nil, err

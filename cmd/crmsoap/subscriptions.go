@@ -185,7 +185,7 @@ func (m *Main) subscriptionsStatus(ctx context.Context, db *sqlite.DB, name stri
 			lagSec = int64(now.Sub(oldest).Seconds())
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t%s\t%s\n", s.Name, s.State, s.Cursor, n, lagSec,
-			stamp(s.LastSuccess), orDash(s.LastError), stamp(s.LastErrorAt))
+			stamp(s.LastSuccess), dashIfEmpty(s.LastError), stamp(s.LastErrorAt))
 	}
 	return tw.Flush()
 }
@@ -197,7 +197,7 @@ func orAll(entity string) string {
 	return entity
 }
 
-func orDash(s string) string {
+func dashIfEmpty(s string) string {
 	if s == "" {
 		return "-"
 	}
