@@ -19,7 +19,7 @@ test: test-deps
 
 test-deps:
 	CRMSOAP_INTEROP_ONLY="zeep xmlsec" bash interop/run.sh --install-only
-	bash .ci/debian.sh postgresql
+	bash .ci/debian.sh postgresql nats-server
 
 ## build: the binary in bin/, stamped with the version (`crmsoap version`, the start log line)
 build:

@@ -39,6 +39,7 @@ const usage = `crmsoap: customer records over SOAP
 Usage:
   crmsoap serve   [flags]   run the SOAP server
   crmsoap clients add|list|enable|disable|remove   manage the clients allowed to call
+  crmsoap subscriptions add|list|status|pause|resume|remove   manage push subscriptions
   crmsoap keys new --name NAME                     create a key pair and self-signed certificate
   crmsoap call [flags] OPERATION [field=value ...]  call the server (signed with --key/--cert)
   crmsoap backup [--db PATH] OUT                   copy the database while the server runs
@@ -59,6 +60,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.serve(ctx, args[1:])
 	case "clients":
 		return m.clients(ctx, args[1:])
+	case "subscriptions":
+		return m.subscriptions(ctx, args[1:])
 	case "call":
 		return m.call(ctx, args[1:])
 	case "keys":

@@ -41,6 +41,7 @@ type serveConfig struct {
 	shutdownTimeout           time.Duration
 	security                  securityConfig
 	sync                      syncConfig
+	push                      pushConfig
 }
 
 func (m *Main) serveFlags(args []string) (serveConfig, error) {
@@ -73,6 +74,7 @@ func (m *Main) serveFlags(args []string) (serveConfig, error) {
 	e.Duration(&c.shutdownTimeout, "shutdown-timeout", "CRMSOAP_SHUTDOWN_TIMEOUT", 30*time.Second, "time to finish in-flight requests on SIGINT/SIGTERM")
 	c.security.register(e)
 	c.sync.register(e)
+	c.push.register(e)
 	if err := e.parse(args); err != nil {
 		return c, err
 	}
@@ -85,6 +87,9 @@ func (m *Main) serveFlags(args []string) (serveConfig, error) {
 	if least := soap.MinMemoryBudget(c.maxBodyBytes, c.maxElements); c.memoryBudget > 0 && c.memoryBudget < least {
 		return c, fmt.Errorf("serve: --memory-budget %d cannot hold one request of --max-body-bytes %d and --max-elements %d: "+
 			"give it at least %d (or 0: no budget)", c.memoryBudget, c.maxBodyBytes, c.maxElements, least)
+	}
+	if err := c.push.check(); err != nil {
+		return c, err
 	}
 	if err := c.sync.check(); err != nil {
 		return c, err
@@ -130,6 +135,11 @@ func (m *Main) serve(ctx context.Context, args []string) (err error) {
 	if err != nil {
 		return err
 	}
+	waitPush, err := startPush(ctx, cfg.push, cfg.security, db, met.registry, log)
+	if err != nil {
+		return err
+	}
+	defer func() { stopBackground(); waitPush() }() // deliveries end before the database closes
 	tlsConfig, err := serverTLS(cfg)
 	if err != nil {
 		return err
@@ -154,6 +164,7 @@ func (m *Main) serve(ctx context.Context, args []string) (err error) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle(soapPath, handler)
+	mux.Handle(notificationsPath, notificationsWSDL())
 	srv := &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: cfg.readHeaderTimeout,

@@ -1,0 +1,171 @@
+package natssink_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/crmsoap/crmsoap/cmd/internal/natssink"
+	"github.com/crmsoap/crmsoap/service/push"
+	"github.com/crmsoap/crmsoap/store"
+	"github.com/crmsoap/crmsoap/store/sqlite"
+)
+
+// natsURL is CRMSOAP_TEST_NATS, or a nats-server -js started for the test on a free port in a
+// temporary directory (stopped and removed after).
+func natsURL(t testing.TB) string {
+	t.Helper()
+	if u := os.Getenv("CRMSOAP_TEST_NATS"); u != "" {
+		return u
+	}
+	bin, err := exec.LookPath("nats-server")
+	if err != nil {
+		t.Fatal("nats-server is not installed (make test-deps installs it), and CRMSOAP_TEST_NATS is not set")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	dir := t.TempDir()
+	cmd := exec.Command(bin, "-js", "-a", "127.0.0.1", "-p", fmt.Sprint(port), "-sd", filepath.Join(dir, "js"))
+	cmd.Stdout, cmd.Stderr = nil, nil
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
+	for deadline := time.Now().Add(15 * time.Second); ; {
+		if nc, err := nats.Connect(url); err == nil {
+			nc.Close()
+			return url
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("nats-server did not start")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func feedOf(t testing.TB, db *sqlite.DB, n int) []store.FeedEntry {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Now().UTC()
+	for i := range n {
+		c, err := db.CreateCustomer(ctx, store.Customer{ExternalID: fmt.Sprint("e", i), Name: "n", CreatedAt: now, UpdatedAt: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i%4 == 0 {
+			if err := db.DeleteCustomer(ctx, c.ID, 0, now, "t"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	feed, _, err := db.Feed(ctx, 0, 10000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return feed
+}
+
+func TestJetStreamGetsTheFeedOnceInOrder(t *testing.T) {
+	url := natsURL(t)
+	stream := fmt.Sprintf("CRMTEST%d", time.Now().UnixNano())
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "crm.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	feed := feedOf(t, db, 260)
+	if err := db.AddSubscription(context.Background(), store.Subscription{Name: "bus", SinkKind: "nats", SinkConfig: []byte("{}"), CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	// A crash after publishing but before the cursor moved: the first batch is published once
+	// by hand, then the engine publishes it again.
+	pre := natssink.New(url, stream)
+	if err := pre.Deliver(context.Background(), feed[:100]); err != nil {
+		t.Fatal(err)
+	}
+	pre.Close()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	e := &push.Engine{Store: db, Sinks: map[string]push.SinkFactory{"nats": func(store.Subscription) (push.Sink, error) { return natssink.New(url, stream), nil }},
+		Reload: 10 * time.Millisecond, Poll: 10 * time.Millisecond}
+	go func() { defer close(done); e.Run(ctx) }()
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		s, _ := db.GetSubscription(context.Background(), "bus")
+		if s.Cursor == feed[len(feed)-1].Seq {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("cursor %d, want %d; last error %q", s.Cursor, feed[len(feed)-1].Seq, s.LastError)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
+
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	st, err := js.Stream(context.Background(), stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.State.Msgs != uint64(len(feed)) {
+		t.Fatalf("stream holds %d messages, the feed %d (duplicates not absorbed, or changes lost)", info.State.Msgs, len(feed))
+	}
+	deleted := 0
+	for i, e := range feed {
+		m, err := st.GetMsg(context.Background(), uint64(i+1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body natssink.Message
+		if err := json.Unmarshal(m.Data, &body); err != nil {
+			t.Fatal(err)
+		}
+		if m.Subject != natssink.Subject(e) || m.Header.Get(jetstream.MsgIDHeader) != fmt.Sprint(e.Seq) ||
+			body.NotificationID != e.Seq || body.Version != e.Version || body.ID != e.ID || (body.Customer == nil) != (e.Kind == store.FeedDeleted) {
+			t.Fatalf("message %d: %s %v %+v, want feed entry %+v", i+1, m.Subject, m.Header, body, e)
+		}
+		if m.Subject == "crm.customer.deleted" {
+			deleted++
+		}
+	}
+	if deleted != 65 {
+		t.Fatalf("%d deletions published, want 65", deleted)
+	}
+}
+
+func TestServerDownIsARetriedFailure(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "nats://" + ln.Addr().String()
+	ln.Close()
+	err = natssink.New(url, "CRM").Deliver(context.Background(), []store.FeedEntry{{Seq: 1, Entity: "customer", Kind: store.FeedUpserted}})
+	if err == nil {
+		t.Fatal("delivery to a closed port succeeded")
+	}
+}
