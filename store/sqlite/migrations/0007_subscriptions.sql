@@ -1,4 +1,4 @@
--- 0005: push subscriptions. A subscription is a durable cursor over the change feed plus a sink: the
+-- 0007: push subscriptions. A subscription is a durable cursor over the change feed plus a sink: the
 -- cursor is the last feed seq its sink acknowledged, stored with the delivery state in one row, so
 -- advancing it is the only state change of a delivery.
 CREATE TABLE subscriptions (
