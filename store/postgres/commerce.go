@@ -16,7 +16,9 @@ import (
 var errNoCommerce = fmt.Errorf("products, orders and reviews are not stored on PostgreSQL yet: %w", errors.ErrUnsupported)
 
 // GetProduct is not supported yet (errors.ErrUnsupported).
-func (db *DB) GetProduct(context.Context, int64) (store.Product, error) { return store.Product{}, errNoCommerce }
+func (db *DB) GetProduct(context.Context, int64) (store.Product, error) {
+	return store.Product{}, errNoCommerce
+}
 
 // WriteProducts is not supported yet (errors.ErrUnsupported).
 func (db *DB) WriteProducts(context.Context, []store.ProductOp, bool, *store.IdempotencyRecord) ([]store.ProductResult, error) {
@@ -34,7 +36,9 @@ func (db *DB) PlaceOrder(context.Context, store.PlaceOrderOp, *store.Idempotency
 }
 
 // GetOrder is not supported yet (errors.ErrUnsupported).
-func (db *DB) GetOrder(context.Context, int64) (store.Order, error) { return store.Order{}, errNoCommerce }
+func (db *DB) GetOrder(context.Context, int64) (store.Order, error) {
+	return store.Order{}, errNoCommerce
+}
 
 // SearchOrders is not supported yet (errors.ErrUnsupported).
 func (db *DB) SearchOrders(context.Context, store.OrderFilter, int64, int) ([]store.Order, error) {
@@ -47,7 +51,9 @@ func (db *DB) WriteReview(context.Context, store.ReviewOp, *store.IdempotencyRec
 }
 
 // GetReview is not supported yet (errors.ErrUnsupported).
-func (db *DB) GetReview(context.Context, int64) (store.Review, error) { return store.Review{}, errNoCommerce }
+func (db *DB) GetReview(context.Context, int64) (store.Review, error) {
+	return store.Review{}, errNoCommerce
+}
 
 // SearchReviews is not supported yet (errors.ErrUnsupported).
 func (db *DB) SearchReviews(context.Context, store.ReviewFilter, int64, int) ([]store.Review, error) {
