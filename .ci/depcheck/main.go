@@ -38,6 +38,8 @@ var rules = []rule{
 		why: "commands wire everything together"},
 	{pkg: "cmd/internal/keypair", allow: []string{"std"},
 		why: "key pairs and PEM files for the commands"},
+	{pkg: "cmd/internal/records", allow: []string{"std"},
+		why: "the file formats of import and export"},
 	{pkg: "wsdl", allow: []string{"std", "soap", "service", "github.com/hooklift/gowsdl/soap"},
 		why: "the SOAP facade: generated types and the adapter to service"},
 	{pkg: "service", allow: []string{"std", "store"}, deny: []string{"net/http/..."}, tests: []string{"store/..."},

@@ -42,6 +42,8 @@ Usage:
   crmsoap keys new --name NAME                     create a key pair and self-signed certificate
   crmsoap call [flags] OPERATION [field=value ...]  call the server (signed with --key/--cert)
   crmsoap backup [--db PATH] OUT                   copy the database while the server runs
+  crmsoap export --entity E --format F --out FILE [--since CURSOR]   write records to a file
+  crmsoap import --entity E --format F [--dry-run] [--report R] FILE   upsert records from a file
   crmsoap version           print the version
 
 Run 'crmsoap COMMAND -h' for the flags of a command.
@@ -64,6 +66,10 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.keys(ctx, args[1:])
 	case "backup":
 		return m.backup(ctx, args[1:])
+	case "export":
+		return m.export(ctx, args[1:])
+	case "import":
+		return m.importFile(ctx, args[1:])
 	case "version":
 		fmt.Fprintln(m.Stdout, "crmsoap", version)
 		return nil
