@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -50,6 +51,13 @@ type importer struct {
 	batchNo int
 	items   []any
 	lines   []int
+	refused []refusal // of the rows since the last batch, reported with it in line order
+}
+
+// refusal is one line of the report.
+type refusal struct {
+	line                 int
+	code, field, message string
 }
 
 func (m *Main) importFile(ctx context.Context, args []string) error {
@@ -157,7 +165,7 @@ func (im *importer) run(ctx context.Context, r records.Reader) error {
 		}
 		if re, ok := records.IsRowError(err); ok {
 			im.stats.rows++
-			if err := im.refuse(re.Line, "MALFORMED_ROW", re.Field, re.Message); err != nil {
+			if err := im.refuse(ctx, re.Line, "MALFORMED_ROW", re.Field, re.Message); err != nil {
 				return err
 			}
 			continue
@@ -168,7 +176,7 @@ func (im *importer) run(ctx context.Context, r records.Reader) error {
 		im.stats.rows++
 		item, re := im.ent.prepare(row.Values)
 		if re != nil {
-			if err := im.refuse(row.Line, "VALIDATION_FAILED", re.Field, re.Message); err != nil {
+			if err := im.refuse(ctx, row.Line, "VALIDATION_FAILED", re.Field, re.Message); err != nil {
 				return err
 			}
 			continue
@@ -182,25 +190,41 @@ func (im *importer) run(ctx context.Context, r records.Reader) error {
 	}
 }
 
-func (im *importer) refuse(line int, code, field, message string) error {
+// refuse holds a refused row until the batch around it is sent, so that the
+// report is in line order; a long run of bad rows sends the batch early.
+func (im *importer) refuse(ctx context.Context, line int, code, field, message string) error {
 	im.stats.refused++
 	im.p.add(1)
-	return im.report(line, code, field, message)
+	im.refused = append(im.refused, refusal{line, code, field, message})
+	if len(im.refused) >= im.batch {
+		return im.flush(ctx)
+	}
+	return nil
+}
+
+// writeReport writes the held refusals in line order.
+func (im *importer) writeReport() error {
+	slices.SortStableFunc(im.refused, func(a, b refusal) int { return a.line - b.line })
+	for _, r := range im.refused {
+		if err := im.report(r.line, r.code, r.field, r.message); err != nil {
+			return err
+		}
+	}
+	im.refused = im.refused[:0]
+	return nil
 }
 
 // flush sends the pending batch with its own wsa:MessageID, retrying what did
 // not reach a verdict (network errors, 503) with the same id.
 func (im *importer) flush(ctx context.Context) error {
-	if len(im.items) == 0 {
-		return nil
+	if len(im.items) == 0 || im.dryRun {
+		im.p.add(len(im.items))
+		im.items, im.lines = im.items[:0], im.lines[:0]
+		return im.writeReport()
 	}
 	im.batchNo++
 	n := len(im.items)
 	defer func() { im.items, im.lines = im.items[:0], im.lines[:0] }()
-	if im.dryRun {
-		im.p.add(n)
-		return nil
-	}
 	im.sc.SetHeaders(wsaMessageID{ID: im.idBase + strconv.Itoa(im.batchNo)})
 	var results []*wsdl.SaveResult
 	var err error
@@ -228,20 +252,18 @@ func (im *importer) flush(ctx context.Context) error {
 			}
 			continue
 		}
-		code, field, msg := "INTERNAL", "", "the server sent no error for a failed item"
-		if res.Error != nil {
-			field, msg = im.column(res.Error.Field), res.Error.Message
-			if res.Error.Code != nil {
-				code = string(*res.Error.Code)
+		r := refusal{line: im.lines[i], code: "INTERNAL", message: "the server sent no error for a failed item"}
+		if e := res.Error; e != nil {
+			r.field, r.message = im.column(e.Field), strings.TrimPrefix(e.Message, e.Field+": ")
+			if e.Code != nil {
+				r.code = string(*e.Code)
 			}
 		}
 		im.stats.refused++
-		if err := im.report(im.lines[i], code, field, msg); err != nil {
-			return err
-		}
+		im.refused = append(im.refused, r)
 	}
 	im.p.add(n)
-	return nil
+	return im.writeReport()
 }
 
 // column turns a fault's field path (customer/address/city) into the file's

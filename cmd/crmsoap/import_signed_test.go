@@ -1,0 +1,155 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/crmsoap/crmsoap/cmd/internal/records"
+)
+
+// TestImportExport_Signed imports a generated file of several batches into a
+// server that checks signatures and signs its answers, exports it back and
+// compares the two files row by row.
+func TestImportExport_Signed(t *testing.T) {
+	filesRoundTrip(t, 2500)
+}
+
+// TestImportExport_Bench is the measured round trip (not in make test):
+// CRMSOAP_FILES_BENCH=100000 go test -run TestImportExport_Bench -v ./cmd/crmsoap
+func TestImportExport_Bench(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv("CRMSOAP_FILES_BENCH"))
+	if n <= 0 {
+		t.Skip("set CRMSOAP_FILES_BENCH=N to import and export N generated customers")
+	}
+	filesRoundTrip(t, n)
+}
+
+func filesRoundTrip(t *testing.T, n int) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "crm.db")
+	erp, server := newIdentity(t, dir, "erp", time.Hour), newIdentity(t, dir, "server", time.Hour)
+	if out, err := run(t, "clients", "add", "--db", db, "--name", "erp", "--cert", erp.certPEM); err != nil {
+		t.Fatalf("clients add: %v\n%s", err, out)
+	}
+	srv := startServer(t, db, "--sign-key", server.keyPEM, "--sign-cert", server.certPEM)
+	signed := []string{"--url", srv.URL, "--key", erp.keyPEM, "--cert", erp.certPEM, "--server-cert", server.certPEM,
+		"--entity", "customers"}
+
+	in := filepath.Join(dir, "in.csv")
+	writeCustomersCSV(t, in, n)
+	// Unsigned requests are refused: the file goes through the front door.
+	if _, stderr, err := runCmd(t, "import", "--url", srv.URL, "--entity", "customers", "--format", "csv", in); err == nil ||
+		!strings.Contains(stderr, "UNAUTHORIZED") {
+		t.Fatalf("unsigned import: %v\n%s", err, stderr)
+	}
+	imp := measure(t, append(append([]string{"import"}, signed...), "--format", "csv", in)...)
+	if !strings.Contains(imp.stderr, fmt.Sprintf("%d sent, %d created, 0 refused", n, n)) {
+		t.Fatalf("import: %s", imp.stderr)
+	}
+	out := filepath.Join(dir, "out.jsonl")
+	exp := measure(t, append(append([]string{"export"}, signed...), "--format", "jsonl", "--out", out)...)
+	if !strings.HasPrefix(exp.stderr, fmt.Sprintf("exported %d rows", n)) {
+		t.Fatalf("export: %s", exp.stderr)
+	}
+	compareFiles(t, in, out)
+	t.Logf("%d customers, signed: import %.0f records/s (peak RSS %d MiB), export %.0f records/s (peak RSS %d MiB), "+
+		"server peak RSS %d MiB", n, float64(n)/imp.took.Seconds(), imp.maxRSS>>20, float64(n)/exp.took.Seconds(),
+		exp.maxRSS>>20, vmHWM(t, srv.cmd.Process.Pid)>>20)
+}
+
+type measured struct {
+	stderr string
+	took   time.Duration
+	maxRSS int64 // bytes
+}
+
+// measure runs the binary and reports its wall time and peak resident memory.
+func measure(t *testing.T, args ...string) measured {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%s: %v\n%s", args[0], err, stderr.String())
+	}
+	m := measured{stderr: stderr.String(), took: time.Since(start)}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		m.maxRSS = ru.Maxrss << 10 // kilobytes on Linux
+	}
+	return m
+}
+
+// vmHWM is the peak resident memory of a running process, in bytes.
+func vmHWM(t *testing.T, pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+// writeCustomersCSV writes n customers with every writable field filled.
+func writeCustomersCSV(t *testing.T, path string, n int) {
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriter(f)
+	fmt.Fprintln(w, "externalId,name,email,phone,gender,birthDate,company,address.street,address.city,address.region,address.postalCode,address.country")
+	genders := []string{"MALE", "FEMALE", "OTHER", ""}
+	for i := range n {
+		fmt.Fprintf(w, "ERP-%07d,\"客户 %d 😀, \"\"Ltd\"\"\",c%d@example.com,+49 30 %07d,%s,19%02d-%02d-%02d,\"Firma %d, GmbH\",Straße %d,Berlin,BE,%05d,DE\n",
+			i, i, i, i, genders[i%4], 50+i%50, 1+i%12, 1+i%28, i%97, i, i%100000)
+	}
+	if err := errors.Join(w.Flush(), f.Close()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// compareFiles reads the generated CSV and the exported JSON Lines side by
+// side and compares every writable field.
+func compareFiles(t *testing.T, csvPath, jsonlPath string) {
+	open := func(p string, f records.Format) records.Reader {
+		fh, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { fh.Close() })
+		r, err := records.NewReader(f, &customersFile.Entity, fh)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	a, b := open(csvPath, records.CSV), open(jsonlPath, records.JSONL)
+	for i := 0; ; i++ {
+		ra, errA := a.Next()
+		rb, errB := b.Next()
+		if errA == io.EOF && errB == io.EOF {
+			return
+		}
+		if errA != nil || errB != nil {
+			t.Fatalf("row %d: %v / %v", i, errA, errB)
+		}
+		if x, y := strings.Join(ra.Values[cExternalID:], "|"), strings.Join(rb.Values[cExternalID:], "|"); x != y {
+			t.Fatalf("row %d differs:\n in %s\nout %s", i, x, y)
+		}
+	}
+}
