@@ -40,8 +40,9 @@ func (c *fileClientFlags) register(e *envFlags) {
 	e.fs.StringVar(&c.format, "format", "", "file format: csv, jsonl or xml")
 }
 
-// check validates the flags and returns the entity, the format and the client.
-func (c *fileClientFlags) check() (*fileEntity, records.Format, *gowsdlsoap.Client, error) {
+// check validates the flags and returns the entity, the format and a
+// function making clients of the server.
+func (c *fileClientFlags) check() (*fileEntity, records.Format, func() *gowsdlsoap.Client, error) {
 	ent, err := lookupEntity(c.entity)
 	if err != nil {
 		return nil, "", nil, err
@@ -57,7 +58,9 @@ func (c *fileClientFlags) check() (*fileEntity, records.Format, *gowsdlsoap.Clie
 	if err != nil {
 		return nil, "", nil, err
 	}
-	return ent, f, gowsdlsoap.NewClient(c.url, gowsdlsoap.WithHTTPClient(doer), gowsdlsoap.WithTimeout(c.timeout)), nil
+	return ent, f, func() *gowsdlsoap.Client {
+		return gowsdlsoap.NewClient(c.url, gowsdlsoap.WithHTTPClient(doer), gowsdlsoap.WithTimeout(c.timeout))
+	}, nil
 }
 
 func (m *Main) export(ctx context.Context, args []string) error {
@@ -76,7 +79,7 @@ func (m *Main) export(ctx context.Context, args []string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("export: unexpected argument %q", fs.Arg(0))
 	}
-	ent, format, sc, err := c.check()
+	ent, format, newClient, err := c.check()
 	if err != nil {
 		return err
 	}
@@ -94,7 +97,7 @@ func (m *Main) export(ctx context.Context, args []string) error {
 		return err
 	}
 	p := newProgress(m.Stderr, "exported", 0)
-	cursor, deleted, err := exportChanges(ctx, wsdl.NewCrmPortType(sc), ent, w, since, p)
+	cursor, deleted, err := exportChanges(ctx, wsdl.NewCrmPortType(newClient()), ent, w, since, p)
 	if err != nil {
 		return describeCallError(err)
 	}

@@ -58,7 +58,7 @@ func TestImport_BadInput(t *testing.T) {
 			report: "line,code,field,message\n1,MALFORMED_ROW,nmae,unknown field\n" +
 				"3,MALFORMED_ROW,,invalid JSON: unexpected EOF\n"},
 		{name: "xml unknown field", format: "xml",
-			file: "<customers xmlns=\"urn:crmsoap:v1\">\n<customer>\n<externalId>E-1</externalId>\n<nmae>x</nmae>\n</customer>\n</customers>",
+			file:   "<customers xmlns=\"urn:crmsoap:v1\">\n<customer>\n<externalId>E-1</externalId>\n<nmae>x</nmae>\n</customer>\n</customers>",
 			want:   `1 of 1 rows refused`,
 			report: "line,code,field,message\n4,MALFORMED_ROW,nmae,unknown field\n"},
 	}
