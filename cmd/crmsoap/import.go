@@ -19,7 +19,7 @@ import (
 const importUsage = `Usage: crmsoap import --entity customers --format csv|jsonl|xml [--dry-run] [--report errors.csv] [flags] FILE
 
 Upserts the records of FILE by externalId, in batches of up to --batch, each
-with a wsa:MessageID made of the file's SHA-256 and the batch number: running
+with a wsa:MessageID made of the file's SHA-256, --batch and the batch number: running
 the same import again (after a crash or Ctrl-C) creates nothing new, and a
 batch the server already ran is answered from its stored outcome. The read-only
 fields (id, version, createdAt, updatedAt) are accepted and ignored.
@@ -72,7 +72,7 @@ func (m *Main) importFile(ctx context.Context, args []string) error {
 	}
 	defer f.Close()
 	im := &importer{ent: ent, clients: make(chan *gowsdlsoap.Client, parallel), batch: batch, parallel: parallel,
-		dryRun: dryRun, idBase: "urn:crmsoap:import:" + ent.Name + ":" + sum[:32] + ":"}
+		dryRun: dryRun, idBase: fmt.Sprintf("urn:crmsoap:import:%s:%s:%d:", ent.Name, sum[:32], batch)}
 	for range parallel {
 		im.clients <- newClient()
 	}

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/crmsoap/crmsoap/wsdl"
 )
 
 // TestImport_BadInput: every bad input is refused with its exact message and a
@@ -88,5 +90,33 @@ func TestImport_BadInput(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestImport_DryRun checks the file and writes nothing.
+func TestImport_DryRun(t *testing.T) {
+	srv := startDevServer(t, "")
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.csv")
+	if err := os.WriteFile(good, []byte("externalId,name\nE-1,Ann\nE-2,Bob\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, err := runCmd(t, "import", "--url", srv.URL, "--entity", "customers", "--format", "csv", "--dry-run", good)
+	if err != nil || !strings.Contains(stderr, "checked 2 rows") || !strings.Contains(stderr, "0 sent, 0 created, 0 refused") {
+		t.Errorf("dry run of a good file: %v\n%s", err, stderr)
+	}
+	bad := filepath.Join(dir, "bad.csv")
+	if err := os.WriteFile(bad, []byte("externalId,name,birthDate\nE-1,Ann,1990-13-01\n,Bob,\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, err = runCmd(t, "import", "--url", srv.URL, "--entity", "customers", "--format", "csv", "--dry-run", bad)
+	want := "line 2: VALIDATION_FAILED birthDate: \"1990-13-01\": want YYYY-MM-DD\n" +
+		"line 3: VALIDATION_FAILED externalId: is required: import upserts by externalId\n"
+	if err == nil || !strings.HasPrefix(stderr, want) || !strings.Contains(stderr, "2 of 2 rows refused (listed above)") {
+		t.Errorf("dry run of a bad file: %v\n%s\nwant it to start with\n%s", err, stderr, want)
+	}
+	res, err := srv.client().GetChangesContext(waitCtx(t), &wsdl.GetChanges{})
+	if err != nil || len(res.Change) != 0 {
+		t.Errorf("after dry runs the server has changes %d, %v; want none", len(res.Change), err)
 	}
 }
