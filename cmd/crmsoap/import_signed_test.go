@@ -64,21 +64,25 @@ func filesRoundTrip(t *testing.T, n int) {
 	if p := os.Getenv("CRMSOAP_FILES_PARALLEL"); p != "" {
 		importArgs = append(importArgs, "--parallel", p)
 	}
+	pid := srv.cmd.Process.Pid
+	cpu0 := procCPU(t, pid)
 	imp := measure(t, append(importArgs, in)...)
+	cpu1 := procCPU(t, pid)
 	if !strings.Contains(imp.stderr, fmt.Sprintf("%d sent, %d created, 0 refused", n, n)) {
 		t.Fatalf("import: %s", imp.stderr)
 	}
 	out := filepath.Join(dir, "out.jsonl")
 	exp := measure(t, append(append([]string{"export"}, signed...), "--format", "jsonl", "--out", out)...)
+	cpu2 := procCPU(t, pid)
 	if !strings.HasPrefix(exp.stderr, fmt.Sprintf("exported %d rows", n)) {
 		t.Fatalf("export: %s", exp.stderr)
 	}
 	compareFiles(t, in, out)
-	t.Logf("%d customers, signed: import %.0f records/s (%s, CPU %s, peak RSS %d MiB), "+
-		"export %.0f records/s (%s, CPU %s, peak RSS %d MiB), server peak RSS %d MiB",
-		n, float64(n)/imp.took.Seconds(), imp.took.Round(time.Millisecond), imp.cpu.Round(time.Millisecond), imp.maxRSS>>20,
-		float64(n)/exp.took.Seconds(), exp.took.Round(time.Millisecond), exp.cpu.Round(time.Millisecond), exp.maxRSS>>20,
-		vmHWM(t, srv.cmd.Process.Pid)>>20)
+	t.Logf("%d customers, signed: import %.0f records/s (%s, CPU %s, server CPU %s, peak RSS %d MiB), "+
+		"export %.0f records/s (%s, CPU %s, server CPU %s, peak RSS %d MiB), server peak RSS %d MiB",
+		n, float64(n)/imp.took.Seconds(), imp.took.Round(time.Millisecond), imp.cpu.Round(time.Millisecond),
+		cpu1-cpu0, imp.maxRSS>>20, float64(n)/exp.took.Seconds(), exp.took.Round(time.Millisecond),
+		exp.cpu.Round(time.Millisecond), cpu2-cpu1, exp.maxRSS>>20, vmHWM(t, pid)>>20)
 }
 
 type measured struct {
@@ -104,6 +108,19 @@ func measure(t *testing.T, args ...string) measured {
 		m.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	}
 	return m
+}
+
+// procCPU is the user+system CPU time a running process has used so far.
+func procCPU(t *testing.T, pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Fields after the command name in parentheses: state is field 3, utime 14, stime 15 (clock ticks of 10 ms).
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * 10 * time.Millisecond
 }
 
 // vmHWM is the peak resident memory of a running process, in bytes.
