@@ -82,6 +82,7 @@ func (m *Main) importFile(ctx context.Context, args []string) error {
 	}
 	im.p = newProgress(m.Stderr, verb, size)
 	im.report = func(line int, code, field, message string) error {
+		im.p.clear()
 		fmt.Fprintf(m.Stderr, "line %d: %s %s: %s\n", line, code, field, message)
 		return nil
 	}

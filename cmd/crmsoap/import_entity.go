@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/crmsoap/crmsoap/cmd/internal/records"
@@ -36,7 +37,11 @@ func lookupEntity(name string) (*fileEntity, error) {
 			return e, nil
 		}
 	}
-	return nil, fmt.Errorf("unknown entity %q (want customers)", name)
+	names := make([]string, len(fileEntities))
+	for i, e := range fileEntities {
+		names[i] = e.Name
+	}
+	return nil, fmt.Errorf("unknown entity %q (want %s)", name, strings.Join(names, " or "))
 }
 
 // The customer fields; the first four are read-only (export writes them,

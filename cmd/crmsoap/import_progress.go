@@ -69,12 +69,17 @@ func (p *progress) draw(now time.Time) {
 	fmt.Fprintf(p.w, "\r%s\x1b[K", line)
 }
 
-// done ends the bar, or writes the summary line, with extra appended.
-func (p *progress) done(extra string) {
-	now := time.Now()
+// clear erases the bar so that a line can be written in its place.
+func (p *progress) clear() {
 	if p.tty {
 		fmt.Fprint(p.w, "\r\x1b[K")
 	}
+}
+
+// done ends the bar, or writes the summary line, with extra appended.
+func (p *progress) done(extra string) {
+	now := time.Now()
+	p.clear()
 	fmt.Fprintf(p.w, "%s %d rows in %s (%.0f rows/s); %s\n", p.verb, p.n, now.Sub(p.start).Round(time.Millisecond),
 		p.rate(now), extra)
 }
