@@ -131,6 +131,9 @@ func exportChanges(ctx context.Context, c wsdl.CrmPortType, ent *fileEntity, w r
 			return "", 0, err
 		}
 		for _, ch := range resp.Change {
+			if ch.Entity == nil || *ch.Entity != ent.wire {
+				continue
+			}
 			if ch.Kind != nil && *ch.Kind == wsdl.ChangeKindDELETED {
 				deleted++
 				continue

@@ -17,8 +17,8 @@ import (
 // of this type: its fields and three functions.
 type fileEntity struct {
 	records.Entity
-	// key is the field a bulk upsert matches records by.
-	key string
+	// wire is the entity's name in the change feed.
+	wire wsdl.Entity
 	// row fills values from the record of a change; false when the change
 	// carries no record of this entity.
 	row func(ch *wsdl.Change, values []string) bool
@@ -72,7 +72,7 @@ var customersFile = &fileEntity{
 		{Name: "birthDate"}, {Name: "company"}, {Name: "address.street"}, {Name: "address.city"},
 		{Name: "address.region"}, {Name: "address.postalCode"}, {Name: "address.country"},
 	}},
-	key:     "externalId",
+	wire:    wsdl.EntityCUSTOMER,
 	row:     customerRow,
 	prepare: customerItem,
 	upsert: func(ctx context.Context, c wsdl.CrmPortType, items []any) ([]*wsdl.SaveResult, error) {
