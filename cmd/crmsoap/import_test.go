@@ -1,10 +1,13 @@
 package main
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/crmsoap/crmsoap/wsdl"
 )
@@ -119,4 +122,44 @@ func TestImport_DryRun(t *testing.T) {
 	if err != nil || len(res.Change) != 0 {
 		t.Errorf("after dry runs the server has changes %d, %v; want none", len(res.Change), err)
 	}
+}
+
+// TestImport_InterruptedThenRerun: an import stopped by Ctrl-C part way and
+// run again leaves every row exactly once.
+func TestImport_InterruptedThenRerun(t *testing.T) {
+	srv := startDevServer(t, "")
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.csv")
+	const n = 6000
+	writeCustomersCSV(t, in, n)
+	cmd := exec.Command(binary, "import", "--url", srv.URL, "--entity", "customers", "--format", "csv", "--batch", "500", in)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ctx := waitCtx(t)
+	for { // wait for the first committed batch, then interrupt
+		res, err := srv.client().GetChangesContext(ctx, &wsdl.GetChanges{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Change) > 0 {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cmd.Process.Signal(os.Interrupt)
+	err := cmd.Wait()
+	t.Logf("interrupted import: %v\n%s", err, stderr.String())
+
+	_, out, err := runCmd(t, "import", "--url", srv.URL, "--entity", "customers", "--format", "csv", "--batch", "500", in)
+	if err != nil || !strings.Contains(out, fmt.Sprintf("imported %d rows", n)) {
+		t.Fatalf("rerun: %v\n%s", err, out)
+	}
+	exported := filepath.Join(dir, "out.jsonl")
+	if _, out, err := runCmd(t, "export", "--url", srv.URL, "--entity", "customers", "--format", "jsonl", "--out", exported); err != nil {
+		t.Fatalf("export: %v\n%s", err, out)
+	}
+	compareFiles(t, in, exported) // every row once, nothing else
 }
