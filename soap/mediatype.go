@@ -5,6 +5,8 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+
+	"github.com/crmsoap/crmsoap/soap/internal/xmlparse"
 )
 
 // transport reads the SOAP version and action from the request headers: text/xml
@@ -136,9 +138,9 @@ func soapMediaType(ct string) (media, charset, action string, ok bool) {
 		end++
 	}
 	switch base := trimOWS(ct[:end]); {
-	case eqFoldASCII(base, "text/xml"):
+	case xmlparse.EqualFoldASCII(base, "text/xml"):
 		media = "text/xml"
-	case eqFoldASCII(base, "application/soap+xml"):
+	case xmlparse.EqualFoldASCII(base, "application/soap+xml"):
 		media = "application/soap+xml"
 	default:
 		return "", "", "", false
@@ -171,9 +173,9 @@ func soapMediaType(ct string) (media, charset, action string, ok bool) {
 			return "", "", "", false
 		}
 		switch {
-		case eqFoldASCII(key, "charset") && !haveCharset:
+		case xmlparse.EqualFoldASCII(key, "charset") && !haveCharset:
 			charset, haveCharset = value, true
-		case eqFoldASCII(key, "action") && !haveAction:
+		case xmlparse.EqualFoldASCII(key, "action") && !haveAction:
 			action, haveAction = value, true
 		default:
 			return "", "", "", false

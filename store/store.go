@@ -73,14 +73,15 @@ type IdempotencyStore interface {
 
 // ClientStore keeps the registry of API clients.
 type ClientStore interface {
-	// AddClient registers c. Errors: *DuplicateError (Field "name" or "cert").
+	// AddClient registers c. Errors: *DuplicateError (Field "name" or "cert"), ErrRevoked.
 	AddClient(ctx context.Context, c Client) error
 	// ListClients returns every registered client ordered by name.
 	ListClients(ctx context.Context) ([]Client, error)
 	// SetClientEnabled enables or disables the client name. Errors: ErrNotFound.
 	SetClientEnabled(ctx context.Context, name string, enabled bool) error
-	// RemoveClient unregisters the client name. Errors: ErrNotFound.
-	RemoveClient(ctx context.Context, name string) error
+	// RemoveClient unregisters the client name and, in the same transaction, revokes its certificate
+	// (RevocationStore) for reason at time at. Errors: ErrNotFound.
+	RemoveClient(ctx context.Context, name, reason string, at time.Time) error
 }
 
 // SecretStore keeps server secrets that live with the data (e.g. the key that signs page tokens).
@@ -95,6 +96,8 @@ type Store interface {
 	CustomerStore
 	IdempotencyStore
 	ClientStore
+	RevocationStore
+	ReplayStore
 	SecretStore
 	// Close finishes the writes already accepted and releases the backend; later writes get ErrClosed.
 	Close() error

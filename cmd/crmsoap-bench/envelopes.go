@@ -12,7 +12,6 @@ import (
 	"github.com/beevik/etree"
 	"github.com/crmsoap/crmsoap/soap/wssec"
 	"github.com/crmsoap/crmsoap/store"
-	"github.com/crmsoap/crmsoap/store/sqlite"
 )
 
 // SOAP 1.1 requests as the generated .NET and Java clients send them: quoted
@@ -68,7 +67,7 @@ func storedCustomer(i int, now time.Time) store.Customer {
 // seed creates n customers and registers the client certificate in the
 // database file path, before any server opens it. It returns the customer ids.
 func seed(ctx context.Context, path string, n int, certDER []byte) ([]int64, error) {
-	db, err := sqlite.Open(ctx, path, sqlite.Options{})
+	db, err := openStore(ctx, path)
 	if err != nil {
 		return nil, err
 	}

@@ -46,6 +46,7 @@ type Main struct {
 type config struct {
 	args       []string // as given, for the report
 	url        string   // an already running server; empty: start children on loopback
+	postgres   string   // a PostgreSQL server for the started servers' databases; empty: SQLite files
 	customers  int
 	conns      []int
 	duration   time.Duration
@@ -94,6 +95,7 @@ func (m *Main) parseFlags(args []string) (*config, error) {
 	var conns, scenarios string
 	fs.StringVar(&c.url, "url", "", "target this running server (http://HOST:PORT/soap) instead of starting one")
 	fs.IntVar(&c.customers, "customers", 1000, "customers created before the runs")
+	fs.StringVar(&c.postgres, "postgres", "", "postgres://... URL of a PostgreSQL server: each started server gets a fresh database on it (dropped afterwards) instead of an SQLite file")
 	fs.StringVar(&conns, "conns", "64", "concurrent connections; a comma-separated list runs every scenario at each")
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "timed window of each scenario")
 	fs.DurationVar(&c.warmup, "warmup", 2*time.Second, "warm-up before each timed window (signed scenarios: the rate calibration)")

@@ -226,19 +226,26 @@ func TestRun(t *testing.T) {
 // tableRows maps each row's first cell to its cells.
 func tableRows(tb testing.TB, report string) map[string][]string {
 	tb.Helper()
+	return markdownRows(tb, report, 10)
+}
+
+// markdownRows parses the rows of the Markdown table(s) in text by their first cell; every row must
+// have cells cells.
+func markdownRows(tb testing.TB, text string, cells int) map[string][]string {
+	tb.Helper()
 	rows := map[string][]string{}
-	for _, line := range strings.Split(report, "\n") {
+	for _, line := range strings.Split(text, "\n") {
 		if !strings.HasPrefix(line, "| ") || strings.HasPrefix(line, "| scenario") || strings.HasPrefix(line, "| ---") {
 			continue
 		}
-		cells := strings.Split(strings.Trim(line, "|"), "|")
-		for i := range cells {
-			cells[i] = strings.TrimSpace(cells[i])
+		row := strings.Split(strings.Trim(line, "|"), "|")
+		for i := range row {
+			row[i] = strings.TrimSpace(row[i])
 		}
-		if len(cells) != 10 {
-			tb.Fatalf("row with %d cells, want 10: %s", len(cells), line)
+		if len(row) != cells {
+			tb.Fatalf("row with %d cells, want %d: %s", len(row), cells, line)
 		}
-		rows[cells[0]] = cells
+		rows[row[0]] = row
 	}
 	return rows
 }

@@ -75,19 +75,5 @@ func pairRows(tb testing.TB, report string) map[string][]string {
 	if !ok {
 		tb.Fatalf("no side-by-side table in\n%s", report)
 	}
-	rows := map[string][]string{}
-	for _, line := range strings.Split(table, "\n") {
-		if !strings.HasPrefix(line, "| ") || strings.HasPrefix(line, "| scenario") || strings.HasPrefix(line, "| ---") {
-			continue
-		}
-		cells := strings.Split(strings.Trim(line, "|"), "|")
-		for i := range cells {
-			cells[i] = strings.TrimSpace(cells[i])
-		}
-		if len(cells) != 8 {
-			tb.Fatalf("side-by-side row with %d cells, want 8: %s", len(cells), line)
-		}
-		rows[cells[0]] = cells
-	}
-	return rows
+	return markdownRows(tb, table, 8)
 }

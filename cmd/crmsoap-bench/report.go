@@ -27,8 +27,12 @@ func writeReport(w io.Writer, cfg *config, env *environment, rows []reportRow, p
 	if cfg.url != "" {
 		fmt.Fprintf(bw, "- Target: %s (server CPU not measurable: n/a); ceiling C: a child process on this machine\n", cfg.url)
 	} else {
-		fmt.Fprintf(bw, "- Servers: `crmsoap serve` child processes on 127.0.0.1, temporary SQLite databases of %d customers each; "+
-			"unsigned scenarios against `--insecure-no-auth`, signed ones against a server checking signatures\n", cfg.customers)
+		backend := "temporary SQLite databases"
+		if cfg.postgres != "" {
+			backend = "fresh PostgreSQL databases (--postgres)"
+		}
+		fmt.Fprintf(bw, "- Servers: `crmsoap serve` child processes on 127.0.0.1, %s of %d customers each; "+
+			"unsigned scenarios against `--insecure-no-auth`, signed ones against a server checking signatures\n", backend, cfg.customers)
 	}
 	fmt.Fprintf(bw, "- Ceiling C: bare net/http handler in a child process, reads the body, returns a canned %d-byte GetCustomer response\n", env.canned)
 	if env.signer != nil {

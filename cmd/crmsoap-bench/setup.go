@@ -39,6 +39,7 @@ type environment struct {
 	tr       *http.Transport
 	dir      string // temporary directory of started servers; "" with --url
 	children []*child
+	drops    []func() error // drop the PostgreSQL databases of started servers
 
 	open, secure         *target // nil when unavailable: openNote, secureNote say why
 	openNote, secureNote string
@@ -55,6 +56,11 @@ func (e *environment) close(stderr io.Writer) {
 	for _, c := range e.children {
 		if err := c.stop(); err != nil {
 			fmt.Fprintf(stderr, "bench: %s: %v\n", c.name, err)
+		}
+	}
+	for _, drop := range e.drops {
+		if err := drop(); err != nil {
+			fmt.Fprintf(stderr, "bench: drop database: %v\n", err)
 		}
 	}
 	if e.dir != "" {
@@ -173,6 +179,14 @@ func (m *Main) startServe(ctx context.Context, cfg *config, env *environment, bi
 		args = append(args, "--admin-addr", admin)
 	}
 	db := filepath.Join(env.dir, name+".db")
+	if cfg.postgres != "" {
+		url, drop, err := createPostgresDB(ctx, cfg.postgres, name)
+		if err != nil {
+			return nil, nil, err
+		}
+		env.drops = append(env.drops, drop)
+		db = url
+	}
 	m.progress("creating %d customers in %s", cfg.customers, db)
 	ids, err := seed(ctx, db, cfg.customers, certDER)
 	if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"flag"
 	"fmt"
 	"time"
@@ -26,7 +27,7 @@ func (m *Main) backup(ctx context.Context, args []string) error {
 	fs.Usage = func() { fmt.Fprint(m.Stderr, backupUsage); fs.PrintDefaults() }
 	e := &envFlags{fs: fs, getenv: m.Getenv}
 	var dbPath string
-	e.String(&dbPath, "db", "CRMSOAP_DB", "./crm.db", "SQLite database file to copy")
+	e.String(&dbPath, "db", "CRMSOAP_DB", "./crm.db", "SQLite database file to copy (a PostgreSQL database is backed up with pg_dump)")
 	if err := e.parse(args); err != nil {
 		return err
 	}
@@ -35,6 +36,10 @@ func (m *Main) backup(ctx context.Context, args []string) error {
 		return flag.ErrHelp
 	}
 	out := fs.Arg(0)
+	if isPostgres(dbPath) {
+		return errors.New("backup: --db is a PostgreSQL database: back it up with PostgreSQL's own tools, " +
+			"e.g. pg_dump --format=custom --file=OUT URL (or continuous archiving for point-in-time recovery)")
+	}
 	db, err := sqlite.Open(ctx, dbPath, sqlite.Options{})
 	if err != nil {
 		return err

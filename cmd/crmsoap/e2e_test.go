@@ -18,8 +18,10 @@ import (
 
 func gender(g wsdl.Gender) *wsdl.Gender { return &g }
 
-func TestServe_CRUDWithGeneratedClient(t *testing.T) {
-	srv := startDevServer(t, "")
+func TestServe_CRUDWithGeneratedClient(t *testing.T) { forEachBackend(t, testCRUDWithGeneratedClient) }
+
+func testCRUDWithGeneratedClient(t *testing.T, db string) {
+	srv := startDevServer(t, db)
 	c := srv.client()
 	ctx := waitCtx(t)
 	in := &wsdl.CustomerData{
@@ -73,7 +75,11 @@ func TestServe_CRUDWithGeneratedClient(t *testing.T) {
 }
 
 func TestServe_FaultsWithGeneratedClient(t *testing.T) {
-	srv := startDevServer(t, "")
+	forEachBackend(t, testFaultsWithGeneratedClient)
+}
+
+func testFaultsWithGeneratedClient(t *testing.T, db string) {
+	srv := startDevServer(t, db)
 	c := srv.client()
 	ctx := waitCtx(t)
 	first, err := c.AddCustomerContext(ctx, &wsdl.AddCustomer{Customer: &wsdl.CustomerData{Name: "A", ExternalId: "X1"}})
@@ -182,7 +188,10 @@ func TestServe_WSDLAddressFollowsTheClient(t *testing.T) {
 // burst of concurrent AddCustomer calls, restarts it on the same file and checks
 // that every acknowledged customer is there.
 func TestServe_SIGKILLKeepsAcknowledgedWrites(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "crm.db")
+	forEachBackend(t, testSIGKILLKeepsAcknowledgedWrites)
+}
+
+func testSIGKILLKeepsAcknowledgedWrites(t *testing.T, db string) {
 	srv := startDevServer(t, db)
 	c := srv.client()
 	var (
@@ -233,8 +242,9 @@ func TestServe_SIGKILLKeepsAcknowledgedWrites(t *testing.T) {
 // TestServe_SIGTERMDrainsInFlight stops the server while requests are running:
 // every request either completes (and is stored) or fails to connect; the
 // process exits 0 and the database opens again.
-func TestServe_SIGTERMDrainsInFlight(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "crm.db")
+func TestServe_SIGTERMDrainsInFlight(t *testing.T) { forEachBackend(t, testSIGTERMDrainsInFlight) }
+
+func testSIGTERMDrainsInFlight(t *testing.T, db string) {
 	srv := startDevServer(t, db)
 	c := srv.client()
 	var (

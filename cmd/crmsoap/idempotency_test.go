@@ -20,7 +20,11 @@ func messageID(id string) string { return `<wsa:MessageID>` + id + `</wsa:Messag
 // twice, byte for byte, over both SOAP versions: the retry gets the stored
 // answer and writes nothing; the same MessageID with another body is refused.
 func TestServe_RetryByMessageIDExecutesOnce(t *testing.T) {
-	srv := startDevServer(t, "")
+	forEachBackend(t, testRetryByMessageIDExecutesOnce)
+}
+
+func testRetryByMessageIDExecutesOnce(t *testing.T, db string) {
+	srv := startDevServer(t, db)
 	for _, v := range []struct{ name, ns, ct string }{{"1.1", ns11, ct11}, {"1.2", ns12, ct12}} {
 		t.Run("SOAP"+v.name, func(t *testing.T) {
 			ops := []struct{ op, body string }{
@@ -72,7 +76,11 @@ func TestServe_RetryByMessageIDExecutesOnce(t *testing.T) {
 // TestServe_ConcurrentRetriesExecuteOnce sends the same request with one
 // MessageID from many clients at once: one execution, one answer for all.
 func TestServe_ConcurrentRetriesExecuteOnce(t *testing.T) {
-	srv := startDevServer(t, "")
+	forEachBackend(t, testConcurrentRetriesExecuteOnce)
+}
+
+func testConcurrentRetriesExecuteOnce(t *testing.T, db string) {
+	srv := startDevServer(t, db)
 	for round := range 5 {
 		env := envelope(ns12, messageID(fmt.Sprint("urn:uuid:race-", round)),
 			`<c:AddCustomers><c:customer><c:name>Race</c:name></c:customer><c:customer><c:name>Race 2</c:name></c:customer></c:AddCustomers>`)

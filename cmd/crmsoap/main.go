@@ -44,6 +44,7 @@ Usage:
   crmsoap backup [--db PATH] OUT                   copy the database while the server runs
   crmsoap export --entity E --format F --out FILE [--since CURSOR]   write records to a file
   crmsoap import --entity E --format F [--dry-run] [--report R] FILE   upsert records from a file
+  crmsoap migrate-db --from crm.db --to postgres://...   copy an SQLite database into PostgreSQL
   crmsoap version           print the version
 
 Run 'crmsoap COMMAND -h' for the flags of a command.
@@ -70,6 +71,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.export(ctx, args[1:])
 	case "import":
 		return m.importFile(ctx, args[1:])
+	case "migrate-db":
+		return m.migrateDB(ctx, args[1:])
 	case "version":
 		fmt.Fprintln(m.Stdout, "crmsoap", version)
 		return nil

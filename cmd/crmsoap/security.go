@@ -11,7 +11,7 @@ import (
 
 	"github.com/crmsoap/crmsoap/soap"
 	"github.com/crmsoap/crmsoap/soap/wssec"
-	"github.com/crmsoap/crmsoap/store/sqlite"
+	"github.com/crmsoap/crmsoap/store"
 )
 
 // securityConfig is the WS-Security part of serve's configuration.
@@ -24,6 +24,7 @@ type securityConfig struct {
 	legacySHA1      bool
 	minRSABits      int
 	replayCacheSize int
+	replayStore     string
 	clientsReload   time.Duration
 }
 
@@ -37,13 +38,14 @@ func (c *securityConfig) register(e *envFlags) {
 	e.Bool(&c.legacySHA1, "allow-legacy-sha1", "CRMSOAP_ALLOW_LEGACY_SHA1", false, "accept RSA-SHA1 signatures and SHA-1 digests")
 	e.Int(&c.minRSABits, "min-rsa-bits", "CRMSOAP_MIN_RSA_BITS", wssec.DefaultMinRSABits, "smallest RSA key accepted for signatures (independent of --allow-legacy-sha1)")
 	e.Int(&c.replayCacheSize, "replay-cache-size", "CRMSOAP_REPLAY_CACHE_SIZE", 0, "signatures remembered for replay detection (0: the built-in default)")
+	e.String(&c.replayStore, "replay-store", "CRMSOAP_REPLAY_STORE", "db", "where replay records live: db (survives restarts, shared by servers on one database) or memory (this process only)")
 	e.Duration(&c.clientsReload, "clients-reload", "CRMSOAP_CLIENTS_RELOAD", 5*time.Second, "how often the client registry is re-read from the database")
 }
 
 // newSecurity builds the request verifier (nil with --insecure-no-auth) and the
 // response signer (nil without --sign-key), and keeps the client registry in
 // step with the database until ctx ends.
-func newSecurity(ctx context.Context, c securityConfig, db *sqlite.DB, log *slog.Logger) (soap.Security, *wssec.Signer, error) {
+func newSecurity(ctx context.Context, c securityConfig, db store.Store, log *slog.Logger) (soap.Security, *wssec.Signer, error) {
 	signer, err := responseSigner(c)
 	if err != nil {
 		return nil, nil, err
@@ -51,6 +53,9 @@ func newSecurity(ctx context.Context, c securityConfig, db *sqlite.DB, log *slog
 	if c.insecureNoAuth {
 		log.Warn("INSECURE: serving without WS-Security signature checks (--insecure-no-auth); never do this in production")
 		return nil, signer, nil
+	}
+	if c.replayStore != "db" && c.replayStore != "memory" {
+		return nil, nil, fmt.Errorf("--replay-store %q: want db or memory", c.replayStore)
 	}
 	var roots *x509.CertPool
 	if c.trustCA != "" {
@@ -63,11 +68,12 @@ func newSecurity(ctx context.Context, c securityConfig, db *sqlite.DB, log *slog
 			return nil, nil, fmt.Errorf("--trust-ca %s: no PEM certificates", c.trustCA)
 		}
 	}
-	certs, err := registeredCerts(ctx, db, log)
+	certs, revoked, err := clientRegistry(ctx, db, log)
 	if err != nil {
 		return nil, nil, err
 	}
 	registry := wssec.NewRegistry(certs, roots)
+	registry.Revoke(revoked)
 	go reloadClients(ctx, c.clientsReload, db, registry, log)
 	if len(certs) == 0 && roots == nil {
 		log.Warn("no clients registered: every request will be refused; register one with 'crmsoap clients add'")
@@ -81,6 +87,12 @@ func newSecurity(ctx context.Context, c securityConfig, db *sqlite.DB, log *slog
 		MinRSABits:      c.minRSABits,
 		ReplayCacheSize: c.replayCacheSize,
 	})
+	if c.replayStore == "db" {
+		v.PersistReplays(replayStore{db})
+		go purgeReplays(ctx, replayPurgeInterval, db, log)
+	} else {
+		log.Warn("replay records in memory only (--replay-store memory): a message accepted before a restart is accepted again after it, within --timestamp-ttl plus --clock-skew")
+	}
 	return v.SOAP(), signer, nil
 }
 
@@ -102,9 +114,28 @@ func responseSigner(c securityConfig) (*wssec.Signer, error) {
 	return &wssec.Signer{Key: key, Cert: cert, Now: time.Now}, nil
 }
 
+// clientRegistry reads the registered clients, then the revoked certificates. In that order: removing a
+// client deletes it and revokes its certificate in one transaction, so a reload that sees the client
+// gone also sees its revocation (the reverse order could see neither).
+func clientRegistry(ctx context.Context, db store.Store, log *slog.Logger) ([]wssec.RegisteredCert, [][32]byte, error) {
+	certs, err := registeredCerts(ctx, db, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	revs, err := db.ListRevocations(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read revoked certificates: %w", err)
+	}
+	revoked := make([][32]byte, len(revs))
+	for i, r := range revs {
+		revoked[i] = r.CertSHA256
+	}
+	return certs, revoked, nil
+}
+
 // registeredCerts reads the client registry; an unparseable certificate is
 // skipped with a warning rather than taking the server down.
-func registeredCerts(ctx context.Context, db *sqlite.DB, log *slog.Logger) ([]wssec.RegisteredCert, error) {
+func registeredCerts(ctx context.Context, db store.ClientStore, log *slog.Logger) ([]wssec.RegisteredCert, error) {
 	clients, err := db.ListClients(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read client registry: %w", err)
@@ -121,7 +152,7 @@ func registeredCerts(ctx context.Context, db *sqlite.DB, log *slog.Logger) ([]ws
 	return out, nil
 }
 
-func reloadClients(ctx context.Context, every time.Duration, db *sqlite.DB, r *wssec.Registry, log *slog.Logger) {
+func reloadClients(ctx context.Context, every time.Duration, db store.Store, r *wssec.Registry, log *slog.Logger) {
 	if every <= 0 {
 		return
 	}
@@ -132,12 +163,44 @@ func reloadClients(ctx context.Context, every time.Duration, db *sqlite.DB, r *w
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			certs, err := registeredCerts(ctx, db, log)
+			certs, revoked, err := clientRegistry(ctx, db, log)
 			if err != nil {
 				log.Warn("client registry reload failed; keeping the previous set", "err", err)
 				continue
 			}
+			// Revocations first: a removed client is never neither registered nor revoked.
+			r.Revoke(revoked)
 			r.Replace(certs)
+		}
+	}
+}
+
+// replayStore keeps the verifier's replay records in the database (wssec.ReplayStore).
+type replayStore struct{ db store.ReplayStore }
+
+func (s replayStore) Remember(ctx context.Context, key []byte, expires, now time.Time) (bool, error) {
+	return s.db.RememberReplay(ctx, key, expires, now)
+}
+
+// replayPurgeInterval is how often expired replay records are deleted.
+const replayPurgeInterval = time.Minute
+
+func purgeReplays(ctx context.Context, every time.Duration, db store.ReplayStore, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			n, err := db.PurgeReplays(ctx, time.Now())
+			if err != nil {
+				if ctx.Err() == nil {
+					log.Warn("purging expired replay records failed", "err", err)
+				}
+				continue
+			}
+			log.Debug("purged expired replay records", "deleted", n)
 		}
 	}
 }

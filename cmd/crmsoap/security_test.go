@@ -21,7 +21,6 @@ import (
 	"github.com/beevik/etree"
 	"github.com/crmsoap/crmsoap/soap/wssec"
 	"github.com/crmsoap/crmsoap/store"
-	"github.com/crmsoap/crmsoap/store/sqlite"
 	"github.com/crmsoap/crmsoap/wsdl"
 	gowsdlsoap "github.com/hooklift/gowsdl/soap"
 	_ "github.com/mattn/go-sqlite3"
@@ -67,7 +66,7 @@ func newIdentity(tb testing.TB, dir, name string, validity time.Duration) identi
 // registerClient stores a client directly, bypassing the CLI's checks.
 func registerClient(tb testing.TB, db string, id identity, enabled bool) {
 	tb.Helper()
-	s, err := sqlite.Open(context.Background(), db, sqlite.Options{})
+	s, err := openDB(context.Background(), db)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -87,6 +86,9 @@ func run(tb testing.TB, args ...string) (string, error) {
 // dbState is what an attack must not change: customers and the change log.
 func dbState(tb testing.TB, db string) string {
 	tb.Helper()
+	if isPostgres(db) {
+		return pgState(tb, db)
+	}
 	conn, err := sql.Open("sqlite3", "file:"+db+"?mode=ro")
 	if err != nil {
 		tb.Fatal(err)

@@ -15,7 +15,6 @@ import (
 
 	"github.com/crmsoap/crmsoap/service"
 	"github.com/crmsoap/crmsoap/soap"
-	"github.com/crmsoap/crmsoap/store/sqlite"
 	"github.com/crmsoap/crmsoap/wsdl"
 )
 
@@ -51,7 +50,7 @@ func (m *Main) serveFlags(args []string) (serveConfig, error) {
 	e := &envFlags{fs: fs, getenv: m.Getenv}
 	e.String(&c.addr, "addr", "CRMSOAP_ADDR", "127.0.0.1:8080", "listen address HOST:PORT")
 	e.String(&c.adminAddr, "admin-addr", "CRMSOAP_ADMIN_ADDR", "127.0.0.1:9090", "admin listener for /metrics, /healthz, /readyz, /debug/pprof (empty: off)")
-	e.String(&c.db, "db", "CRMSOAP_DB", "./crm.db", "SQLite database file (created if missing)")
+	e.String(&c.db, "db", "CRMSOAP_DB", "./crm.db", dbHelp+" (a file is created if missing)")
 	e.String(&c.logFormat, "log-format", "CRMSOAP_LOG_FORMAT", "text", "log format: text or json")
 	e.String(&c.logLevel, "log-level", "CRMSOAP_LOG_LEVEL", "info", "log level: debug, info, warn or error")
 	e.Int64(&c.maxBodyBytes, "max-body-bytes", "CRMSOAP_MAX_BODY_BYTES", soap.DefaultMaxBodyBytes, "largest request body accepted")
@@ -113,7 +112,7 @@ func (m *Main) serve(ctx context.Context, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	db, err := sqlite.Open(ctx, cfg.db, sqlite.Options{})
+	db, err := openDB(ctx, cfg.db)
 	if err != nil {
 		return err
 	}
@@ -126,6 +125,7 @@ func (m *Main) serve(ctx context.Context, args []string) (err error) {
 	defer stopBackground()
 
 	met := newMetrics()
+	registerPoolMetrics(met.registry, db)
 	handler, err := buildHandler(ctx, cfg, db, met, log)
 	if err != nil {
 		return err
@@ -164,7 +164,7 @@ func (m *Main) serve(ctx context.Context, args []string) (err error) {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	url := scheme + "://" + ln.Addr().String() + soapPath
-	log.Info("serving", "addr", ln.Addr().String(), "url", url, "wsdl", url+"?wsdl", "db", cfg.db,
+	log.Info("serving", "addr", ln.Addr().String(), "url", url, "wsdl", url+"?wsdl", "db", dbForLog(cfg.db),
 		"auth", !cfg.security.insecureNoAuth, "version", version)
 
 	served := make(chan error, 1)
@@ -189,7 +189,7 @@ func (m *Main) serve(ctx context.Context, args []string) (err error) {
 }
 
 // buildHandler wires service, security and observability into the SOAP handler.
-func buildHandler(ctx context.Context, cfg serveConfig, db *sqlite.DB, met *metrics, log *slog.Logger) (*soap.Handler, error) {
+func buildHandler(ctx context.Context, cfg serveConfig, db database, met *metrics, log *slog.Logger) (*soap.Handler, error) {
 	svc := service.New(db)
 	svc.OnStoreError = func(error) { met.dbErrors.Inc() }
 	cfg.sync.apply(ctx, svc, log)

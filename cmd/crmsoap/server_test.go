@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crmsoap/crmsoap/store/postgres/pgtest"
 	"github.com/crmsoap/crmsoap/wsdl"
 	gowsdlsoap "github.com/hooklift/gowsdl/soap"
 )
@@ -44,7 +45,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "build crmsoap:", err)
 		os.Exit(1)
 	}
-	code := m.Run()
+	code := pgtest.Main(m)
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

@@ -32,7 +32,11 @@ func resultCodes(tb testing.TB, rs []*wsdl.SaveResult) string {
 }
 
 func TestServe_UpsertAndBulkWithGeneratedClient(t *testing.T) {
-	srv := startDevServer(t, "")
+	forEachBackend(t, testUpsertAndBulkWithGeneratedClient)
+}
+
+func testUpsertAndBulkWithGeneratedClient(t *testing.T, db string) {
+	srv := startDevServer(t, db)
 	c, ctx := srv.client(), waitCtx(t)
 
 	up, err := c.UpsertCustomerContext(ctx, &wsdl.UpsertCustomer{Customer: &wsdl.CustomerData{ExternalId: "ERP-1", Name: "Ann"}})
@@ -180,7 +184,11 @@ func TestServe_BulkLimits(t *testing.T) {
 }
 
 func TestServe_SearchPagingWithGeneratedClient(t *testing.T) {
-	srv := startDevServer(t, "")
+	forEachBackend(t, testSearchPagingWithGeneratedClient)
+}
+
+func testSearchPagingWithGeneratedClient(t *testing.T, db string) {
+	srv := startDevServer(t, db)
 	c, ctx := srv.client(), waitCtx(t)
 	items := make([]*wsdl.CustomerData, 25)
 	for i := range items {
@@ -242,7 +250,11 @@ func TestServe_SearchPagingWithGeneratedClient(t *testing.T) {
 }
 
 func TestServe_ChangeFeedWithGeneratedClient(t *testing.T) {
-	srv := startDevServer(t, "")
+	forEachBackend(t, testChangeFeedWithGeneratedClient)
+}
+
+func testChangeFeedWithGeneratedClient(t *testing.T, db string) {
+	srv := startDevServer(t, db)
 	c, ctx := srv.client(), waitCtx(t)
 	a, err := c.UpsertCustomerContext(ctx, &wsdl.UpsertCustomer{Customer: &wsdl.CustomerData{ExternalId: "F-1", Name: "One"}})
 	if err != nil {
@@ -317,8 +329,10 @@ func TestServe_ChangeFeedWithGeneratedClient(t *testing.T) {
 
 // TestServe_SyncBadInput sends every malformed paging input the issue names,
 // over SOAP 1.2 raw envelopes: each a precise fault, nothing written.
-func TestServe_SyncBadInput(t *testing.T) {
-	srv := startDevServer(t, "")
+func TestServe_SyncBadInput(t *testing.T) { forEachBackend(t, testSyncBadInput) }
+
+func testSyncBadInput(t *testing.T, db string) {
+	srv := startDevServer(t, db)
 	c, ctx := srv.client(), waitCtx(t)
 	if _, err := c.AddCustomersContext(ctx, &wsdl.AddCustomers{Customer: []*wsdl.CustomerData{{Name: "A"}, {Name: "B"}, {Name: "C"}}}); err != nil {
 		t.Fatal(err)

@@ -27,14 +27,6 @@ var (
 // nsBinding is one prefix -> namespace URI pair; "" is the default namespace.
 type nsBinding struct{ prefix, uri string }
 
-// inScopeNamespaces returns the namespace declarations in scope at el's parent (nearest declaration wins).
-func inScopeNamespaces(el *etree.Element) *xmlparse.Scope {
-	if p := el.Parent(); p != nil {
-		return xmlparse.ScopeAt(p)
-	}
-	return xmlparse.NewScope()
-}
-
 func isNSDecl(a etree.Attr) bool {
 	return a.Space == "xmlns" || (a.Space == "" && a.Key == "xmlns")
 }
@@ -54,20 +46,30 @@ type c14nOptions struct {
 	tooLarge *Error
 	// work counts the canonicalization and stops it when its context is done; nil counts nothing.
 	work *work
+	// ns is the verification's namespace cursor, whose scope and scratch the canonicalization borrows (and
+	// leaves as it found them); nil builds its own.
+	ns *nsCursor
 }
 
-// canonicalizer keeps two namespace scopes, each a map with an undo log: the declarations in scope, and
-// the namespaces the output ancestors rendered. Every question is one map lookup, so the cost is linear in
-// elements times (attributes + PrefixList entries), whatever the number of declarations in scope.
+// canonicalizer keeps two namespace scopes, each a stack with an index: the declarations in scope, and
+// the namespaces the output ancestors rendered. Every question is one lookup, so the cost is linear in
+// elements times (attributes + PrefixList entries), whatever the number of declarations in scope. The
+// namespace nodes and attributes of one start tag are collected in scratch slices reused from element to
+// element (and, with a cursor, from one canonicalization to the next): an attribute costs no allocation.
 type canonicalizer struct {
 	w         *bufio.Writer
 	limit     *limitWriter
 	opt       c14nOptions
 	inclusive []string // PrefixList with "#default" mapped to ""
 	scope     *xmlparse.Scope
-	rendered  *xmlparse.Scope
-	declared  map[string]int // prefix -> serial of the element whose output declares it
-	serial    int            // the element being written
+	refExtra  int64 // bytes of the character references written, beyond one for each
+	*c14nScratch
+}
+
+// c14nAttr is an attribute of the start tag being written, with its namespace URI.
+type c14nAttr struct {
+	a   *etree.Attr
+	uri string
 }
 
 // canonicalize writes the exclusive canonical form of el (in its place in the document) to w.
@@ -77,11 +79,23 @@ func canonicalize(w io.Writer, el *etree.Element, opt c14nOptions) error {
 	}
 	limit := &limitWriter{w: w, left: opt.maxBytes}
 	if limit.left <= 0 {
-		limit.left = c14nBudget(el)
+		limit.left, limit.chars = c14nBudget(el), true
 	}
-	bw := bufio.NewWriterSize(opt.work.c14nWriter(limit), 4096)
-	c := &canonicalizer{w: bw, limit: limit, opt: opt, scope: inScopeNamespaces(el), rendered: xmlparse.NewScope(),
-		declared: make(map[string]int)}
+	var scratch *c14nScratch
+	if opt.ns != nil {
+		scratch = &opt.ns.c14n
+	} else {
+		scratch = &c14nScratch{rendered: xmlparse.NewScope()}
+	}
+	out := opt.work.c14nWriter(limit)
+	if scratch.bw == nil {
+		scratch.bw = bufio.NewWriterSize(out, 4096)
+	} else {
+		scratch.bw.Reset(out)
+	}
+	bw := scratch.bw
+	defer bw.Reset(nil) // keep no reference to this canonicalization's writers
+	c := &canonicalizer{w: bw, limit: limit, opt: opt, scope: opt.ns.parentScope(el), c14nScratch: scratch}
 	for _, p := range opt.inclusive {
 		if p == "#default" {
 			p = ""
@@ -92,6 +106,7 @@ func canonicalize(w io.Writer, el *etree.Element, opt c14nOptions) error {
 	if err == nil {
 		err = bw.Flush()
 	}
+	opt.work.references(c.refExtra, w)
 	if limit.exceeded {
 		if opt.tooLarge != nil {
 			return opt.tooLarge
@@ -110,10 +125,6 @@ func canonicalBytes(el *etree.Element, opt c14nOptions) ([]byte, error) {
 	return []byte(b.String()), nil
 }
 
-type c14nAttr struct {
-	uri, local, qname, value string
-}
-
 func (c *canonicalizer) element(el *etree.Element) error {
 	if c.limit.exceeded {
 		return errOverLimit
@@ -123,15 +134,17 @@ func (c *canonicalizer) element(el *etree.Element) error {
 	}
 	scopeMark, renderedMark := c.scope.Push(el), c.rendered.Mark()
 	defer func() { c.scope.Pop(scopeMark); c.rendered.Pop(renderedMark) }()
-	c.serial++
 
-	var decls []nsBinding
-	var attrs []c14nAttr
-	if err := c.render(el.Space, true, &decls); err != nil {
-		return err
+	// The attributes first, to know how many namespace nodes this element's attributes may render: the
+	// scratch slices and the rendered scope are then grown once, to the size this element needs.
+	c.decls, c.attrs = c.decls[:0], c.attrs[:0]
+	if len(el.Attr) > cap(c.attrs) {
+		c.attrs = slices.Grow(c.attrs, len(el.Attr))
 	}
-	for _, a := range el.Attr {
-		if isNSDecl(a) {
+	prefixed := 0
+	for i := range el.Attr {
+		a := &el.Attr[i]
+		if isNSDecl(*a) {
 			continue
 		}
 		uri := ""
@@ -145,35 +158,47 @@ func (c *canonicalizer) element(el *etree.Element) error {
 				return invalid("undeclared namespace prefix in signed content")
 			}
 			uri = u
-			if err := c.render(a.Space, true, &decls); err != nil {
+			prefixed++
+		}
+		c.attrs = append(c.attrs, c14nAttr{a: a, uri: uri})
+	}
+	if prefixed > 0 { // the PrefixList (at most 64) renders mostly on the apex: appends suffice for it
+		c.decls = slices.Grow(c.decls, 1+prefixed)
+		c.rendered.Grow(1 + prefixed)
+	}
+	if err := c.render(el.Space, true); err != nil {
+		return err
+	}
+	for _, a := range c.attrs {
+		if a.uri != "" && a.a.Space != "xml" {
+			if err := c.render(a.a.Space, true); err != nil {
 				return err
 			}
 		}
-		attrs = append(attrs, c14nAttr{uri: uri, local: a.Key, qname: qualified(a.Space, a.Key), value: a.Value})
 	}
 	for _, p := range c.inclusive {
-		if err := c.render(p, false, &decls); err != nil {
+		if err := c.render(p, false); err != nil {
 			return err
 		}
 	}
 
-	slices.SortFunc(decls, func(a, b nsBinding) int { return cmp.Compare(a.prefix, b.prefix) })
-	slices.SortFunc(attrs, func(a, b c14nAttr) int {
-		if r := cmp.Compare(a.uri, b.uri); r != 0 {
-			return r
+	if len(c.decls) > 1 && !slices.IsSortedFunc(c.decls, compareDecls) {
+		slices.SortFunc(c.decls, compareDecls)
+	}
+	if len(c.attrs) > 1 {
+		if !slices.IsSortedFunc(c.attrs, compareAttrs) {
+			slices.SortFunc(c.attrs, compareAttrs)
 		}
-		return cmp.Compare(a.local, b.local)
-	})
-	for i := 1; i < len(attrs); i++ {
-		if attrs[i].uri == attrs[i-1].uri && attrs[i].local == attrs[i-1].local {
-			return invalid("duplicate attribute in signed content")
+		for i := 1; i < len(c.attrs); i++ {
+			if compareAttrs(c.attrs[i-1], c.attrs[i]) == 0 {
+				return invalid("duplicate attribute in signed content")
+			}
 		}
 	}
 
-	name := qualified(el.Space, el.Tag)
 	c.w.WriteByte('<')
-	c.w.WriteString(name)
-	for _, d := range decls {
+	c.writeName(el.Space, el.Tag)
+	for _, d := range c.decls {
 		if d.prefix == "" {
 			c.w.WriteString(` xmlns="`)
 		} else {
@@ -181,24 +206,44 @@ func (c *canonicalizer) element(el *etree.Element) error {
 			c.w.WriteString(d.prefix)
 			c.w.WriteString(`="`)
 		}
-		escapeAttr(c.w, d.uri)
+		c.escapeAttr(d.uri)
 		c.w.WriteByte('"')
 	}
-	for _, a := range attrs {
+	for _, a := range c.attrs {
 		c.w.WriteByte(' ')
-		c.w.WriteString(a.qname)
+		c.writeName(a.a.Space, a.a.Key)
 		c.w.WriteString(`="`)
-		escapeAttr(c.w, a.value)
+		c.escapeAttr(a.a.Value)
 		c.w.WriteByte('"')
 	}
+	clear(c.attrs) // the next element reuses the slice; keep no pointer into this one
 	c.w.WriteByte('>')
 	if err := c.children(el); err != nil {
 		return err
 	}
 	c.w.WriteString("</")
-	c.w.WriteString(name)
+	c.writeName(el.Space, el.Tag)
 	c.w.WriteByte('>')
 	return nil
+}
+
+func compareDecls(a, b nsBinding) int { return cmp.Compare(a.prefix, b.prefix) }
+
+// compareAttrs orders attributes by namespace URI, then local name (an unqualified one has the empty URI).
+func compareAttrs(a, b c14nAttr) int {
+	if r := cmp.Compare(a.uri, b.uri); r != 0 {
+		return r
+	}
+	return cmp.Compare(a.a.Key, b.a.Key)
+}
+
+// writeName writes prefix:local, or local alone for an empty prefix.
+func (c *canonicalizer) writeName(prefix, local string) {
+	if prefix != "" {
+		c.w.WriteString(prefix)
+		c.w.WriteByte(':')
+	}
+	c.w.WriteString(local)
 }
 
 func (c *canonicalizer) children(el *etree.Element) error {
@@ -212,7 +257,7 @@ func (c *canonicalizer) children(el *etree.Element) error {
 				return err
 			}
 		case *etree.CharData:
-			escapeText(c.w, t.Data)
+			c.escapeText(t.Data)
 		case *etree.Comment:
 			if c.opt.strict {
 				return errCommentInSigned
@@ -238,7 +283,8 @@ func (c *canonicalizer) children(el *etree.Element) error {
 // render decides whether the namespace node for prefix is output on the current element: it is when its
 // value differs from what the nearest output ancestor rendered (an unrendered default namespace counts as
 // ""). utilized prefixes must be declared; PrefixList prefixes that are not in scope are skipped.
-func (c *canonicalizer) render(prefix string, utilized bool, decls *[]nsBinding) error {
+// A prefix asked about twice on one element is rendered once: the first time binds it in rendered.
+func (c *canonicalizer) render(prefix string, utilized bool) error {
 	if prefix == "xml" {
 		return nil
 	}
@@ -249,14 +295,10 @@ func (c *canonicalizer) render(prefix string, utilized bool, decls *[]nsBinding)
 		}
 		return nil
 	}
-	if c.declared[prefix] == c.serial {
-		return nil
-	}
 	if done, ok := c.rendered.Lookup(prefix); (ok && done == uri) || (!ok && prefix == "" && uri == "") {
 		return nil
 	}
-	*decls = append(*decls, nsBinding{prefix, uri})
-	c.declared[prefix] = c.serial
+	c.decls = append(c.decls, nsBinding{prefix, uri})
 	c.rendered.Bind(prefix, uri)
 	return nil
 }
@@ -268,7 +310,7 @@ func qualified(prefix, local string) string {
 	return prefix + ":" + local
 }
 
-func escapeText(w *bufio.Writer, s string) {
+func (c *canonicalizer) escapeText(s string) {
 	last := 0
 	for i := 0; i < len(s); i++ {
 		var rep string
@@ -284,14 +326,18 @@ func escapeText(w *bufio.Writer, s string) {
 		default:
 			continue
 		}
-		w.WriteString(s[last:i])
-		w.WriteString(rep)
+		c.w.WriteString(s[last:i])
+		c.w.WriteString(rep)
+		c.refExtra += int64(len(rep) - 1)
+		if c.limit.chars {
+			c.limit.left += int64(len(rep) - 1)
+		}
 		last = i + 1
 	}
-	w.WriteString(s[last:])
+	c.w.WriteString(s[last:])
 }
 
-func escapeAttr(w *bufio.Writer, s string) {
+func (c *canonicalizer) escapeAttr(s string) {
 	last := 0
 	for i := 0; i < len(s); i++ {
 		var rep string
@@ -311,9 +357,13 @@ func escapeAttr(w *bufio.Writer, s string) {
 		default:
 			continue
 		}
-		w.WriteString(s[last:i])
-		w.WriteString(rep)
+		c.w.WriteString(s[last:i])
+		c.w.WriteString(rep)
+		c.refExtra += int64(len(rep) - 1)
+		if c.limit.chars {
+			c.limit.left += int64(len(rep) - 1)
+		}
 		last = i + 1
 	}
-	w.WriteString(s[last:])
+	c.w.WriteString(s[last:])
 }

@@ -137,12 +137,7 @@ func bigCert(tb testing.TB, n int) string {
 
 // Findings of the verifier's cost review that some families still hit; each family that names one is skipped
 // until the fix lands.
-const (
-	skipAllocScope  = "finding: xmlparse.ScopeAt rebuilds the map of every declaration in scope from the root at each call (childElements, is, wsuID, each canonicalization), so namespace declarations cost up to 130 bytes allocated per byte sent (honest: 2.4) and 8-15x an honest request's time per byte"
-	skipAllocAttrs  = "finding: canonicalization copies every attribute into a record with its qualified name and sorts them: 31 bytes allocated per byte of attributes (honest: 2.6) and 6-10x an honest request's time per byte"
-	skipC14NBudget  = "finding: the canonical output of a signed element may reach 8 times its size plus 64 KiB before it is refused; a long namespace URI re-rendered on every sibling reaches 11.7x an honest request's counted work per byte (18 KB message; in time about 1.4x, canonical bytes being cheap to hash)"
-	skipC14NEscapes = "finding: the canonical form writes 4 bytes for each literal '>' in text and 5 for each tab or line feed in an attribute value (package soap keeps them as sent): 3.5x and 4.3x an honest request's counted work per byte, over the 3x of the cost model; in time they cost less per byte than an honest request (8 against 10-18 ns/byte)"
-)
+const ()
 
 // costFamilies lists every dimension of a request a sender controls.
 func costFamilies() []costFamily {
@@ -158,19 +153,19 @@ func costFamilies() []costFamily {
 		{name: "elements/body", n: 20000, want: bodyMismatch, build: func(tb testing.TB, n int) string {
 			return bodyWith(tb, strings.Repeat(`<m:e/>`, n))
 		}},
-		{name: "attributes/body", allocSkip: skipAllocAttrs, n: 5000, want: bodyMismatch, build: func(tb testing.TB, n int) string {
+		{name: "attributes/body", n: 5000, want: bodyMismatch, build: func(tb testing.TB, n int) string {
 			return bodyWith(tb, `<m:e`+repeat(n, func(i int) string { return fmt.Sprintf(` a%d=""`, i) })+`/>`)
 		}},
-		{name: "attributes/namespaced-body", allocSkip: skipAllocAttrs, n: 1000, want: bodyMismatch, build: func(tb testing.TB, n int) string {
+		{name: "attributes/namespaced-body", n: 1000, want: bodyMismatch, build: func(tb testing.TB, n int) string {
 			return bodyWith(tb, `<m:e`+repeat(n, func(i int) string { return fmt.Sprintf(` xmlns:p%d="urn:p%d" p%d:a=""`, i, i, i) })+`/>`)
 		}},
-		{name: "nsdecls/envelope", allocSkip: skipAllocScope, n: 5000, build: func(tb testing.TB, n int) string {
+		{name: "nsdecls/envelope", n: 5000, build: func(tb testing.TB, n int) string {
 			return withRootDecls(tb, captured(tb), n)
 		}},
-		{name: "nsdecls/envelope-x-body-elements", allocSkip: skipAllocScope, n: 1000, want: bodyMismatch, build: func(tb testing.TB, n int) string {
+		{name: "nsdecls/envelope-x-body-elements", n: 1000, want: bodyMismatch, build: func(tb testing.TB, n int) string {
 			return withRootDecls(tb, bodyWith(tb, strings.Repeat(`<m:e/>`, n)), n)
 		}},
-		{name: "nsdecls/long-uri-x-body-elements", n: 1000, want: "canonical form of signed content is more than 8 times its size", skip: skipC14NBudget, build: func(tb testing.TB, n int) string {
+		{name: "nsdecls/long-uri-x-body-elements", n: 1000, want: errC14NTooLarge.Reason, build: func(tb testing.TB, n int) string {
 			return strings.Replace(bodyWith(tb, strings.Repeat(`<q:e/>`, n)), soapenvOpen,
 				soapenvOpen+` xmlns:q="urn:`+strings.Repeat("q", n)+`"`, 1)
 		}},
@@ -180,10 +175,10 @@ func costFamilies() []costFamily {
 		{name: "text/body", n: 100000, want: bodyMismatch, build: func(tb testing.TB, n int) string {
 			return bodyWith(tb, `<m:e>`+strings.Repeat(`&lt;&#xD;`, n/10)+`</m:e>`)
 		}},
-		{name: "text/unescaped-gt", n: 50000, want: bodyMismatch, skip: skipC14NEscapes, build: func(tb testing.TB, n int) string {
+		{name: "text/unescaped-gt", n: 50000, want: bodyMismatch, build: func(tb testing.TB, n int) string {
 			return bodyWith(tb, `<m:e>`+strings.Repeat(`>`, n)+`</m:e>`)
 		}},
-		{name: "attributes/whitespace-value", n: 50000, want: bodyMismatch, skip: skipC14NEscapes, build: func(tb testing.TB, n int) string {
+		{name: "attributes/whitespace-value", n: 50000, want: bodyMismatch, build: func(tb testing.TB, n int) string {
 			return bodyWith(tb, `<m:e a="`+strings.Repeat("\t", n)+`"/>`)
 		}},
 		{name: "header-blocks", n: 5000, build: func(tb testing.TB, n int) string {
@@ -192,7 +187,7 @@ func costFamilies() []costFamily {
 		{name: "header-blocks/security-for-other-actors", n: 2000, build: func(tb testing.TB, n int) string {
 			return inHeader(tb, captured(tb), strings.Repeat(`<wsse:Security xmlns:wsse="`+NamespaceWSSE+`" soapenv:actor="urn:other"/>`, n))
 		}},
-		{name: "header-blocks/foreign-x-nsdecls", allocSkip: skipAllocScope, n: 2000, build: func(tb testing.TB, n int) string {
+		{name: "header-blocks/foreign-x-nsdecls", n: 2000, build: func(tb testing.TB, n int) string {
 			// q is bound on the Envelope after n other declarations: resolving it walks all of them.
 			s := inHeader(tb, captured(tb), strings.Repeat(`<q:Security/>`, n))
 			return strings.Replace(s, soapenvOpen, soapenvOpen+nsDecls(n)+` xmlns:q="urn:q"`, 1)
@@ -200,7 +195,7 @@ func costFamilies() []costFamily {
 		{name: "wsu-ids", n: 10000, build: func(tb testing.TB, n int) string {
 			return inHeader(tb, captured(tb), junk(repeat(n, func(i int) string { return fmt.Sprintf(`<x:e wsu:Id="i%d"/>`, i) })))
 		}},
-		{name: "wsu-ids-x-nsdecls", allocSkip: skipAllocScope, n: 1000, build: func(tb testing.TB, n int) string {
+		{name: "wsu-ids-x-nsdecls", n: 1000, build: func(tb testing.TB, n int) string {
 			return inHeader(tb, captured(tb), `<x:Junk xmlns:x="urn:x" xmlns:wsu="`+NamespaceWSU+`"`+nsDecls(n)+`>`+
 				repeat(n, func(i int) string { return fmt.Sprintf(`<x:e wsu:Id="i%d"/>`, i) })+`</x:Junk>`)
 		}},
@@ -220,10 +215,10 @@ func costFamilies() []costFamily {
 		{name: "prefixlist/undeclared", n: 32, want: badSig, build: func(tb testing.TB, n int) string {
 			return textWithPrefixList(tb, captured(tb), prefixNames(n))
 		}},
-		{name: "prefixlist/declared", allocSkip: skipAllocScope, n: 32, want: badSig, build: func(tb testing.TB, n int) string {
+		{name: "prefixlist/declared", n: 32, want: badSig, build: func(tb testing.TB, n int) string {
 			return withRootDecls(tb, textWithPrefixList(tb, captured(tb), prefixNames(n)), n)
 		}},
-		{name: "prefixlist/over-the-limit", allocSkip: skipAllocScope, n: 1000, want: "PrefixList has more than 64 prefixes", build: func(tb testing.TB, n int) string {
+		{name: "prefixlist/over-the-limit", n: 1000, want: "PrefixList has more than 64 prefixes", build: func(tb testing.TB, n int) string {
 			return withRootDecls(tb, textWithPrefixList(tb, captured(tb), prefixNames(n)), n)
 		}},
 		{name: "token/not-a-certificate", n: 8192, want: "binary security token is not a valid X.509 certificate",

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 )
@@ -118,5 +119,30 @@ func TestVerifyCost_HonestBaseline(t *testing.T) {
 		if n > 0 && w.digestBytes < int64(len(text))/2 {
 			t.Errorf("digest bytes %d: the Body (most of the %d bytes) was not hashed", w.digestBytes, len(text))
 		}
+	}
+}
+
+// TestWorkCountsReferencesAsOneCharacter: a character reference of the canonical form counts as the one
+// character it stands for, canonicalized and hashed, and so does the canonical output budget.
+func TestWorkCountsReferencesAsOneCharacter(t *testing.T) {
+	el := parseDoc(t, `<e a="&#9;&#9;">&gt;&gt;&amp;x</e>`).Root()
+	const canonical = `<e a="&#x9;&#x9;">&gt;&gt;&amp;x</e>`
+	const chars = 18 // <e a=" 6, two tabs, "> 2, three characters and x, </e> 4
+	var w work
+	var out strings.Builder
+	if err := canonicalize(w.digestWriter(&out), el, c14nOptions{work: &w}); err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != canonical || w.c14nBytes != chars || w.digestBytes != chars {
+		t.Errorf("canonical %q: %d canonical and %d hashed units, want %q and %d of each", out.String(), w.c14nBytes, w.digestBytes, canonical, chars)
+	}
+	w = work{}
+	if err := canonicalize(io.Discard, el, c14nOptions{work: &w}); err != nil || w.c14nBytes != chars || w.digestBytes != 0 {
+		t.Errorf("not hashed: %v, %d canonical and %d hashed units, want %d and 0", err, w.c14nBytes, w.digestBytes, chars)
+	}
+	// Text of n '>' canonicalizes to 4n bytes and n characters: within the budget of twice its size.
+	big := parseDoc(t, `<e>`+strings.Repeat(">", 100000)+`</e>`).Root()
+	if err := canonicalize(io.Discard, big, c14nOptions{}); err != nil {
+		t.Errorf("text of '>': %v", err)
 	}
 }

@@ -22,6 +22,7 @@ type envelope struct {
 	header   *etree.Element // nil when absent
 	body     *etree.Element
 	security *etree.Element // the one wsse:Security header for us (nil until selected)
+	cursor   *nsCursor      // answers every namespace question about the document
 }
 
 // is reports whether el is {ns}local. It resolves el's prefix by reading its ancestors, once: for a few
@@ -42,8 +43,9 @@ func parseEnvelope(doc *etree.Document) (*envelope, error) {
 	if root == nil || root.Tag != "Envelope" {
 		return nil, invalid("not a SOAP envelope")
 	}
-	scope := xmlparse.ScopeAt(root)
-	env := &envelope{root: root, ns: scope.Elem(root)}
+	cur := newNSCursor()
+	scope := cur.at(root)
+	env := &envelope{root: root, ns: scope.Elem(root), cursor: cur}
 	if env.ns != nsSOAP11 && env.ns != nsSOAP12 {
 		return nil, invalid("not a SOAP envelope")
 	}
@@ -101,9 +103,10 @@ func (env *envelope) selectSecurity() error {
 	if env.header == nil {
 		return invalid("missing wsse:Security header")
 	}
-	scope := xmlparse.ScopeAt(env.header)
-	for _, h := range env.header.ChildElements() {
-		if h.Tag != "Security" {
+	scope := env.cursor.at(env.header)
+	for _, t := range env.header.Child {
+		h, ok := t.(*etree.Element)
+		if !ok || h.Tag != "Security" {
 			continue
 		}
 		mark := scope.Push(h)
@@ -128,9 +131,12 @@ type idIndex map[string]*etree.Element
 
 // indexIDs walks the whole document; an ID value carried by two elements is refused, wherever they are, so
 // that a reference can never be bound to an element other than the one its signer meant.
-func indexIDs(root *etree.Element, w *work) (idIndex, error) {
+func indexIDs(root *etree.Element, w *work) (idIndex, error) { return indexIDsIn(nil, root, w) }
+
+// indexIDsIn is indexIDs with the verification's namespace cursor (nil: a scope of its own).
+func indexIDsIn(cur *nsCursor, root *etree.Element, w *work) (idIndex, error) {
 	ids := idIndex{}
-	scope := xmlparse.NewScope()
+	scope := cur.parentScope(root)
 	var walk func(el *etree.Element) error
 	walk = func(el *etree.Element) error {
 		if err := w.element(len(el.Attr)); err != nil {

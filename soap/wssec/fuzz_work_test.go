@@ -11,8 +11,9 @@ import (
 
 // Bounds of FuzzVerifyWork: counted work may reach fuzzWorkPerByte units per input byte, plus
 // fuzzWorkSlack for the fixed part of a verification. An honest signed request costs about 2 units per byte
-// (cost_test.go); canonical escaping may write 5 bytes for one ('\t' in an attribute value), each of them
-// canonicalized and hashed, so 10 units per byte are linear and cheap. More than that is amplification.
+// (cost_test.go); a signed element may canonicalize to twice its size (c14nlimit.go), each character then
+// hashed, and an empty element <a/> is written <a></a>, so some 10 units per byte are linear and cheap.
+// More than that is amplification.
 const (
 	fuzzWorkPerByte = 12
 	fuzzWorkSlack   = 1024

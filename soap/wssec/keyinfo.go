@@ -52,6 +52,7 @@ type keyResolver struct {
 	sec   *etree.Element
 	ids   idIndex
 	work  *work
+	ns    *nsCursor // the verification's namespace cursor (nil: none)
 }
 
 // resolve reads KeyInfo: a wsse:SecurityTokenReference or a ds:X509Data, nothing else.
@@ -60,16 +61,16 @@ func (k *keyResolver) resolve(keyInfo *etree.Element) (*x509.Certificate, string
 		return nil, "", errNoKeyInfo
 	}
 	kids := keyInfo.ChildElements()
-	if len(childElements(keyInfo, NamespaceDSig, "RetrievalMethod")) > 0 {
+	if len(k.ns.childElements(keyInfo, NamespaceDSig, "RetrievalMethod")) > 0 {
 		return nil, "", errRetrieval
 	}
 	if len(kids) != 1 {
 		return nil, "", errKeyInfoContent
 	}
 	switch c := kids[0]; {
-	case is(c, NamespaceWSSE, "SecurityTokenReference"):
+	case k.ns.is(c, NamespaceWSSE, "SecurityTokenReference"):
 		return k.tokenReference(c)
-	case is(c, NamespaceDSig, "X509Data"):
+	case k.ns.is(c, NamespaceDSig, "X509Data"):
 		return k.x509Data(c)
 	}
 	return nil, "", errKeyInfoContent
@@ -81,11 +82,11 @@ func (k *keyResolver) tokenReference(str *etree.Element) (*x509.Certificate, str
 		return nil, "", errKeyInfoContent
 	}
 	switch c := kids[0]; {
-	case is(c, NamespaceWSSE, "Reference"):
+	case k.ns.is(c, NamespaceWSSE, "Reference"):
 		return k.bstReference(c)
-	case is(c, NamespaceWSSE, "KeyIdentifier"):
+	case k.ns.is(c, NamespaceWSSE, "KeyIdentifier"):
 		return k.keyIdentifier(c)
-	case is(c, NamespaceDSig, "X509Data"):
+	case k.ns.is(c, NamespaceDSig, "X509Data"):
 		return k.x509Data(c)
 	}
 	return nil, "", errKeyInfoContent
@@ -104,7 +105,7 @@ func (k *keyResolver) bstReference(ref *etree.Element) (*x509.Certificate, strin
 	if !ok {
 		return nil, "", newError(FaultSecurityTokenUnavailable, "security token "+quoteID(uri[1:])+" not found")
 	}
-	if !is(bst, NamespaceWSSE, "BinarySecurityToken") || bst.Parent() != k.sec {
+	if !k.ns.is(bst, NamespaceWSSE, "BinarySecurityToken") || bst.Parent() != k.sec {
 		return nil, "", errTokenNotInHeader
 	}
 	if bst.SelectAttrValue("ValueType", "") != ValueTypeX509v3 {
@@ -147,7 +148,7 @@ func (k *keyResolver) token(text string, notCert *Error) (*x509.Certificate, str
 // x509Data accepts one X509Certificate (other X509Data children are hints then), or else one
 // X509IssuerSerial or X509SKI resolved against the registered certificates.
 func (k *keyResolver) x509Data(data *etree.Element) (*x509.Certificate, string, error) {
-	certs := childElements(data, NamespaceDSig, "X509Certificate")
+	certs := k.ns.childElements(data, NamespaceDSig, "X509Certificate")
 	switch {
 	case len(certs) == 1:
 		return k.token(certs[0].Text(), errBadX509Cert)
@@ -159,9 +160,9 @@ func (k *keyResolver) x509Data(data *etree.Element) (*x509.Certificate, string, 
 		return nil, "", errKeyInfoContent
 	}
 	switch c := kids[0]; {
-	case is(c, NamespaceDSig, "X509IssuerSerial"):
+	case k.ns.is(c, NamespaceDSig, "X509IssuerSerial"):
 		return k.issuerSerial(c)
-	case is(c, NamespaceDSig, "X509SKI"):
+	case k.ns.is(c, NamespaceDSig, "X509SKI"):
 		ski, err := decodeKeyID(c.Text())
 		if err != nil {
 			return nil, "", err
@@ -174,8 +175,8 @@ func (k *keyResolver) x509Data(data *etree.Element) (*x509.Certificate, string, 
 // issuerSerial resolves an X509IssuerSerial. Both values are bounded before they are parsed: base-10
 // parsing into a big.Int costs time quadratic in the number of digits.
 func (k *keyResolver) issuerSerial(c *etree.Element) (*x509.Certificate, string, error) {
-	names := childElements(c, NamespaceDSig, "X509IssuerName")
-	serials := childElements(c, NamespaceDSig, "X509SerialNumber")
+	names := k.ns.childElements(c, NamespaceDSig, "X509IssuerName")
+	serials := k.ns.childElements(c, NamespaceDSig, "X509SerialNumber")
 	if len(names) != 1 || len(serials) != 1 {
 		return nil, "", errBadKeyID
 	}

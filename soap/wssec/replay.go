@@ -1,6 +1,8 @@
 package wssec
 
 import (
+	"context"
+	"fmt"
 	"sync"
 	"time"
 )
@@ -22,11 +24,18 @@ var (
 // replayCache remembers signed messages until their timestamps would be refused anyway. At its bound it
 // refuses new messages rather than forget entries that have not expired: forgetting would reopen the replay
 // window to whoever can flood the server.
+//
+// With a store, the cache is in front of it: a key found in memory is a replay without asking the store;
+// a key missing from memory is taken into memory at once (so a concurrent copy is refused there) and then
+// recorded in the store, which refuses it when it was recorded before (before a restart, or by another
+// process sharing the store).
 type replayCache struct {
 	mu        sync.Mutex
 	max       int
 	seen      map[[16]byte]int64 // expiry, Unix nanoseconds
 	lastSweep time.Time
+
+	store ReplayStore // nil: memory only
 }
 
 func newReplayCache(max int) *replayCache {
@@ -40,9 +49,45 @@ func replayKey(signedInfoHash [32]byte) [16]byte {
 	return [16]byte(signedInfoHash[:16])
 }
 
-// add records key until expiry; it refuses a key already present and unexpired, and any new key when the
-// cache is full of unexpired entries.
+// add records key until expiry; it refuses a key already present and unexpired. Without a store it
+// refuses any new key when the memory is full of unexpired entries; with one the store decides such a key
+// alone (the memory is then only a shortcut: forgetting nothing there reopens no window), and add returns
+// only once the store has the record.
 func (c *replayCache) add(key [16]byte, expiry, now time.Time) error {
+	err := c.addMemory(key, expiry, now)
+	cached := err == nil
+	if err != nil && (err != errCacheFull || c.store == nil) {
+		return err
+	}
+	if c.store == nil {
+		return nil
+	}
+	// Not the request's context: once the key is in memory its record must reach the store, or be
+	// taken out of memory again, whatever the client does meanwhile.
+	ctx, cancel := context.WithTimeout(context.Background(), replayStoreTimeout)
+	defer cancel()
+	fresh, err := c.store.Remember(ctx, key[:], expiry, now)
+	if err != nil {
+		// The message is refused (an internal error, not the sender's fault) and has not run: a copy
+		// may be tried again once the store answers.
+		if cached {
+			c.forget(key)
+		}
+		return fmt.Errorf("wssec: replay store: %w", err)
+	}
+	if !fresh {
+		return errReplayed
+	}
+	return nil
+}
+
+func (c *replayCache) forget(key [16]byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.seen, key)
+}
+
+func (c *replayCache) addMemory(key [16]byte, expiry, now time.Time) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	n := now.UnixNano()

@@ -61,6 +61,7 @@ type signature struct {
 	refs       []reference
 	value      []byte
 	keyInfo    *etree.Element // nil when absent
+	cursor     *nsCursor      // the verification's namespace cursor (nil: none)
 }
 
 // reference is one checked ds:Reference.
@@ -75,18 +76,18 @@ type reference struct {
 
 // parseSignature checks the one ds:Signature directly in the Security header: SignedInfo, SignatureValue and
 // at most one KeyInfo, in that order and nothing else (no Object, no Manifest).
-func parseSignature(sec *etree.Element, cfg *Config) (*signature, error) {
-	sigs := childElements(sec, NamespaceDSig, "Signature")
+func parseSignature(cur *nsCursor, sec *etree.Element, cfg *Config) (*signature, error) {
+	sigs := cur.childElements(sec, NamespaceDSig, "Signature")
 	switch {
 	case len(sigs) == 0:
 		return nil, invalid("missing signature")
 	case len(sigs) > 1:
 		return nil, invalid("more than one signature")
 	}
-	sig := &signature{el: sigs[0]}
+	sig := &signature{el: sigs[0], cursor: cur}
 	kids := sig.el.ChildElements()
-	if len(kids) < 2 || len(kids) > 3 || !is(kids[0], NamespaceDSig, "SignedInfo") || !is(kids[1], NamespaceDSig, "SignatureValue") ||
-		(len(kids) == 3 && !is(kids[2], NamespaceDSig, "KeyInfo")) {
+	if len(kids) < 2 || len(kids) > 3 || !cur.is(kids[0], NamespaceDSig, "SignedInfo") || !cur.is(kids[1], NamespaceDSig, "SignatureValue") ||
+		(len(kids) == 3 && !cur.is(kids[2], NamespaceDSig, "KeyInfo")) {
 		return nil, invalid("signature must contain only SignedInfo, SignatureValue and KeyInfo")
 	}
 	sig.signedInfo = kids[0]
@@ -105,11 +106,12 @@ func parseSignature(sec *etree.Element, cfg *Config) (*signature, error) {
 }
 
 func (sig *signature) parseSignedInfo(cfg *Config) error {
+	cur := sig.cursor
 	kids := sig.signedInfo.ChildElements()
-	if len(kids) < 3 || !is(kids[0], NamespaceDSig, "CanonicalizationMethod") || !is(kids[1], NamespaceDSig, "SignatureMethod") {
+	if len(kids) < 3 || !cur.is(kids[0], NamespaceDSig, "CanonicalizationMethod") || !cur.is(kids[1], NamespaceDSig, "SignatureMethod") {
 		return invalid("SignedInfo must contain CanonicalizationMethod, SignatureMethod and references")
 	}
-	pl, err := c14nMethod(kids[0])
+	pl, err := c14nMethod(cur, kids[0])
 	if err != nil {
 		return err
 	}
@@ -133,10 +135,10 @@ func (sig *signature) parseSignedInfo(cfg *Config) error {
 	}
 	seen := map[string]bool{}
 	for _, r := range refs {
-		if !is(r, NamespaceDSig, "Reference") {
+		if !cur.is(r, NamespaceDSig, "Reference") {
 			return invalid("SignedInfo must contain CanonicalizationMethod, SignatureMethod and references")
 		}
-		ref, err := parseReference(r, cfg)
+		ref, err := parseReference(cur, r, cfg)
 		if err != nil {
 			return err
 		}
@@ -150,7 +152,7 @@ func (sig *signature) parseSignedInfo(cfg *Config) error {
 }
 
 // c14nMethod accepts exclusive c14n without comments only and returns its PrefixList.
-func c14nMethod(el *etree.Element) ([]string, error) {
+func c14nMethod(cur *nsCursor, el *etree.Element) ([]string, error) {
 	alg := el.SelectAttrValue("Algorithm", "")
 	if alg != algExcC14N {
 		return nil, newError(FaultUnsupportedAlgorithm, "canonicalization "+algName(alg)+" is not allowed: use exclusive c14n")
@@ -158,7 +160,7 @@ func c14nMethod(el *etree.Element) ([]string, error) {
 	var prefixes []string
 	kids := el.ChildElements()
 	for _, k := range kids {
-		if !is(k, NamespaceExcC14N, "InclusiveNamespaces") || len(kids) > 1 {
+		if !cur.is(k, NamespaceExcC14N, "InclusiveNamespaces") || len(kids) > 1 {
 			return nil, invalid("unexpected canonicalization parameters")
 		}
 		for p := range strings.FieldsSeq(k.SelectAttrValue("PrefixList", "")) {
@@ -173,7 +175,7 @@ func c14nMethod(el *etree.Element) ([]string, error) {
 
 // parseReference checks one Reference: URI "#id"; transforms an optional enveloped-signature then exclusive
 // c14n; an accepted digest algorithm; a base64 digest value.
-func parseReference(r *etree.Element, cfg *Config) (reference, error) {
+func parseReference(cur *nsCursor, r *etree.Element, cfg *Config) (reference, error) {
 	var ref reference
 	uri := r.SelectAttr("URI")
 	switch {
@@ -188,13 +190,13 @@ func parseReference(r *etree.Element, cfg *Config) (reference, error) {
 	kids := r.ChildElements()
 	i := 0
 	excC14N := false
-	if i < len(kids) && is(kids[i], NamespaceDSig, "Transforms") {
+	if i < len(kids) && cur.is(kids[i], NamespaceDSig, "Transforms") {
 		ts := kids[i].ChildElements()
 		if len(ts) == 0 || len(ts) > 2 {
 			return ref, invalid("reference must be transformed by exclusive c14n")
 		}
 		for j, t := range ts {
-			if !is(t, NamespaceDSig, "Transform") {
+			if !cur.is(t, NamespaceDSig, "Transform") {
 				return ref, invalid("unexpected element in Transforms")
 			}
 			alg := t.SelectAttrValue("Algorithm", "")
@@ -202,7 +204,7 @@ func parseReference(r *etree.Element, cfg *Config) (reference, error) {
 			case alg == algEnveloped && j == 0 && len(t.ChildElements()) == 0:
 				ref.enveloped = true
 			case alg == algExcC14N && j == len(ts)-1:
-				pl, err := c14nMethod(t)
+				pl, err := c14nMethod(cur, t)
 				if err != nil {
 					return ref, err
 				}
@@ -219,7 +221,7 @@ func parseReference(r *etree.Element, cfg *Config) (reference, error) {
 		// Without an explicit exclusive c14n the node set would be serialized with inclusive c14n.
 		return ref, invalid("reference must be transformed by exclusive c14n")
 	}
-	if i+2 != len(kids) || !is(kids[i], NamespaceDSig, "DigestMethod") || !is(kids[i+1], NamespaceDSig, "DigestValue") {
+	if i+2 != len(kids) || !cur.is(kids[i], NamespaceDSig, "DigestMethod") || !cur.is(kids[i+1], NamespaceDSig, "DigestValue") {
 		return ref, invalid("reference must contain Transforms, DigestMethod and DigestValue")
 	}
 	alg := kids[i].SelectAttrValue("Algorithm", "")

@@ -15,8 +15,8 @@ type timestamp struct {
 
 // parseTimestamp finds exactly one wsu:Timestamp directly in the Security header, with exactly one Created
 // and exactly one Expires.
-func parseTimestamp(sec *etree.Element) (*timestamp, error) {
-	tss := childElements(sec, NamespaceWSU, "Timestamp")
+func parseTimestamp(cur *nsCursor, sec *etree.Element) (*timestamp, error) {
+	tss := cur.childElements(sec, NamespaceWSU, "Timestamp")
 	switch {
 	case len(tss) == 0:
 		return nil, invalid("missing timestamp")
@@ -24,11 +24,11 @@ func parseTimestamp(sec *etree.Element) (*timestamp, error) {
 		return nil, invalid("more than one timestamp")
 	}
 	ts := &timestamp{el: tss[0]}
-	created := childElements(ts.el, NamespaceWSU, "Created")
+	created := cur.childElements(ts.el, NamespaceWSU, "Created")
 	if len(created) != 1 {
 		return nil, invalid("timestamp must have exactly one Created")
 	}
-	expires := childElements(ts.el, NamespaceWSU, "Expires")
+	expires := cur.childElements(ts.el, NamespaceWSU, "Expires")
 	if len(expires) != 1 {
 		return nil, invalid("timestamp must have exactly one Expires")
 	}

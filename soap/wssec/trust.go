@@ -45,7 +45,7 @@ type RegisteredCert struct {
 // certificate authenticates its client whether or not it chains to the pool; a disabled one is refused even
 // when it chains. An unregistered certificate is accepted only when it chains to the pool (any or ClientAuth
 // extended key usage, digitalSignature key usage); its client name is then its subject (pkix.Name.String()).
-// Key identifier forms (issuer/serial, SKI, thumbprint) resolve registered certificates only. Validity
+// Key identifier forms (issuer/serial, SKI, thumbprint) resolve registered, unrevoked certificates only. Validity
 // periods of the message certificate are checked by the Verifier.
 //
 // Presented tokens are looked up by SHA-256 of their DER first; only a token that is neither registered,
@@ -108,6 +108,11 @@ func (r *Registry) Revoke(sums [][32]byte) {
 	r.revoked.Store(&m)
 }
 
+func (r *Registry) isRevoked(sum [32]byte) bool {
+	_, ok := (*r.revoked.Load())[sum]
+	return ok
+}
+
 func issuerSerialKey(issuer string, serial *big.Int) string {
 	return issuer + "|" + serial.String()
 }
@@ -123,7 +128,8 @@ var (
 // ClientForToken implements Trust.
 func (r *Registry) ClientForToken(der []byte) (*x509.Certificate, string, error) {
 	sum := sha256.Sum256(der)
-	if _, ok := (*r.revoked.Load())[sum]; ok {
+	// Revocation first: before the registered set, the chain cache and any chain verification.
+	if r.isRevoked(sum) {
 		return nil, "", errRevokedCert
 	}
 	if c, ok := r.set.Load().byDER[sum]; ok {
@@ -194,12 +200,12 @@ func (r *Registry) verifyChain(cert *x509.Certificate, now time.Time) (chainResu
 // FindByIssuerSerial implements Trust. The issuer is compared as a distinguished name, ignoring the
 // spelling differences between RFC 2253 writers (spaces, attribute type case, OIDs).
 func (r *Registry) FindByIssuerSerial(issuer string, serial *big.Int) (*x509.Certificate, string, error) {
-	return found(r.set.Load().byIssuer[issuerSerialKey(dnKey(issuer), serial)])
+	return r.found(r.set.Load().byIssuer[issuerSerialKey(dnKey(issuer), serial)])
 }
 
 // FindBySKI implements Trust.
 func (r *Registry) FindBySKI(ski []byte) (*x509.Certificate, string, error) {
-	return found(r.set.Load().bySKI[string(ski)])
+	return r.found(r.set.Load().bySKI[string(ski)])
 }
 
 // FindByThumbprintSHA1 implements Trust.
@@ -207,12 +213,17 @@ func (r *Registry) FindByThumbprintSHA1(tp []byte) (*x509.Certificate, string, e
 	if len(tp) != sha1.Size {
 		return nil, "", errNoMatchingCert
 	}
-	return found(r.set.Load().byTP[[20]byte(tp)])
+	return r.found(r.set.Load().byTP[[20]byte(tp)])
 }
 
-func found(c RegisteredCert) (*x509.Certificate, string, error) {
+// found answers a key identifier lookup: a registered certificate that is also revoked is refused, as
+// it is when presented as a token.
+func (r *Registry) found(c RegisteredCert) (*x509.Certificate, string, error) {
 	if c.Cert == nil {
 		return nil, "", errNoMatchingCert
+	}
+	if r.isRevoked(sha256.Sum256(c.Cert.Raw)) {
+		return nil, "", errRevokedCert
 	}
 	name, err := registered(c)
 	if err != nil {

@@ -109,18 +109,18 @@ func (v *Verifier) verify(w *work, doc *etree.Document, now time.Time) (*Result,
 	if err := env.selectSecurity(); err != nil {
 		return nil, err
 	}
-	ids, err := indexIDs(env.root, w)
+	ids, err := indexIDsIn(env.cursor, env.root, w)
 	if err != nil {
 		return nil, err
 	}
-	ts, err := parseTimestamp(env.security)
+	ts, err := parseTimestamp(env.cursor, env.security)
 	if err != nil {
 		return nil, err
 	}
 	if err := ts.check(now, v.cfg.ClockSkew, v.cfg.TTL); err != nil {
 		return nil, err
 	}
-	sig, err := parseSignature(env.security, &v.cfg)
+	sig, err := parseSignature(env.cursor, env.security, &v.cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +128,7 @@ func (v *Verifier) verify(w *work, doc *etree.Document, now time.Time) (*Result,
 	if err := bindReferences(sig, ids, env, ts); err != nil {
 		return nil, err
 	}
-	kr := keyResolver{trust: v.cfg.Trust, sec: env.security, ids: ids, work: w}
+	kr := keyResolver{trust: v.cfg.Trust, sec: env.security, ids: ids, work: w, ns: env.cursor}
 	cert, client, err := kr.resolve(sig.keyInfo)
 	if err != nil {
 		return nil, err
@@ -144,7 +144,7 @@ func (v *Verifier) verify(w *work, doc *etree.Document, now time.Time) (*Result,
 		if err := w.check(true); err != nil {
 			return nil, err
 		}
-		if err := checkDigest(w, &sig.refs[i], sig.el); err != nil {
+		if err := checkDigest(w, &sig.refs[i], sig); err != nil {
 			return nil, err
 		}
 	}
@@ -206,7 +206,7 @@ func (v *Verifier) checkCert(cert *x509.Certificate, now time.Time) error {
 // the curve order, not DER. It returns the SHA-256 of the canonical SignedInfo, the replay cache key.
 func (v *Verifier) checkSignatureValue(w *work, sig *signature, cert *x509.Certificate) ([32]byte, error) {
 	c14n, err := canonicalBytes(sig.signedInfo, c14nOptions{inclusive: sig.prefixList, strict: true,
-		maxBytes: MaxSignedInfoBytes, tooLarge: errSignedInfoTooLarge, work: w})
+		maxBytes: MaxSignedInfoBytes, tooLarge: errSignedInfoTooLarge, work: w, ns: sig.cursor})
 	if err != nil {
 		return [32]byte{}, err
 	}
@@ -245,11 +245,11 @@ func (v *Verifier) checkSignatureValue(w *work, sig *signature, cert *x509.Certi
 // checkDigest canonicalizes the referenced element (refusing comments and processing instructions inside it)
 // and compares its digest. The enveloped-signature transform leaves out the Signature element when the
 // reference contains it, and is a no-op otherwise.
-func checkDigest(w *work, r *reference, sigEl *etree.Element) error {
+func checkDigest(w *work, r *reference, sig *signature) error {
 	h := r.digest.hash.New()
-	opt := c14nOptions{inclusive: r.prefixList, strict: true, work: w}
+	opt := c14nOptions{inclusive: r.prefixList, strict: true, work: w, ns: sig.cursor}
 	if r.enveloped {
-		opt.exclude = sigEl
+		opt.exclude = sig.el
 	}
 	if err := canonicalize(w.digestWriter(h), r.target, opt); err != nil {
 		return err

@@ -4,17 +4,27 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/crmsoap/crmsoap/store"
 )
 
 // AddClient registers c. Errors: *store.DuplicateError{Field: "name"} when the name is taken,
-// *store.DuplicateError{Field: "cert"} when the same certificate is already registered.
+// *store.DuplicateError{Field: "cert"} when the same certificate is already registered,
+// store.ErrRevoked when the certificate is revoked.
 func (db *DB) AddClient(ctx context.Context, c store.Client) error {
 	sum := sha256.Sum256(c.CertDER)
 	return db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO clients (name, cert_der, cert_sha256, enabled, created_at) VALUES (?, ?, ?, ?, ?)`,
+		revoked, err := isRevoked(ctx, tx, sum)
+		if err != nil {
+			return fmt.Errorf("store: add client %q: %w", c.Name, err)
+		}
+		if revoked {
+			return store.ErrRevoked
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO clients (name, cert_der, cert_sha256, enabled, created_at) VALUES (?, ?, ?, ?, ?)`,
 			c.Name, c.CertDER, sum[:], c.Enabled, formatTime(c.CreatedAt))
 		if err == nil {
 			return nil
@@ -66,11 +76,26 @@ func (db *DB) SetClientEnabled(ctx context.Context, name string, enabled bool) e
 	})
 }
 
-// RemoveClient unregisters the client name. Errors: store.ErrNotFound.
-func (db *DB) RemoveClient(ctx context.Context, name string) error {
+// RemoveClient unregisters the client name and, in the same transaction, revokes its certificate
+// (reason, at): a certificate that also chains to a trusted CA must not authenticate again under its
+// subject name. Errors: store.ErrNotFound.
+func (db *DB) RemoveClient(ctx context.Context, name, reason string, at time.Time) error {
 	return db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM clients WHERE name = ?`, name)
-		return oneRow(res, err, "remove client")
+		var der []byte
+		err := tx.QueryRowContext(ctx, `DELETE FROM clients WHERE name = ? RETURNING cert_der`, name).Scan(&der)
+		if errors.Is(err, sql.ErrNoRows) {
+			return store.ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("store: remove client: %w", err)
+		}
+		r := store.NewRevocation(der, reason, at)
+		r.Client = name
+		var dup *store.DuplicateError
+		if err := revokeTx(ctx, tx, r); err != nil && !errors.As(err, &dup) {
+			return err
+		}
+		return nil
 	})
 }
 

@@ -2,10 +2,10 @@ package sqlite
 
 import (
 	"database/sql"
-	"strings"
-	"unicode"
 
 	"github.com/mattn/go-sqlite3"
+
+	"github.com/crmsoap/crmsoap/store"
 )
 
 // driverName is go-sqlite3 with the store's SQL functions on every connection. Only migrations call
@@ -21,9 +21,5 @@ func init() {
 	})
 }
 
-// fold maps s to a case-insensitive form: every rune to the lower case of its upper case, which is
-// Unicode simple case folding for practical purposes (Σ, σ and final ς all become σ; K and the Kelvin
-// sign become k), the same equivalence strings.EqualFold uses. Full folding (ß to ss) is not done.
-func fold(s string) string {
-	return strings.Map(func(r rune) rune { return unicode.ToLower(unicode.ToUpper(r)) }, s)
-}
+// fold is store.Fold, the case folding every backend shares.
+func fold(s string) string { return store.Fold(s) }

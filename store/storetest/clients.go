@@ -69,19 +69,19 @@ func testClients(t *testing.T, open Opener) {
 		}
 	})
 	t.Run("Remove", func(t *testing.T) {
-		if err := db.RemoveClient(ctx, "alice-ui"); err != nil {
+		if err := db.RemoveClient(ctx, "alice-ui", "left", at); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.RemoveClient(ctx, "alice-ui"); !errors.Is(err, store.ErrNotFound) {
+		if err := db.RemoveClient(ctx, "alice-ui", "left", at); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("second remove: %v, want ErrNotFound", err)
 		}
 		got, _ := db.ListClients(ctx)
 		if len(got) != 1 || got[0].Name != "bob-erp" {
 			t.Fatalf("after remove: %+v", got)
 		}
-		// Her certificate is free again.
-		if err := db.AddClient(ctx, store.Client{Name: "alice-2", CertDER: alice.CertDER, CreatedAt: at}); err != nil {
-			t.Fatalf("re-adding a removed certificate: %v", err)
+		// Her certificate is revoked with it, and cannot come back under another name.
+		if err := db.AddClient(ctx, store.Client{Name: "alice-2", CertDER: alice.CertDER, CreatedAt: at}); !errors.Is(err, store.ErrRevoked) {
+			t.Fatalf("re-adding a removed certificate: %v, want ErrRevoked", err)
 		}
 	})
 	t.Run("Empty", func(t *testing.T) {

@@ -37,6 +37,11 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Idempotency", testIdempotency},
 		{"Secret", testSecret},
 		{"Clients", testClients},
+		{"Clients/RemoveRevokes", testRemoveClientRevokes},
+		{"Revocations", testRevoke},
+		{"Replay/Remember", testRememberReplay},
+		{"Replay/ConcurrentCopies", testRememberReplayConcurrentCopies},
+		{"Replay/Purge", testPurgeReplays},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })

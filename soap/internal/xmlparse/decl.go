@@ -26,7 +26,7 @@ func (p *xmlParser) xmlDecl() (int, error) {
 	if string(version) != "1.0" {
 		return 0, refuse(Forbidden, "XML version %q is not supported: send XML 1.0", clipString(string(version)))
 	}
-	if enc, found := d.param("encoding", false, true); found && !eqFoldASCII(enc, "utf-8") {
+	if enc, found := d.param("encoding", false, true); found && !EqualFoldASCII(enc, "utf-8") {
 		return 0, refuse(Forbidden, "the XML declaration says encoding %q: send UTF-8", clipString(string(enc)))
 	}
 	if sa, found := d.param("standalone", false, true); found && string(sa) != "yes" && string(sa) != "no" {
@@ -85,8 +85,9 @@ func (d *declReader) param(name string, required, space bool) (value []byte, fou
 	return d.b[j+1 : j+1+k], true
 }
 
-// eqFoldASCII reports whether s is lower, ASCII letters compared without case.
-func eqFoldASCII[T string | []byte](s T, lower string) bool {
+// EqualFoldASCII reports whether s is lower, ASCII letters compared without case (unlike
+// strings.EqualFold, no Unicode folding: the Kelvin sign is not "k").
+func EqualFoldASCII[T string | []byte](s T, lower string) bool {
 	if len(s) != len(lower) {
 		return false
 	}

@@ -66,3 +66,53 @@ func TestScopeLookupCost(t *testing.T) {
 		}
 	}
 }
+
+// TestScopeMatchesNaive binds, shadows and pops across the size where a Scope
+// builds its index, and compares every lookup with a naive stack.
+func TestScopeMatchesNaive(t *testing.T) {
+	type bind struct{ prefix, uri string }
+	var naive []bind
+	lookup := func(p string) (string, bool) {
+		for k := len(naive) - 1; k >= 0; k-- {
+			if naive[k].prefix == p {
+				return naive[k].uri, true
+			}
+		}
+		return "", false
+	}
+	s := NewScope()
+	var marks []Mark
+	check := func(step int) {
+		t.Helper()
+		for i := range 12 {
+			p := fmt.Sprintf("p%d", i)
+			got, gok := s.Lookup(p)
+			want, wok := lookup(p)
+			if got != want || gok != wok {
+				t.Fatalf("step %d: %s = %q %v, want %q %v", step, p, got, gok, want, wok)
+			}
+		}
+	}
+	for step := range 400 {
+		if step%7 < 4 || len(marks) == 0 { // push an element declaring a few prefixes, some again
+			marks = append(marks, s.Mark())
+			naive = append(naive, bind{"#mark", ""})
+			for j := range step % 5 {
+				p, u := fmt.Sprintf("p%d", (step+j)%12), fmt.Sprintf("urn:%d", step)
+				s.Bind(p, u)
+				naive = append(naive, bind{p, u})
+			}
+		} else {
+			s.Pop(marks[len(marks)-1])
+			marks = marks[:len(marks)-1]
+			for naive[len(naive)-1].prefix != "#mark" {
+				naive = naive[:len(naive)-1]
+			}
+			naive = naive[:len(naive)-1]
+		}
+		check(step)
+	}
+	if s.index == nil {
+		t.Error("the scope never grew past its linear size; the test does not cover the index")
+	}
+}
