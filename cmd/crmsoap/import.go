@@ -86,6 +86,7 @@ func (m *Main) importFile(ctx context.Context, args []string) error {
 		fmt.Fprintf(m.Stderr, "line %d: %s %s: %s\n", line, code, field, message)
 		return nil
 	}
+	closeReport := func() error { return nil }
 	if reportFile != "" {
 		rf, err := os.Create(reportFile)
 		if err != nil {
@@ -93,7 +94,10 @@ func (m *Main) importFile(ctx context.Context, args []string) error {
 		}
 		defer rf.Close()
 		w := csv.NewWriter(rf)
-		defer w.Flush()
+		closeReport = func() error {
+			w.Flush()
+			return errors.Join(w.Error(), rf.Close())
+		}
 		if err := w.Write([]string{"line", "code", "field", "message"}); err != nil {
 			return err
 		}
@@ -105,7 +109,11 @@ func (m *Main) importFile(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("import %s: %w", path, err)
 	}
-	if err := im.run(ctx, r); err != nil {
+	err = im.run(ctx, r)
+	if cerr := closeReport(); cerr != nil && err == nil {
+		err = fmt.Errorf("report: %w", cerr)
+	}
+	if err != nil {
 		return fmt.Errorf("import %s: %w", path, err)
 	}
 	s := im.stats
