@@ -40,6 +40,8 @@ var rules = []rule{
 		why: "key pairs and PEM files for the commands"},
 	{pkg: "cmd/internal/natssink", allow: []string{"std", "store", "github.com/nats-io/nats.go/..."}, tests: []string{"store/...", "service/push"},
 		why: "the NATS JetStream sink of push subscriptions"},
+	{pkg: "cmd/internal/records", allow: []string{"std"},
+		why: "the file formats of import and export"},
 	{pkg: "wsdl", allow: []string{"std", "soap", "service", "github.com/hooklift/gowsdl/soap"},
 		why: "the SOAP facade: generated types and the adapter to service"},
 	{pkg: "wsdl/notify", allow: []string{"std", "store", "soap/wssec", "github.com/beevik/etree"}, tests: []string{"store/...", "service/push"},

@@ -43,6 +43,8 @@ Usage:
   crmsoap keys new --name NAME                     create a key pair and self-signed certificate
   crmsoap call [flags] OPERATION [field=value ...]  call the server (signed with --key/--cert)
   crmsoap backup [--db PATH] OUT                   copy the database while the server runs
+  crmsoap export --entity E --format F --out FILE [--since CURSOR]   write records to a file
+  crmsoap import --entity E --format F [--dry-run] [--report R] FILE   upsert records from a file
   crmsoap migrate-db --from crm.db --to postgres://...   copy an SQLite database into PostgreSQL
   crmsoap version           print the version
 
@@ -68,6 +70,10 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.keys(ctx, args[1:])
 	case "backup":
 		return m.backup(ctx, args[1:])
+	case "export":
+		return m.export(ctx, args[1:])
+	case "import":
+		return m.importFile(ctx, args[1:])
 	case "migrate-db":
 		return m.migrateDB(ctx, args[1:])
 	case "version":
