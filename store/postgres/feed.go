@@ -57,8 +57,25 @@ func (db *DB) flushFeed(ctx context.Context, w *wtx) error {
 	if len(w.feed) == 0 {
 		return w.flushPending(ctx)
 	}
-	last := make(map[int64]int, len(w.feed))
-	for i, r := range w.feed {
+	b := &pgx.Batch{}
+	for _, p := range w.pending { // the last RELEASEs go in the same round trip
+		b.Queue(p)
+	}
+	w.pending = w.pending[:0]
+	db.queueFeed(b, w.feed)
+	if err := w.SendBatch(ctx, b).Close(); err != nil {
+		if retryable(err) {
+			return err
+		}
+		return fmt.Errorf("store: feed: %w", err)
+	}
+	return nil
+}
+
+// queueFeed queues the feed lock and the statements writing feed (not empty) to b.
+func (db *DB) queueFeed(b *pgx.Batch, feed []feedRow) {
+	last := make(map[int64]int, len(feed))
+	for i, r := range feed {
 		last[r.id] = i
 	}
 	var (
@@ -68,7 +85,7 @@ func (db *DB) flushFeed(ctx context.Context, w *wtx) error {
 		kinds, fActors     []*string
 		fExts              []*string
 	)
-	for i, r := range w.feed {
+	for i, r := range feed {
 		op := r.op
 		ids, ops, versions, ats, actors = append(ids, r.id), append(ops, &op), append(versions, r.version),
 			append(ats, r.at), append(actors, r.actor)
@@ -78,11 +95,6 @@ func (db *DB) flushFeed(ctx context.Context, w *wtx) error {
 				append(fVers, r.version), append(fAts, r.at), append(fActors, r.actor), append(fExts, r.externalID)
 		}
 	}
-	b := &pgx.Batch{}
-	for _, p := range w.pending { // the last RELEASEs go in the same round trip
-		b.Queue(p)
-	}
-	w.pending = w.pending[:0]
 	if !db.noFeedLock {
 		b.Queue(`SELECT pg_advisory_xact_lock($1)`, feedLock)
 	}
@@ -97,13 +109,6 @@ func (db *DB) flushFeed(ctx context.Context, w *wtx) error {
 		ON CONFLICT (entity, entity_id) DO UPDATE SET seq = excluded.seq, kind = excluded.kind,
 			version = excluded.version, at = excluded.at, actor = excluded.actor, external_id = excluded.external_id`,
 		fIDs, kinds, fVers, fAts, fActors, fExts)
-	if err := w.SendBatch(ctx, b).Close(); err != nil {
-		if retryable(err) {
-			return err
-		}
-		return fmt.Errorf("store: feed: %w", err)
-	}
-	return nil
 }
 
 // Feed returns the compacted feed entries with Seq > after, in Seq order, at most limit (<= 0: 1000;
