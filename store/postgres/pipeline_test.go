@@ -65,7 +65,9 @@ func TestPipedGroupRoundTrips(t *testing.T) {
 	var created bool
 	queued := []func(){
 		func() { _, dupErr = db.CreateCustomer(ctx, store.Customer{ExternalID: "taken", Name: "again"}) },
-		func() { up, created, upErr = db.UpsertCustomer(ctx, store.Customer{ExternalID: "taken", Name: "up"}, 0) },
+		func() {
+			up, created, upErr = db.UpsertCustomer(ctx, store.Customer{ExternalID: "taken", Name: "up"}, 0)
+		},
 	}
 	for i := range adds {
 		queued = append(queued, func() {
