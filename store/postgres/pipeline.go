@@ -47,10 +47,11 @@ func (p *pipedOp) queue(b *pgx.Batch) {
 	b.Queue(upsertSQL, addArgs(p.op.Customer)...)
 }
 
-// read sets p's result from its statement's row; w.aborted tells whether it failed on the server.
+// read sets p's result from its statement's row; w.aborted tells whether it failed otherwise than by
+// returning no row (then the group must not commit as it is).
 func (p *pipedOp) read(w *wtx, row pgx.Row) {
 	var r store.CustomerResult
-	row = trackedRow{row, w}
+	row = pipedRow{row, w}
 	if p.op.Kind == store.OpAdd {
 		r.Customer, r.Err = w.added(p.op.Customer, row)
 		r.Created = r.Err == nil
@@ -61,6 +62,20 @@ func (p *pipedOp) read(w *wtx, row pgx.Row) {
 		r.Customer, r.Created = store.Customer{}, false
 	}
 	*p.r = r
+}
+
+// pipedRow is a piped op's row: any error but no row at all marks the transaction aborted.
+type pipedRow struct {
+	pgx.Row
+	w *wtx
+}
+
+func (r pipedRow) Scan(dest ...any) error {
+	err := r.Row.Scan(dest...)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		r.w.aborted = true
+	}
+	return err
 }
 
 // piped reports whether jobs can run as a pipelined group.
@@ -96,19 +111,22 @@ func (db *DB) runPiped(jobs []*job, results []error) error {
 			break
 		}
 		j.pipe.read(w, br.QueryRow())
+		if w.aborted {
+			err = j.pipe.r.Err
+		}
 	}
-	if cerr := br.Close(); err == nil && !w.aborted {
+	if cerr := br.Close(); err == nil {
 		err = cerr
 	}
 	switch {
+	case retryable(err): // a deadlock or serialization failure: the writer runs the group again as it is
+		rollback(conn)
+		return err
 	case w.aborted:
 		rollback(conn)
 		return errNeedSavepoints
 	case err != nil:
 		rollback(conn)
-		if retryable(err) {
-			return err
-		}
 		return fmt.Errorf("store: group: %w", err)
 	}
 	clear(results)
