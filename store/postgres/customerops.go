@@ -38,7 +38,8 @@ func (db *DB) WriteCustomers(ctx context.Context, ops []store.CustomerOp, allOrN
 	if len(ops) == 1 && idem == nil {
 		// One op either writes or fails without writing (a conditional write that matched no row, an
 		// insert that met a taken external id) or fails on the server: a clean job.
-		write = db.writeClean
+		pipe := pipeable(ops[0], &results[0])
+		write = func(ctx context.Context, fn writeFunc) error { return db.writeClean(ctx, fn, pipe) }
 	}
 	err := write(ctx, func(ctx context.Context, w *wtx) error {
 		failed := false
@@ -135,13 +136,24 @@ func (w *wtx) runOp(ctx context.Context, op store.CustomerOp, savepoint bool) (r
 }
 
 func (w *wtx) addCustomer(ctx context.Context, c store.Customer) (store.Customer, error) {
-	c.Version = 1
-	args := append([]any{nanos(c.CreatedAt), nanos(c.UpdatedAt), nullString(c.CreatedBy), nullString(c.UpdatedBy)},
+	return w.added(c, w.QueryRow(ctx, addSQL, addArgs(c)...))
+}
+
+// addSQL inserts a customer from addArgs; it returns no row when the external id is taken.
+const addSQL = `INSERT INTO customers (version, created_at, updated_at, created_by, updated_by,
+	` + writableColumns + `) VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+	ON CONFLICT (external_id) DO NOTHING
+	RETURNING id`
+
+func addArgs(c store.Customer) []any {
+	return append([]any{nanos(c.CreatedAt), nanos(c.UpdatedAt), nullString(c.CreatedBy), nullString(c.UpdatedBy)},
 		writableArgs(c)...)
-	err := w.QueryRow(ctx, `INSERT INTO customers (version, created_at, updated_at, created_by, updated_by,
-		`+writableColumns+`) VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-		ON CONFLICT (external_id) DO NOTHING
-		RETURNING id`, args...).Scan(&c.ID)
+}
+
+// added reads addSQL's row for c.
+func (w *wtx) added(c store.Customer, row pgx.Row) (store.Customer, error) {
+	c.Version = 1
+	err := row.Scan(&c.ID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		// A taken external id is reported without an error on the server, so the transaction goes on.
 		return store.Customer{}, &store.DuplicateError{Entity: store.EntityCustomer, Field: "externalId"}
@@ -200,22 +212,35 @@ func (w *wtx) upsertCustomer(ctx context.Context, c store.Customer, expectedVers
 				`SELECT EXISTS (SELECT 1 FROM customers WHERE external_id = $1)`, c.ExternalID)
 		}
 	} else {
-		args := append([]any{nanos(c.CreatedAt), nanos(c.UpdatedAt), nullString(c.CreatedBy), nullString(c.UpdatedBy)},
-			writableArgs(c)...)
-		err = w.QueryRow(ctx, `INSERT INTO customers (version, created_at, updated_at, created_by, updated_by,
-			`+writableColumns+`) VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-			ON CONFLICT (external_id) DO UPDATE SET version = customers.version + 1,
-				updated_at = excluded.updated_at, updated_by = excluded.updated_by,
-				name = excluded.name, name_fold = excluded.name_fold, email = excluded.email,
-				phone = excluded.phone, gender = excluded.gender, company = excluded.company,
-				birth_date = excluded.birth_date, street = excluded.street, city = excluded.city,
-				region = excluded.region, postal_code = excluded.postal_code, country = excluded.country
-			RETURNING id, version, created_at, coalesce(created_by, '')`, args...).
-			Scan(&c.ID, &c.Version, &createdAt, &c.CreatedBy)
+		return w.upserted(c, w.QueryRow(ctx, upsertSQL, addArgs(c)...))
 	}
 	if err != nil {
 		return store.Customer{}, false, duplicate("upsert customer", err)
 	}
+	return w.upsertDone(c, createdAt)
+}
+
+// upsertSQL inserts a customer from addArgs or, when its external id is taken, updates that customer.
+const upsertSQL = `INSERT INTO customers (version, created_at, updated_at, created_by, updated_by,
+	` + writableColumns + `) VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+	ON CONFLICT (external_id) DO UPDATE SET version = customers.version + 1,
+		updated_at = excluded.updated_at, updated_by = excluded.updated_by,
+		name = excluded.name, name_fold = excluded.name_fold, email = excluded.email,
+		phone = excluded.phone, gender = excluded.gender, company = excluded.company,
+		birth_date = excluded.birth_date, street = excluded.street, city = excluded.city,
+		region = excluded.region, postal_code = excluded.postal_code, country = excluded.country
+	RETURNING id, version, created_at, coalesce(created_by, '')`
+
+// upserted reads upsertSQL's row for c.
+func (w *wtx) upserted(c store.Customer, row pgx.Row) (store.Customer, bool, error) {
+	var createdAt int64
+	if err := row.Scan(&c.ID, &c.Version, &createdAt, &c.CreatedBy); err != nil {
+		return store.Customer{}, false, duplicate("upsert customer", err)
+	}
+	return w.upsertDone(c, createdAt)
+}
+
+func (w *wtx) upsertDone(c store.Customer, createdAt int64) (store.Customer, bool, error) {
 	c.CreatedAt = fromNanos(createdAt)
 	created := c.Version == 1 // an update always leaves version 2 or more
 	op := opUpdate

@@ -26,7 +26,8 @@ import (
 // transaction-level lock is released only after the commit has become visible, so the next holder's
 // numbers are all higher than, and become visible after, the previous holder's: seq order is commit
 // order, and a reader can never see seq s while a smaller seq is still to come. The critical section is
-// two statements (sent in one round trip) and the commit, and it is amortized over every write of a
+// two statements (sent in one round trip; a pipelined group sends its COMMIT with them, pipeline.go) and
+// the commit, and it is amortized over every write of a
 // group (writer.go), so the lock costs one serialized commit per group, not per write. Nothing else
 // takes the lock, and a transaction takes no row lock after it, so it cannot take part in a deadlock.
 // feedorder_test.go shows a follower missing a change without the lock and never with it.
@@ -57,8 +58,25 @@ func (db *DB) flushFeed(ctx context.Context, w *wtx) error {
 	if len(w.feed) == 0 {
 		return w.flushPending(ctx)
 	}
-	last := make(map[int64]int, len(w.feed))
-	for i, r := range w.feed {
+	b := &pgx.Batch{}
+	for _, p := range w.pending { // the last RELEASEs go in the same round trip
+		b.Queue(p)
+	}
+	w.pending = w.pending[:0]
+	db.queueFeed(b, w.feed)
+	if err := w.SendBatch(ctx, b).Close(); err != nil {
+		if retryable(err) {
+			return err
+		}
+		return fmt.Errorf("store: feed: %w", err)
+	}
+	return nil
+}
+
+// queueFeed queues the feed lock and the statements writing feed (not empty) to b.
+func (db *DB) queueFeed(b *pgx.Batch, feed []feedRow) {
+	last := make(map[int64]int, len(feed))
+	for i, r := range feed {
 		last[r.id] = i
 	}
 	var (
@@ -68,7 +86,7 @@ func (db *DB) flushFeed(ctx context.Context, w *wtx) error {
 		kinds, fActors     []*string
 		fExts              []*string
 	)
-	for i, r := range w.feed {
+	for i, r := range feed {
 		op := r.op
 		ids, ops, versions, ats, actors = append(ids, r.id), append(ops, &op), append(versions, r.version),
 			append(ats, r.at), append(actors, r.actor)
@@ -78,11 +96,6 @@ func (db *DB) flushFeed(ctx context.Context, w *wtx) error {
 				append(fVers, r.version), append(fAts, r.at), append(fActors, r.actor), append(fExts, r.externalID)
 		}
 	}
-	b := &pgx.Batch{}
-	for _, p := range w.pending { // the last RELEASEs go in the same round trip
-		b.Queue(p)
-	}
-	w.pending = w.pending[:0]
 	if !db.noFeedLock {
 		b.Queue(`SELECT pg_advisory_xact_lock($1)`, feedLock)
 	}
@@ -97,13 +110,6 @@ func (db *DB) flushFeed(ctx context.Context, w *wtx) error {
 		ON CONFLICT (entity, entity_id) DO UPDATE SET seq = excluded.seq, kind = excluded.kind,
 			version = excluded.version, at = excluded.at, actor = excluded.actor, external_id = excluded.external_id`,
 		fIDs, kinds, fVers, fAts, fActors, fExts)
-	if err := w.SendBatch(ctx, b).Close(); err != nil {
-		if retryable(err) {
-			return err
-		}
-		return fmt.Errorf("store: feed: %w", err)
-	}
-	return nil
 }
 
 // Feed returns the compacted feed entries with Seq > after, in Seq order, at most limit (<= 0: 1000;

@@ -95,6 +95,7 @@ type writerStats struct {
 	jobs    atomic.Int64 // jobs run inside them
 	retries atomic.Int64 // transactions run again after a serialization failure or deadlock
 	reruns  atomic.Int64 // groups run again with savepoints after a clean job failed on the server
+	piped   atomic.Int64 // committed groups sent pipelined (pipeline.go)
 }
 
 // Open connects to the database at url (postgres://...), applies pending migrations under an advisory

@@ -162,6 +162,9 @@ type job struct {
 	// that matched no row) or by a server-side error: it needs no savepoint of its own, which saves
 	// two round trips and a subtransaction per write.
 	clean bool
+	// pipe, when set, is fn as one statement that a pipelined group can send without waiting (see
+	// pipeline.go).
+	pipe  *pipedOp
 	state atomic.Int32
 	done  chan error // buffered: the writer never waits for a caller
 }
@@ -170,19 +173,19 @@ type job struct {
 // If ctx ends before the writer starts fn, write returns ctx.Err() and fn never runs; once fn has
 // started, write waits for the commit so that a nil error always means "durable".
 func (db *DB) write(ctx context.Context, fn writeFunc) error {
-	return db.submit(ctx, fn, false)
+	return db.submit(ctx, fn, false, nil)
 }
 
-// writeClean is write for a clean fn (see job.clean).
-func (db *DB) writeClean(ctx context.Context, fn writeFunc) error {
-	return db.submit(ctx, fn, true)
+// writeClean is write for a clean fn (see job.clean); pipe, if not nil, is fn as a piped op.
+func (db *DB) writeClean(ctx context.Context, fn writeFunc, pipe *pipedOp) error {
+	return db.submit(ctx, fn, true, pipe)
 }
 
-func (db *DB) submit(ctx context.Context, fn writeFunc, clean bool) error {
+func (db *DB) submit(ctx context.Context, fn writeFunc, clean bool, pipe *pipedOp) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	j := &job{ctx: ctx, fn: fn, clean: clean, done: make(chan error, 1)}
+	j := &job{ctx: ctx, fn: fn, clean: clean, pipe: pipe, done: make(chan error, 1)}
 
 	db.mu.RLock()
 	if db.closed {
@@ -284,6 +287,9 @@ func (db *DB) commitGroup(batch []*job) {
 // runGroup returns an error that concerns the whole group (begin, savepoints, the feed, commit, or a
 // retryable abort of any job); each job's own outcome goes into results.
 func (db *DB) runGroup(jobs []*job, results []error, savepointAll bool) error {
+	if !savepointAll && piped(jobs) {
+		return db.runPiped(jobs, results)
+	}
 	// The transaction belongs to the writer, not to any caller: a caller's cancellation must not roll
 	// back the others' work.
 	ctx := context.Background()
