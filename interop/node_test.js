@@ -280,6 +280,51 @@ async function runSync(suite) {
     `${first.customer.id}:DELETED`);
 }
 
+// runCommerce checks products, orders and reviews: two products with exact EUR prices, an order
+// of two lines that leaves the first at its low-stock threshold, the status moving
+// PLACED -> PAID -> SHIPPED, a forbidden transition, and a 4-star review in the rating.
+// Numbers are compared as text: node-soap may leave a restricted xs:long as a string.
+async function runCommerce(suite) {
+  const t = suite.t;
+  const key = `${suite.key}-shop`;
+  const a = (await suite.call('AddProduct', { product: { sku: `${key}-A`, name: 'Kaffeemühle Ä',
+    price: { amount: '19.99', currency: 'EUR' }, stockQuantity: 10, lowStockThreshold: 3 } })).product;
+  const b = (await suite.call('AddProduct', { product: { sku: `${key}-B`, name: 'Filter',
+    price: { amount: '5.50', currency: 'EUR' }, stockQuantity: 100, lowStockThreshold: 5 } })).product;
+  check(`${t} AddProduct: ids assigned`, Number(a.id) > 0 && Number(b.id) > 0 && String(a.id) !== String(b.id),
+    [a.id, b.id], 'two positive ids');
+  equal(`${t} AddProduct: price exact`, `${text(a.price.amount)} ${a.price.currency}`, '19.99 EUR');
+  equal(`${t} AddProduct: stock and threshold`, `${text(a.stockQuantity)} ${text(a.lowStockThreshold)} ${bool(a.lowStock)}`,
+    '10 3 false');
+  const cust = (await suite.call('AddCustomer', { customer: { name: 'Order Kundin', externalId: `${key}-c` } })).customer;
+
+  const placed = await suite.call('PlaceOrder', { customerId: cust.id, externalId: `${key}-o`,
+    line: [{ productId: a.id, quantity: 7 }, { sku: `${key}-B`, quantity: 2 }] });
+  const o = placed.order;
+  equal(`${t} PlaceOrder: status`, text(o.status), 'PLACED');
+  equal(`${t} PlaceOrder: customerId`, String(o.customerId), String(cust.id));
+  equal(`${t} PlaceOrder: lines`, list(o.line).map((l) => `${l.productId}x${text(l.quantity)}@${text(l.unitPrice.amount)}`).join(),
+    `${a.id}x7@19.99,${b.id}x2@5.50`);
+  equal(`${t} PlaceOrder: exact total`, `${text(o.totalAmount.amount)} ${o.totalAmount.currency}`, '150.93 EUR');
+  equal(`${t} PlaceOrder: LOW_STOCK warning`,
+    list(placed.warning).map((w) => [text(w.code), w.productId, w.sku, text(w.stockQuantity), text(w.lowStockThreshold)].join()).join(';'),
+    ['LOW_STOCK', a.id, `${key}-A`, 3, 3].join());
+
+  const paid = (await suite.call('UpdateOrderStatus', { id: o.id, status: 'PAID', expectedVersion: o.version })).order;
+  equal(`${t} UpdateOrderStatus PLACED -> PAID`, `${text(paid.status)} ${paid.version}`, `PAID ${Number(o.version) + 1}`);
+  const shipped = (await suite.call('UpdateOrderStatus', { id: o.id, status: 'SHIPPED' })).order;
+  equal(`${t} UpdateOrderStatus PAID -> SHIPPED`, text(shipped.status), 'SHIPPED');
+  await suite.expectFault('UpdateOrderStatus SHIPPED -> CANCELLED -> CONFLICT', 'UpdateOrderStatus',
+    { id: o.id, status: 'CANCELLED' }, 'CONFLICT');
+
+  const r = await suite.call('AddReview', { review: { customerId: cust.id, productId: a.id, stars: 4, title: 'Gut & günstig' } });
+  equal(`${t} AddReview: stars`, String(text(r.review.stars)), '4');
+  equal(`${t} AddReview: rating`, `${text(r.rating.average)} ${text(r.rating.count)}`, '4.00 1');
+  const got = (await suite.call('GetProduct', { id: a.id })).product;
+  equal(`${t} GetProduct: rating`, `${text(got.rating.average)} ${text(got.rating.count)}`, '4.00 1');
+  equal(`${t} GetProduct: stock after the order`, `${text(got.stockQuantity)} ${bool(got.lowStock)}`, '3 true');
+}
+
 async function main() {
   if (process.argv.length !== 3) {
     console.error('usage: node node_test.js WSDL_URL');
@@ -304,6 +349,7 @@ async function main() {
     try {
       await new Suite(client, port, v).run();
       await runSync(new Suite(client, port, v));
+      await runCommerce(new Suite(client, port, v));
     } catch (e) {
       check(`[${port}] suite ran to the end`, false, String((e && e.stack) || e), 'no exception');
     }

@@ -276,6 +276,66 @@ final class Suite
             [[$first->customer->id, 'DELETED']]);
     }
 
+    // runCommerce checks products, orders and reviews with SOAP_SINGLE_ELEMENT_ARRAYS: two products
+    // with exact EUR prices, an order of two lines that leaves the first at its low-stock threshold
+    // (one warning, still an array), the status moving PLACED -> PAID -> SHIPPED, a forbidden
+    // transition, an order of one line (an array of one), and a 4-star review in the rating.
+    public function runCommerce(): void
+    {
+        $t = $this->t;
+        $this->c = new SoapClient($this->wsdl, [
+            'soap_version' => $this->version,
+            'cache_wsdl' => WSDL_CACHE_NONE,
+            'exceptions' => true,
+            'trace' => 1,
+            'encoding' => 'UTF-8',
+            'connection_timeout' => 10,
+            'features' => SOAP_SINGLE_ELEMENT_ARRAYS,
+        ]);
+        $key = $this->key . '-shop';
+        $a = $this->c->AddProduct(['product' => ['sku' => "$key-A", 'name' => 'Kaffeemühle Ä',
+            'price' => ['amount' => '19.99', 'currency' => 'EUR'], 'stockQuantity' => 10, 'lowStockThreshold' => 3]])->product;
+        $b = $this->c->AddProduct(['product' => ['sku' => "$key-B", 'name' => 'Filter',
+            'price' => ['amount' => '5.50', 'currency' => 'EUR'], 'stockQuantity' => 100, 'lowStockThreshold' => 5]])->product;
+        check("$t AddProduct: ids assigned", $a->id > 0 && $b->id > 0 && $a->id !== $b->id, [$a->id, $b->id], 'two positive ids');
+        equal("$t AddProduct: price exact", [$a->price->amount, $a->price->currency], ['19.99', 'EUR']);
+        equal("$t AddProduct: stock and threshold", [$a->stockQuantity, $a->lowStockThreshold, $a->lowStock], [10, 3, false]);
+        $cust = $this->c->AddCustomer(['customer' => ['name' => 'Order Kundin', 'externalId' => "$key-c"]])->customer;
+
+        $placed = $this->c->PlaceOrder(['customerId' => $cust->id, 'externalId' => "$key-o",
+            'line' => [['productId' => $a->id, 'quantity' => 7], ['sku' => "$key-B", 'quantity' => 2]]]);
+        $o = $placed->order;
+        equal("$t PlaceOrder: status", $o->status, 'PLACED');
+        equal("$t PlaceOrder: customerId", $o->customerId, $cust->id);
+        equal("$t PlaceOrder: lines", array_map(fn($l) => [$l->productId, $l->quantity, $l->unitPrice->amount], $o->line),
+            [[$a->id, 7, '19.99'], [$b->id, 2, '5.50']]);
+        equal("$t PlaceOrder: exact total", [$o->totalAmount->amount, $o->totalAmount->currency], ['150.93', 'EUR']);
+        equal("$t PlaceOrder: LOW_STOCK warning, an array of one",
+            array_map(fn($w) => [$w->code, $w->productId, $w->sku, $w->stockQuantity, $w->lowStockThreshold], $placed->warning ?? []),
+            [['LOW_STOCK', $a->id, "$key-A", 3, 3]]);
+
+        $paid = $this->c->UpdateOrderStatus(['id' => $o->id, 'status' => 'PAID', 'expectedVersion' => $o->version])->order;
+        equal("$t UpdateOrderStatus PLACED -> PAID", [$paid->status, $paid->version], ['PAID', $o->version + 1]);
+        $shipped = $this->c->UpdateOrderStatus(['id' => $o->id, 'status' => 'SHIPPED'])->order;
+        equal("$t UpdateOrderStatus PAID -> SHIPPED", $shipped->status, 'SHIPPED');
+        $this->expectFault('UpdateOrderStatus SHIPPED -> CANCELLED -> CONFLICT',
+            fn() => $this->c->UpdateOrderStatus(['id' => $o->id, 'status' => 'CANCELLED']), 'CONFLICT');
+
+        // One line: the request's array of one goes out as one line element, the answer's is an array of one.
+        $single = $this->c->PlaceOrder(['customerId' => $cust->id, 'line' => [['productId' => $b->id, 'quantity' => 1]]]);
+        check("$t PlaceOrder of one line: line is an array of one", is_array($single->order->line) && count($single->order->line) === 1,
+            $single->order->line, 'array of 1');
+        equal("$t PlaceOrder of one line: total", $single->order->totalAmount->amount ?? null, '5.50');
+        equal("$t PlaceOrder of one line: no warning", $single->warning ?? [], []);
+
+        $r = $this->c->AddReview(['review' => ['customerId' => $cust->id, 'productId' => $a->id, 'stars' => 4, 'title' => 'Gut & günstig']]);
+        equal("$t AddReview: stars", $r->review->stars, 4);
+        equal("$t AddReview: rating", [$r->rating->average, $r->rating->count], ['4.00', 1]);
+        $got = $this->c->GetProduct(['id' => $a->id])->product;
+        equal("$t GetProduct: rating", [$got->rating->average, $got->rating->count], ['4.00', 1]);
+        equal("$t GetProduct: stock after the order", [$got->stockQuantity, $got->lowStock], [3, true]);
+    }
+
     // checkVersionOnWire asserts that the request really went out in the chosen SOAP
     // version and that the server answered in the same one.
     private function checkVersionOnWire(string $op): void
@@ -335,6 +395,7 @@ foreach ([SOAP_1_1, SOAP_1_2] as $v) {
     try {
         (new Suite($argv[1], $v))->run();
         (new Suite($argv[1], $v))->runSync();
+        (new Suite($argv[1], $v))->runCommerce();
     } catch (Throwable $e) {
         $tag = $v === SOAP_1_1 ? '[SOAP 1.1]' : '[SOAP 1.2]';
         check("$tag suite ran to the end", false, get_class($e) . ': ' . $e->getMessage(), 'no exception');

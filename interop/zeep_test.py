@@ -282,6 +282,47 @@ def run_sync(suite):
                        lambda: svc.GetChanges(cursor="garbage"), "VALIDATION_FAILED", "cursor")
 
 
+def run_commerce(suite):
+    """Commerce: two products with exact EUR prices, a customer, an order of two lines that leaves the
+    first product at its low-stock threshold, the status moving PLACED -> PAID -> SHIPPED, a forbidden
+    transition, and a 4-star review in the product's rating."""
+    t, svc, key = suite.tag, suite.svc, suite.key + "-shop"
+    a = svc.AddProduct(product={"sku": f"{key}-A", "name": "Kaffeemühle Ä", "price": {"amount": "19.99", "currency": "EUR"},
+                                "stockQuantity": 10, "lowStockThreshold": 3})
+    b = svc.AddProduct(product={"sku": f"{key}-B", "name": "Filter", "price": {"amount": "5.50", "currency": "EUR"},
+                                "stockQuantity": 100, "lowStockThreshold": 5})
+    check(f"{t} AddProduct: ids assigned", a.id > 0 and b.id > 0 and a.id != b.id, (a.id, b.id), "two positive ids")
+    equal(f"{t} AddProduct: price exact", (a.price.amount, a.price.currency), ("19.99", "EUR"))
+    equal(f"{t} AddProduct: stock and threshold", (a.stockQuantity, a.lowStockThreshold, a.lowStock), (10, 3, False))
+    cust = svc.AddCustomer(customer={"name": "Order Kundin", "externalId": f"{key}-c"})
+
+    placed = svc.PlaceOrder(customerId=cust.id, externalId=f"{key}-o",
+                            line=[{"productId": a.id, "quantity": 7}, {"sku": f"{key}-B", "quantity": 2}])
+    o = placed.order
+    equal(f"{t} PlaceOrder: status", o.status, "PLACED")
+    equal(f"{t} PlaceOrder: customerId", o.customerId, cust.id)
+    equal(f"{t} PlaceOrder: lines", [(ln.productId, ln.quantity, ln.unitPrice.amount) for ln in o.line],
+          [(a.id, 7, "19.99"), (b.id, 2, "5.50")])
+    equal(f"{t} PlaceOrder: exact total", (o.totalAmount.amount, o.totalAmount.currency), ("150.93", "EUR"))
+    equal(f"{t} PlaceOrder: LOW_STOCK warning",
+          [(w.code, w.productId, w.sku, w.stockQuantity, w.lowStockThreshold) for w in placed.warning],
+          [("LOW_STOCK", a.id, f"{key}-A", 3, 3)])
+
+    paid = svc.UpdateOrderStatus(id=o.id, status="PAID", expectedVersion=o.version)
+    equal(f"{t} UpdateOrderStatus PLACED -> PAID", (paid.status, paid.version), ("PAID", o.version + 1))
+    shipped = svc.UpdateOrderStatus(id=o.id, status="SHIPPED")
+    equal(f"{t} UpdateOrderStatus PAID -> SHIPPED", shipped.status, "SHIPPED")
+    suite.expect_fault("UpdateOrderStatus SHIPPED -> CANCELLED -> CONFLICT",
+                       lambda: svc.UpdateOrderStatus(id=o.id, status="CANCELLED"), "CONFLICT")
+
+    r = svc.AddReview(review={"customerId": cust.id, "productId": a.id, "stars": 4, "title": "Gut & günstig"})
+    equal(f"{t} AddReview: stars", r.review.stars, 4)
+    equal(f"{t} AddReview: rating", (r.rating.average, r.rating.count), ("4.00", 1))
+    got = svc.GetProduct(id=a.id)
+    equal(f"{t} GetProduct: rating", (got.rating.average, got.rating.count), ("4.00", 1))
+    equal(f"{t} GetProduct: stock after the order", (got.stockQuantity, got.lowStock), (3, True))
+
+
 def main():
     if len(sys.argv) != 2:
         print("usage: zeep_test.py WSDL_URL", file=sys.stderr)
@@ -305,6 +346,7 @@ def main():
         try:
             Suite(client, transport, port, v, base_url).run()
             run_sync(Suite(client, transport, port, v, base_url))
+            run_commerce(Suite(client, transport, port, v, base_url))
         except Exception as e:
             check(f"[{port}] suite ran to the end", False, f"{type(e).__name__}: {e}", "no exception")
             traceback.print_exc()
