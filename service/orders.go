@@ -173,6 +173,7 @@ func placeOrderError(err error, req PlaceOrderRequest) error {
 func (s *Service) orderWrite(ctx context.Context, op store.PlaceOrderOp,
 	exec func(idem *store.IdempotencyRecord) (store.OrderResult, error), explain func(error) error) (PlacedOrder, error) {
 	b := &batch[store.PlaceOrderOp]{errs: make([]*Error, 1), ops: []store.PlaceOrderOp{op}, opItem: []int{0}}
+	written := false // this call's store write succeeded (not a replay of a stored outcome)
 	out, err := writeBatch(ctx, s, b, true,
 		func(_ []store.PlaceOrderOp, idem *store.IdempotencyRecord, encode func([]store.OrderResult) ([]byte, error)) ([]store.OrderResult, error) {
 			if idem != nil {
@@ -182,6 +183,7 @@ func (s *Service) orderWrite(ctx context.Context, op store.PlaceOrderOp,
 			if err != nil {
 				return nil, err
 			}
+			written = r.Err == nil
 			return []store.OrderResult{r}, nil
 		},
 		func(_ store.PlaceOrderOp, r store.OrderResult) Outcome[PlacedOrder] {
@@ -201,6 +203,9 @@ func (s *Service) orderWrite(ctx context.Context, op store.PlaceOrderOp,
 	}
 	if out[0].Err != nil {
 		return PlacedOrder{}, out[0].Err
+	}
+	if written && s.OnOrderStatus != nil {
+		s.OnOrderStatus(out[0].Value.Order.Status)
 	}
 	return out[0].Value, nil
 }

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/crmsoap/crmsoap/service"
 )
@@ -145,5 +146,40 @@ func TestPlaceOrderRaceForLastUnit(t *testing.T) {
 	p, _ := s.GetProduct(caller, b)
 	if ok.Load() != 2 || short.Load() != 8 || p.StockQuantity != 0 {
 		t.Fatalf("placed %d, short %d, stock %d", ok.Load(), short.Load(), p.StockQuantity)
+	}
+}
+
+// TestOnOrderStatus: every order written reports its resulting status once; refused writes and the
+// replay of a keyed retry report nothing.
+func TestOnOrderStatus(t *testing.T) {
+	s := newService(t)
+	s.Now = time.Now // the store expires keyed outcomes by its own clock
+	var got []string
+	s.OnOrderStatus = func(status string) { got = append(got, status) }
+	cust, a, _ := orderSetup(t, s)
+	req := service.PlaceOrderRequest{CustomerID: cust, Lines: []service.OrderLineInput{{ProductID: a, Quantity: 1}}}
+	ctx := keyed(caller, "urn:uuid:order-1", "PlaceOrder", "order-1")
+	po, err := s.PlaceOrder(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, err := s.PlaceOrder(ctx, req); err != nil || again.Order.ID != po.Order.ID {
+		t.Fatalf("retry: %+v, %v", again, err)
+	}
+	if _, err := s.PlaceOrder(caller, service.PlaceOrderRequest{CustomerID: cust,
+		Lines: []service.OrderLineInput{{ProductID: a, Quantity: 99}}}); err == nil {
+		t.Fatal("an order beyond the stock was placed")
+	}
+	if _, err := s.UpdateOrderStatus(caller, po.Order.ID, service.StatusPaid, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.UpdateOrderStatus(caller, po.Order.ID, service.StatusDelivered, 0); err == nil {
+		t.Fatal("PAID -> DELIVERED was allowed")
+	}
+	if _, err := s.UpdateOrderStatus(caller, po.Order.ID, service.StatusCancelled, 0); err != nil {
+		t.Fatal(err)
+	}
+	if want := "PLACED PAID CANCELLED"; strings.Join(got, " ") != want {
+		t.Errorf("reported %q, want %q", got, want)
 	}
 }

@@ -33,6 +33,9 @@ type Service struct {
 	// OnStoreError, when set, is called for every unexpected store failure (metrics).
 	// The failure itself is logged once, by the transport that reports it.
 	OnStoreError func(error)
+	// OnOrderStatus, when set, is called with the resulting status of every order
+	// placed (PLACED) or moved to another status, once per write (not for replays).
+	OnOrderStatus func(status string)
 	// MaxBatch is the most items one bulk call may carry; 0: DefaultMaxBatch.
 	MaxBatch int
 	// IdempotencyTTL is how long a keyed write's outcome is kept for retries; 0: DefaultIdempotencyTTL.

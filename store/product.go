@@ -90,4 +90,6 @@ type ProductStore interface {
 	WriteProducts(ctx context.Context, ops []ProductOp, allOrNone bool, idem *IdempotencyRecord) ([]ProductResult, error)
 	// SearchProducts returns at most limit products matching f with ID > after, in ID order.
 	SearchProducts(ctx context.Context, f ProductFilter, after int64, limit int) ([]Product, error)
+	// CountLowStockProducts counts the active products whose stock is at or below their threshold.
+	CountLowStockProducts(ctx context.Context) (int64, error)
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net"
 	"net/http"
@@ -9,7 +10,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/crmsoap/crmsoap/service"
 	"github.com/crmsoap/crmsoap/soap"
+	"github.com/crmsoap/crmsoap/store"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -27,6 +30,8 @@ type metrics struct {
 	bytesOut  prometheus.Counter
 	shedTotal prometheus.Counter
 	signed    prometheus.Counter
+	lowStock  prometheus.Gauge
+	orders    *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -61,8 +66,18 @@ func newMetrics() *metrics {
 		signed: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "crmsoap_responses_signed_total", Help: "Responses and faults signed with --sign-key (only for requests that passed the security checks).",
 		}),
+		lowStock: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "crmsoap_products_low_stock", Help: "Active products whose stock is at or below their low-stock threshold (refreshed every --low-stock-interval).",
+		}),
+		orders: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "crmsoap_orders_total", Help: "Orders placed (PLACED) and moved to another status, by resulting status.",
+		}, []string{"status"}),
+	}
+	for _, st := range []string{service.StatusPlaced, service.StatusPaid, service.StatusShipped, service.StatusDelivered, service.StatusCancelled} {
+		m.orders.WithLabelValues(st)
 	}
 	m.registry.MustRegister(m.requests, m.latency, m.security, m.inFlight, m.dbErrors, m.bytesIn, m.bytesOut, m.shedTotal, m.signed,
+		m.lowStock, m.orders,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -138,5 +153,29 @@ func (m *metrics) End(o soap.Observation) {
 	}
 	if o.Signed {
 		m.signed.Inc()
+	}
+}
+
+// refreshLowStock sets the low-stock gauge from db now and then every interval until ctx ends. A
+// backend without products (errors.ErrUnsupported) leaves the gauge alone; other failures are logged
+// and retried at the next tick.
+func (m *metrics) refreshLowStock(ctx context.Context, db store.ProductStore, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		n, err := db.CountLowStockProducts(ctx)
+		switch {
+		case errors.Is(err, errors.ErrUnsupported):
+			return
+		case err != nil && ctx.Err() == nil:
+			log.Warn("low-stock count", "err", err)
+		case err == nil:
+			m.lowStock.Set(float64(n))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
 	}
 }

@@ -39,6 +39,7 @@ type serveConfig struct {
 	readTimeout, writeTimeout time.Duration
 	idleTimeout               time.Duration
 	shutdownTimeout           time.Duration
+	lowStockInterval          time.Duration
 	security                  securityConfig
 	sync                      syncConfig
 	push                      pushConfig
@@ -72,6 +73,7 @@ func (m *Main) serveFlags(args []string) (serveConfig, error) {
 	e.Duration(&c.writeTimeout, "write-timeout", "CRMSOAP_WRITE_TIMEOUT", 30*time.Second, "time to handle a request and write the response")
 	e.Duration(&c.idleTimeout, "idle-timeout", "CRMSOAP_IDLE_TIMEOUT", 120*time.Second, "keep-alive idle time")
 	e.Duration(&c.shutdownTimeout, "shutdown-timeout", "CRMSOAP_SHUTDOWN_TIMEOUT", 30*time.Second, "time to finish in-flight requests on SIGINT/SIGTERM")
+	e.Duration(&c.lowStockInterval, "low-stock-interval", "CRMSOAP_LOW_STOCK_INTERVAL", 10*time.Second, "how often the crmsoap_products_low_stock metric is counted afresh")
 	c.security.register(e)
 	c.sync.register(e)
 	c.push.register(e)
@@ -93,6 +95,9 @@ func (m *Main) serveFlags(args []string) (serveConfig, error) {
 	}
 	if err := c.sync.check(); err != nil {
 		return c, err
+	}
+	if c.lowStockInterval <= 0 {
+		return c, fmt.Errorf("serve: --low-stock-interval %s: want a positive duration", c.lowStockInterval)
 	}
 	if c.soap12SenderStatus != 400 && c.soap12SenderStatus != 500 {
 		return c, fmt.Errorf("serve: --soap12-sender-status %d: want 400 or 500", c.soap12SenderStatus)
@@ -131,6 +136,9 @@ func (m *Main) serve(ctx context.Context, args []string) (err error) {
 
 	met := newMetrics()
 	registerPoolMetrics(met.registry, db)
+	counted := make(chan struct{})
+	go func() { defer close(counted); met.refreshLowStock(ctx, db, cfg.lowStockInterval, log) }()
+	defer func() { stopBackground(); <-counted }() // the count ends before the database closes
 	handler, err := buildHandler(ctx, cfg, db, met, log)
 	if err != nil {
 		return err
@@ -203,6 +211,7 @@ func (m *Main) serve(ctx context.Context, args []string) (err error) {
 func buildHandler(ctx context.Context, cfg serveConfig, db database, met *metrics, log *slog.Logger) (*soap.Handler, error) {
 	svc := service.New(db)
 	svc.OnStoreError = func(error) { met.dbErrors.Inc() }
+	svc.OnOrderStatus = func(status string) { met.orders.WithLabelValues(status).Inc() }
 	cfg.sync.apply(ctx, svc, log)
 	security, signer, err := newSecurity(ctx, cfg.security, db, log)
 	if err != nil {

@@ -30,6 +30,11 @@ func (db *DB) SearchProducts(context.Context, store.ProductFilter, int64, int) (
 	return nil, errNoCommerce
 }
 
+// CountLowStockProducts is not supported yet (errors.ErrUnsupported).
+func (db *DB) CountLowStockProducts(context.Context) (int64, error) {
+	return 0, errNoCommerce
+}
+
 // PlaceOrder is not supported yet (errors.ErrUnsupported).
 func (db *DB) PlaceOrder(context.Context, store.PlaceOrderOp, *store.IdempotencyRecord) (store.OrderResult, error) {
 	return store.OrderResult{}, errNoCommerce

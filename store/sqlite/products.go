@@ -118,3 +118,13 @@ func (r *productRow) product() (p store.Product, err error) {
 	p.RatingSum, p.RatingCount = r.ratingSum.Int64, r.ratingCount.Int64
 	return p, nil
 }
+
+// CountLowStockProducts counts the active products whose stock is at or below their threshold.
+func (db *DB) CountLowStockProducts(ctx context.Context) (int64, error) {
+	var n int64
+	err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM products WHERE active = 1 AND stock <= low_stock_threshold`).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("store: count low-stock products: %w", err)
+	}
+	return n, nil
+}

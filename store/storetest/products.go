@@ -153,6 +153,13 @@ func testAdjustStock(t *testing.T, open Opener) {
 	if err != nil || len(low) != 1 || low[0].ID != p.ID {
 		t.Fatalf("low stock search = %+v, %v", low, err)
 	}
+	off := product("OFF") // out of stock but inactive: not counted
+	off.StockQuantity, off.Active = 0, false
+	writeProduct(t, db, store.ProductOp{Kind: store.OpAdd, Product: off})
+	writeProduct(t, db, store.ProductOp{Kind: store.OpAdd, Product: product("FULL")})
+	if n, err := db.CountLowStockProducts(ctx); err != nil || n != 1 {
+		t.Fatalf("CountLowStockProducts = %d, %v; want 1", n, err)
+	}
 }
 
 // testAdjustStockConcurrent takes one unit at a time from many goroutines: exactly the stock is
