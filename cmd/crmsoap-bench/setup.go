@@ -51,12 +51,12 @@ type environment struct {
 	serverBin            string    // the crmsoap binary of started servers; "" with --url
 	peer                 *peerSide // --peer-cmd's servers; nil without
 
-	big               *target // the server on the database of --feed-records customers; nil: bigNote says why
-	bigN              int
-	bigNote, bigSeed  string // why there is no big server; how its database was seeded
+	big              *target // the server on the database of --feed-records customers; nil: bigNote says why
+	bigN             int
+	bigNote, bigSeed string // why there is no big server; how its database was seeded
 
-	productIDs []int64 // the products seeded in the signature-checking server's database; nil: ordersNote says why
-	ordersNote string
+	productIDs        []int64 // the products seeded in the signature-checking server's database; nil: ordersNote says why
+	ordersNote        string
 	deepTok, deepNote string // search-deep's page token and how it was obtained
 }
 
