@@ -19,6 +19,7 @@ const (
 	kindBulk                       // UpsertCustomers of --batch items per call, at --batch-conns
 	kindFeed                       // one reader following GetChanges over the big database
 	kindSearch                     // SearchCustomers pages of 100 over the big database
+	kindOrder                      // PlaceOrder of 5 lines over the seeded products, signed
 )
 
 // Targets of the ERP-sync scenarios, records (or changes) per second.

@@ -95,6 +95,13 @@ Opt-in scenarios of the ERP-sync operations (name them in --scenarios):
   search-deep         the page of 100 after customer --feed-records - 100 (its token
                       comes from paging through once before the window)
 
+  order-signed        PlaceOrder of 5 lines (quantity 1), signed, durable, over 1,000
+                      products seeded with ample stock in the database file before its
+                      server starts
+  order-contended-signed  the same, every order's lines from the same 10 products; the
+                      note compares the stock removed (GetProduct before and after) with
+                      the quantities of the orders placed
+
   crmsoap-bench --scenarios feed,search-first,search-deep --feed-records 1000000
 
 Signed envelopes are all distinct and signed before each timed window starts.
@@ -107,7 +114,8 @@ Flags:
 // scenarioIDs is the default --scenarios; erpScenarioIDs run only when named.
 var (
 	scenarioIDs    = []string{"get", "add", "get-signed", "add-signed", "update-signed", "mix-signed"}
-	erpScenarioIDs = []string{"upsert-bulk", "upsert-bulk-signed", "feed", "search-first", "search-deep"}
+	erpScenarioIDs = []string{"upsert-bulk", "upsert-bulk-signed", "feed", "search-first", "search-deep",
+		"order-signed", "order-contended-signed"}
 )
 
 func (m *Main) parseFlags(args []string) (*config, error) {

@@ -31,6 +31,8 @@ var scenarios = []scenario{
 	{"feed", "GetChanges: one reader follows the feed of %d, 5000 per call", false, nil, kindFeed, nil},
 	{"search-first", "SearchCustomers first page of 100 (of %d)", false, nil, kindSearch, nil},
 	{"search-deep", "SearchCustomers page of 100 at customer %d", false, nil, kindSearch, nil},
+	{"order-signed", "PlaceOrder signed, 5 lines over %d products (durable)", true, nil, kindOrder, nil},
+	{"order-contended-signed", "PlaceOrder signed, 5 lines from the same %d products", true, nil, kindOrder, nil},
 }
 
 // title is the scenario's title in the report, with its size.
@@ -42,6 +44,10 @@ func (sc scenario) titleFor(cfg *config) string {
 		return fmt.Sprintf(sc.title, max(cfg.feedRecords-searchPage, 0))
 	case sc.kind == kindFeed || sc.kind == kindSearch:
 		return fmt.Sprintf(sc.title, cfg.feedRecords)
+	case sc.id == "order-signed":
+		return fmt.Sprintf(sc.title, orderProducts)
+	case sc.id == "order-contended-signed":
+		return fmt.Sprintf(sc.title, contendedProducts)
 	}
 	return sc.title
 }
@@ -125,6 +131,8 @@ func (m *Main) runAll(ctx context.Context, cfg *config, env *environment) ([]rep
 				row = reportRow{note: env.openNote}
 			case sc.kind == kindBulk:
 				row, err = m.runBulk(ctx, cfg, env, sc, rowConns)
+			case sc.kind == kindOrder:
+				row, err = m.runOrders(ctx, cfg, env, sc, conns)
 			case env.peer != nil:
 				var pr pairRow
 				pr, err = m.runPairs(ctx, cfg, env, sc, conns)

@@ -51,9 +51,12 @@ type environment struct {
 	serverBin            string    // the crmsoap binary of started servers; "" with --url
 	peer                 *peerSide // --peer-cmd's servers; nil without
 
-	big               *target // the server on the database of --feed-records customers; nil: bigNote says why
-	bigN              int
-	bigNote, bigSeed  string // why there is no big server; how its database was seeded
+	big              *target // the server on the database of --feed-records customers; nil: bigNote says why
+	bigN             int
+	bigNote, bigSeed string // why there is no big server; how its database was seeded
+
+	productIDs        []int64 // the products seeded in the signature-checking server's database; nil: ordersNote says why
+	ordersNote        string
 	deepTok, deepNote string // search-deep's page token and how it was obtained
 }
 
@@ -146,7 +149,15 @@ func (m *Main) setupLocal(ctx context.Context, cfg *config, env *environment) er
 	start := func(name string, certDER []byte, extra ...string) (*target, []int64, error) {
 		seedDB := func(db string) ([]int64, error) {
 			m.progress("creating %d customers in %s", cfg.customers, db)
-			return seed(ctx, db, cfg.customers, certDER)
+			ids, err := seed(ctx, db, cfg.customers, certDER)
+			if err == nil && certDER != nil && cfg.ordersWanted() {
+				m.progress("creating %d products in %s", orderProducts, db)
+				env.productIDs, err = seedProducts(ctx, db, orderProducts)
+				if errors.Is(err, errors.ErrUnsupported) {
+					env.ordersNote, err = "skipped: this store cannot write products yet", nil
+				}
+			}
+			return ids, err
 		}
 		return m.startServe(ctx, cfg, env, bin, name, seedDB, has["admin-addr"], extra...)
 	}
@@ -243,6 +254,7 @@ func (m *Main) startServe(ctx context.Context, cfg *config, env *environment, bi
 func (m *Main) setupURL(ctx context.Context, cfg *config, env *environment) error {
 	u, _ := url.Parse(cfg.url)
 	env.bigNote = "skipped: needs a started server (its database of --feed-records customers is seeded in the file)"
+	env.ordersNote = "skipped: needs a started server (its products are seeded in the database file)"
 	remote := &target{url: u, pid: -1}
 	if cfg.keyFile != "" {
 		key, err := keypair.ReadPrivateKey(cfg.keyFile)
