@@ -48,6 +48,23 @@ type batch[Op any] struct {
 	failed bool     // some item failed validation
 }
 
+// singleBatch is the batch of one validated op: single-record writes take the bulk road with it (one
+// commit, the stored outcome for the request key).
+func singleBatch[Op any](op Op) *batch[Op] {
+	return &batch[Op]{errs: make([]*Error, 1), ops: []Op{op}, opItem: []int{0}}
+}
+
+// single returns the only Outcome of a singleBatch's write, with its error also as the error.
+func single[T any](out []Outcome[T], err error) (Outcome[T], error) {
+	if err != nil {
+		return Outcome[T]{}, err
+	}
+	if out[0].Err != nil {
+		return out[0], out[0].Err
+	}
+	return out[0], nil
+}
+
 // prepareBatch validates every item with prepare (which builds its store
 // operation); field names the repeated element, for item error fields such as
 // "customer[3]/email".

@@ -95,15 +95,7 @@ func (s *Service) UpsertCustomer(ctx context.Context, d *CustomerData, expectedV
 // writeOne runs one validated write through the bulk road (one commit, stored
 // outcome for its request key) and returns its Outcome, the error as error.
 func (s *Service) writeOne(ctx context.Context, op store.CustomerOp) (Outcome[Customer], error) {
-	b := &batch[store.CustomerOp]{errs: make([]*Error, 1), ops: []store.CustomerOp{op}, opItem: []int{0}}
-	out, err := s.writeCustomers(ctx, b, false, true)
-	if err != nil {
-		return Outcome[Customer]{}, err
-	}
-	if out[0].Err != nil {
-		return out[0], out[0].Err
-	}
-	return out[0], nil
+	return single(s.writeCustomers(ctx, singleBatch(op), false, true))
 }
 
 // writeCustomers runs a batch of customer writes. A bulk call's Outcomes (full

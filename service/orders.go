@@ -172,9 +172,8 @@ func placeOrderError(err error, req PlaceOrderRequest) error {
 // request key) and turns its result into a PlacedOrder; explain maps its error.
 func (s *Service) orderWrite(ctx context.Context, op store.PlaceOrderOp,
 	exec func(idem *store.IdempotencyRecord) (store.OrderResult, error), explain func(error) error) (PlacedOrder, error) {
-	b := &batch[store.PlaceOrderOp]{errs: make([]*Error, 1), ops: []store.PlaceOrderOp{op}, opItem: []int{0}}
 	written := false // this call's store write succeeded (not a replay of a stored outcome)
-	out, err := writeBatch(ctx, s, b, true,
+	out, err := single(writeBatch(ctx, s, singleBatch(op), true,
 		func(_ []store.PlaceOrderOp, idem *store.IdempotencyRecord, encode func([]store.OrderResult) ([]byte, error)) ([]store.OrderResult, error) {
 			if idem != nil {
 				idem.EncodeOrders = encode
@@ -197,17 +196,14 @@ func (s *Service) orderWrite(ctx context.Context, op store.PlaceOrderOp,
 				}
 			}
 			return Outcome[PlacedOrder]{Value: po, Created: true}
-		})
+		}))
 	if err != nil {
 		return PlacedOrder{}, err
 	}
-	if out[0].Err != nil {
-		return PlacedOrder{}, out[0].Err
-	}
 	if written && s.OnOrderStatus != nil {
-		s.OnOrderStatus(out[0].Value.Order.Status)
+		s.OnOrderStatus(out.Value.Order.Status)
 	}
-	return out[0].Value, nil
+	return out.Value, nil
 }
 
 // GetOrder reads an order. Errors: VALIDATION_FAILED (id), NOT_FOUND, INTERNAL.

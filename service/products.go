@@ -143,15 +143,7 @@ func productUpsertOp(d *ProductData, expectedVersion int64, now time.Time, calle
 
 // writeOneProduct runs one validated product write through the bulk road.
 func (s *Service) writeOneProduct(ctx context.Context, op store.ProductOp) (Outcome[Product], error) {
-	b := &batch[store.ProductOp]{errs: make([]*Error, 1), ops: []store.ProductOp{op}, opItem: []int{0}}
-	out, err := s.writeProducts(ctx, b, true, true)
-	if err != nil {
-		return Outcome[Product]{}, err
-	}
-	if out[0].Err != nil {
-		return out[0], out[0].Err
-	}
-	return out[0], nil
+	return single(s.writeProducts(ctx, singleBatch(op), true, true))
 }
 
 // writeProducts runs a batch of product writes through writeBatch; a bulk

@@ -134,8 +134,7 @@ func (s *Service) GetReview(ctx context.Context, id int64) (Review, error) {
 
 // reviewWrite runs one review write through writeBatch (stored outcome under a request key).
 func (s *Service) reviewWrite(ctx context.Context, op store.ReviewOp, what string) (ReviewWrite, error) {
-	b := &batch[store.ReviewOp]{errs: make([]*Error, 1), ops: []store.ReviewOp{op}, opItem: []int{0}}
-	out, err := writeBatch(ctx, s, b, true,
+	out, err := single(writeBatch(ctx, s, singleBatch(op), true,
 		func(ops []store.ReviewOp, idem *store.IdempotencyRecord, encode func([]store.ReviewResult) ([]byte, error)) ([]store.ReviewResult, error) {
 			if idem != nil {
 				idem.EncodeReviews = encode
@@ -152,14 +151,11 @@ func (s *Service) reviewWrite(ctx context.Context, op store.ReviewOp, what strin
 			}
 			return Outcome[ReviewWrite]{Value: ReviewWrite{Review: reviewFromStore(r.Review),
 				Rating: ratingOf(r.Product.RatingSum, r.Product.RatingCount)}, Created: op.Kind == store.OpAdd}
-		})
+		}))
 	if err != nil {
 		return ReviewWrite{}, err
 	}
-	if out[0].Err != nil {
-		return ReviewWrite{}, out[0].Err
-	}
-	return out[0].Value, nil
+	return out.Value, nil
 }
 
 func reviewError(err error, op store.ReviewOp, what string) error {
