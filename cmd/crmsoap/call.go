@@ -169,14 +169,11 @@ func invokeSync(ctx context.Context, c wsdl.CrmPortType, op string, f fields) (a
 			}
 			req.Filter.UpdatedSince = gowsdlsoap.CreateXsdDateTime(t.UTC(), true)
 		}
-		if _, ok := f["pageSize"]; ok {
-			n, err := f.int("pageSize")
-			if err != nil {
-				return nil, err
-			}
-			ps := wsdl.PageSize(n)
-			req.PageSize = &ps
+		ps, err := f.pageSize()
+		if err != nil {
+			return nil, err
 		}
+		req.PageSize = ps
 		return c.SearchCustomersContext(ctx, req)
 	case "GetChanges":
 		req := &wsdl.GetChanges{Cursor: f["cursor"]}
@@ -223,6 +220,19 @@ func (f fields) int(name string) (int64, error) {
 		return 0, fmt.Errorf("%s=%q: not an integer", name, v)
 	}
 	return n, nil
+}
+
+// pageSize is the pageSize field, nil when absent.
+func (f fields) pageSize() (*wsdl.PageSize, error) {
+	if _, ok := f["pageSize"]; !ok {
+		return nil, nil
+	}
+	n, err := f.int("pageSize")
+	if err != nil {
+		return nil, err
+	}
+	ps := wsdl.PageSize(n)
+	return &ps, nil
 }
 
 func (f fields) customerData() (*wsdl.CustomerData, error) {

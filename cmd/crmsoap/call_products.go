@@ -54,14 +54,11 @@ func invokeProducts(ctx context.Context, c wsdl.CrmPortType, op string, f fields
 			active := wsdl.Flag(v == "true")
 			req.Filter.Active = &active
 		}
-		if _, ok := f["pageSize"]; ok {
-			n, err := f.int("pageSize")
-			if err != nil {
-				return nil, err
-			}
-			ps := wsdl.PageSize(n)
-			req.PageSize = &ps
+		ps, err := f.pageSize()
+		if err != nil {
+			return nil, err
 		}
+		req.PageSize = ps
 		return c.SearchProductsContext(ctx, req)
 	case "AdjustStock":
 		id, err1 := f.int("productId")
