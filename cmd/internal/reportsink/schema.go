@@ -24,7 +24,7 @@ const (
 )
 
 // ddl creates the sink's tables; %[1]s is the quoted schema. Every statement is idempotent.
-// Strings hold the record's value as is (” = not set); money is NUMERIC (exact) with its currency
+// Strings hold the record's value as is (empty: not set); money is NUMERIC (exact) with its currency
 // beside it; feed_seq is the feed entry that wrote the row.
 const ddl = `
 CREATE SCHEMA IF NOT EXISTS %[1]s;
