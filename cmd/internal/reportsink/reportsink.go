@@ -28,6 +28,7 @@ type Sink struct {
 
 	pool   *pgxpool.Pool
 	schema string // Schema quoted
+	sql    statements
 
 	mu    sync.Mutex
 	ready bool // the tables exist
@@ -53,7 +54,8 @@ func New(targetURL, schema, subscription string) (*Sink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reportsink: %w", err)
 	}
-	return &Sink{Schema: schema, Subscription: subscription, pool: pool, schema: pgx.Identifier{schema}.Sanitize()}, nil
+	return &Sink{Schema: schema, Subscription: subscription, pool: pool,
+		schema: pgx.Identifier{schema}.Sanitize(), sql: newStatements(schema)}, nil
 }
 
 // Close closes the sink's connections.
@@ -95,7 +97,7 @@ func (s *Sink) Deliver(ctx context.Context, entries []store.FeedEntry) error {
 			return err
 		}
 	}
-	b.Queue(`UPDATE `+s.table(TableCursor)+` SET seq = $2, updated_at = now() WHERE subscription = $1`, s.Subscription, last)
+	b.Queue(s.sql.setCursor, s.Subscription, last)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("reportsink: apply changes %d..%d: %w", entries[0].Seq, last, err)
 	}
@@ -111,7 +113,7 @@ func (s *Sink) Cursor(ctx context.Context) (int64, error) {
 		return 0, err
 	}
 	var seq int64
-	err := s.pool.QueryRow(ctx, `SELECT seq FROM `+s.table(TableCursor)+` WHERE subscription = $1`, s.Subscription).Scan(&seq)
+	err := s.pool.QueryRow(ctx, s.sql.readCursor, s.Subscription).Scan(&seq)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, nil
 	}
@@ -125,10 +127,9 @@ func (s *Sink) Cursor(ctx context.Context) (int64, error) {
 // row's lock until tx ends. Both statements go in one round trip.
 func (s *Sink) lockCursor(ctx context.Context, tx pgx.Tx) (int64, error) {
 	b := &pgx.Batch{}
-	b.Queue(`INSERT INTO `+s.table(TableCursor)+` (subscription, seq, updated_at) VALUES ($1, 0, now())
-		ON CONFLICT (subscription) DO NOTHING`, s.Subscription)
+	b.Queue(s.sql.ensureCursor, s.Subscription)
 	var cursor int64
-	b.Queue(`SELECT seq FROM `+s.table(TableCursor)+` WHERE subscription = $1 FOR UPDATE`, s.Subscription).
+	b.Queue(s.sql.lockCursor, s.Subscription).
 		QueryRow(func(r pgx.Row) error { return r.Scan(&cursor) })
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return 0, fmt.Errorf("reportsink: lock cursor of %s: %w", s.Subscription, err)

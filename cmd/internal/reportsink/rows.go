@@ -34,15 +34,14 @@ var tables = map[string]string{
 
 // queue adds the statements that apply e to b.
 func (s *Sink) queue(b *pgx.Batch, e store.FeedEntry) error {
-	table, ok := tables[e.Entity]
-	if !ok {
+	if _, ok := tables[e.Entity]; !ok {
 		return fmt.Errorf("reportsink: change %d: unknown entity %q", e.Seq, e.Entity)
 	}
 	if e.Kind == store.FeedDeleted {
 		if e.Entity == store.EntityOrder {
-			b.Queue(`DELETE FROM `+s.table(TableOrderLines)+` WHERE order_id = $1`, e.ID)
+			b.Queue(s.sql.deleteLines, e.ID)
 		}
-		b.Queue(`DELETE FROM `+s.table(table)+` WHERE id = $1`, e.ID)
+		b.Queue(s.sql.delete[e.Entity], e.ID)
 		return nil
 	}
 	if e.Kind != store.FeedUpserted {
@@ -50,17 +49,17 @@ func (s *Sink) queue(b *pgx.Batch, e store.FeedEntry) error {
 	}
 	switch {
 	case e.Customer != nil:
-		b.Queue(upsertSQL(s.table(table), customerColumns), customerRow(e.Seq, e.Customer)...)
+		b.Queue(s.sql.upsert[e.Entity], customerRow(e.Seq, e.Customer)...)
 	case e.Product != nil:
 		row, err := productRow(e.Seq, e.Product)
 		if err != nil {
 			return err
 		}
-		b.Queue(upsertSQL(s.table(table), productColumns), row...)
+		b.Queue(s.sql.upsert[e.Entity], row...)
 	case e.Order != nil:
 		return s.queueOrder(b, e.Seq, e.Order)
 	case e.Review != nil:
-		b.Queue(upsertSQL(s.table(table), reviewColumns), reviewRow(e.Seq, e.Review)...)
+		b.Queue(s.sql.upsert[e.Entity], reviewRow(e.Seq, e.Review)...)
 	default:
 		return fmt.Errorf("reportsink: change %d: %s %d has no record", e.Seq, e.Entity, e.ID)
 	}
@@ -73,11 +72,9 @@ func (s *Sink) queueOrder(b *pgx.Batch, seq int64, o *store.Order) error {
 	if err != nil {
 		return err
 	}
-	b.Queue(upsertSQL(s.table(TableOrders), orderColumns), o.ID, o.Version, o.OrderNumber, o.ExternalID,
+	b.Queue(s.sql.upsert[store.EntityOrder], o.ID, o.Version, o.OrderNumber, o.ExternalID,
 		o.CustomerID, o.Status, o.Currency, total, o.Note, o.PlacedAt, o.UpdatedAt, o.CreatedBy, o.UpdatedBy, seq)
-	b.Queue(`DELETE FROM `+s.table(TableOrderLines)+` WHERE order_id = $1`, o.ID)
-	insert := `INSERT INTO ` + s.table(TableOrderLines) + ` (order_id, line_no, product_id, sku, product_name,
-		quantity, unit_price, amount, currency) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
+	b.Queue(s.sql.deleteLines, o.ID)
 	for _, l := range o.Lines {
 		unit, err := amount(seq, l.UnitPriceMinor, o.Currency)
 		if err != nil {
@@ -87,7 +84,7 @@ func (s *Sink) queueOrder(b *pgx.Batch, seq int64, o *store.Order) error {
 		if err != nil {
 			return err
 		}
-		b.Queue(insert, o.ID, l.LineNo, l.ProductID, l.SKU, l.ProductName, l.Quantity, unit, sum, o.Currency)
+		b.Queue(s.sql.insertLine, o.ID, l.LineNo, l.ProductID, l.SKU, l.ProductName, l.Quantity, unit, sum, o.Currency)
 	}
 	return nil
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/crmsoap/crmsoap/store"
 )
 
 // SchemaName is what a target schema name must match: a lower-case PostgreSQL identifier that needs
@@ -141,9 +143,34 @@ func (s *Sink) createTables(ctx context.Context) error {
 	return nil
 }
 
-// table is the quoted name of table name in the sink's schema.
-func (s *Sink) table(name string) string {
-	return pgx.Identifier{s.Schema, name}.Sanitize()
+// statements are the sink's SQL, built once with the quoted schema.
+type statements struct {
+	upsert, delete                      map[string]string // by feed entity
+	deleteLines, insertLine             string
+	ensureCursor, lockCursor, setCursor string
+	readCursor                          string
+}
+
+func newStatements(schema string) statements {
+	table := func(name string) string { return pgx.Identifier{schema, name}.Sanitize() }
+	st := statements{upsert: map[string]string{}, delete: map[string]string{}}
+	for entity, t := range tables {
+		st.delete[entity] = `DELETE FROM ` + table(t) + ` WHERE id = $1`
+	}
+	st.upsert[store.EntityCustomer] = upsertSQL(table(TableCustomers), customerColumns)
+	st.upsert[store.EntityProduct] = upsertSQL(table(TableProducts), productColumns)
+	st.upsert[store.EntityOrder] = upsertSQL(table(TableOrders), orderColumns)
+	st.upsert[store.EntityReview] = upsertSQL(table(TableReviews), reviewColumns)
+	st.deleteLines = `DELETE FROM ` + table(TableOrderLines) + ` WHERE order_id = $1`
+	st.insertLine = `INSERT INTO ` + table(TableOrderLines) + ` (order_id, line_no, product_id, sku, product_name,
+		quantity, unit_price, amount, currency) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
+	cursor := table(TableCursor)
+	st.ensureCursor = `INSERT INTO ` + cursor + ` (subscription, seq, updated_at) VALUES ($1, 0, now())
+		ON CONFLICT (subscription) DO NOTHING`
+	st.lockCursor = `SELECT seq FROM ` + cursor + ` WHERE subscription = $1 FOR UPDATE`
+	st.setCursor = `UPDATE ` + cursor + ` SET seq = $2, updated_at = now() WHERE subscription = $1`
+	st.readCursor = `SELECT seq FROM ` + cursor + ` WHERE subscription = $1`
+	return st
 }
 
 // upsertSQL is INSERT ... ON CONFLICT (id) DO UPDATE of every column (the first is id) into table.
