@@ -16,6 +16,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/crmsoap/crmsoap/cmd/internal/reportsink"
 	"github.com/crmsoap/crmsoap/store"
 	"github.com/crmsoap/crmsoap/store/postgres/pgtest"
 	"github.com/crmsoap/crmsoap/store/sqlite"
@@ -115,32 +116,57 @@ func waitDelivered(t *testing.T, db *sqlite.DB, srv *server, sub string, within 
 	}
 }
 
-// TestReportSinkSurvivesSIGKILL kills crmsoap with SIGKILL while it fills the reporting database,
-// restarts it, writes more (updates and deletions of every entity) and checks that the target
-// tables then hold exactly the source's records.
-func TestReportSinkSurvivesSIGKILL(t *testing.T) {
+// newReportSource is a fresh SQLite source and its workload.
+func newReportSource(t *testing.T) (string, *reportWorkload) {
+	t.Helper()
 	dbPath := filepath.Join(t.TempDir(), "crm.db")
 	db, err := sqlite.Open(context.Background(), dbPath, sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
-	w := &reportWorkload{db: db}
-	w.create(t, 1600)
-	w.change(t)
-	target := pgtest.Database(t)
-	if out, err := run(t, "subscriptions", "add", "--db", dbPath, "--name", "bi", "--sink", "postgres", "--url", target, "--schema", "bi"); err != nil {
+	t.Cleanup(func() { db.Close() })
+	return dbPath, &reportWorkload{db: db}
+}
+
+// startReporting creates the reporting tables in schema of target and makes the target count every
+// applied change (countApplies), adds the postgres subscription "bi" (sinkURL, reaching target
+// directly or not) to the source, starts a server and waits for the first delivered batch.
+func startReporting(t *testing.T, dbPath, sinkURL, target, schema string) *server {
+	t.Helper()
+	setup, err := reportsink.New(target, schema, "setup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = setup.Cursor(context.Background()) // creates the tables
+	setup.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	countApplies(t, target, schema)
+	if out, err := run(t, "subscriptions", "add", "--db", dbPath, "--name", "bi", "--sink", "postgres", "--url", sinkURL, "--schema", schema); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
 	srv := startServer(t, dbPath, "--subscriptions-reload", "100ms")
 	deadline := time.Now().Add(60 * time.Second)
-	for targetCursor(t, target, "bi", "bi") == 0 {
+	for targetCursor(t, target, schema, "bi") == 0 {
 		if time.Now().After(deadline) {
 			t.Fatalf("nothing delivered\n%s", srv.logs.String())
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
-	countApplies(t, target, "bi")
+	return srv
+}
+
+// TestReportSinkSurvivesSIGKILL kills crmsoap with SIGKILL while it fills the reporting database,
+// restarts it, writes more (updates and deletions of every entity) and checks that the target
+// tables then hold exactly the source's records.
+func TestReportSinkSurvivesSIGKILL(t *testing.T) {
+	dbPath, w := newReportSource(t)
+	db := w.db
+	w.create(t, 1600)
+	w.change(t)
+	target := pgtest.Database(t)
+	srv := startReporting(t, dbPath, target, target, "bi")
 	srv.kill(t)
 	feed, _, err := db.Feed(context.Background(), 0, 10000)
 	if err != nil {
@@ -309,13 +335,8 @@ func pgConn(t *testing.T, targetURL string) *pgx.Conn {
 // commit (committed with the acknowledgement lost, and aborted), then checks that the target tables
 // hold exactly the source's records.
 func TestReportSinkFlakyTarget(t *testing.T) {
-	dbPath := filepath.Join(t.TempDir(), "crm.db")
-	db, err := sqlite.Open(context.Background(), dbPath, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	w := &reportWorkload{db: db}
+	dbPath, w := newReportSource(t)
+	db := w.db
 	w.create(t, 1200)
 	target := pgtest.Database(t)
 	u, err := url.Parse(target)
@@ -331,19 +352,8 @@ func TestReportSinkFlakyTarget(t *testing.T) {
 		secret = "pw-secret-47"
 		u.User = url.UserPassword(u.User.Username(), secret)
 	}
-	if out, err := run(t, "subscriptions", "add", "--db", dbPath, "--name", "bi", "--sink", "postgres", "--url", u.String()); err != nil {
-		t.Fatalf("%v: %s", err, out)
-	}
-	srv := startServer(t, dbPath, "--subscriptions-reload", "100ms")
-	// The first batch creates the tables; then commits are cut while more changes arrive.
-	deadline := time.Now().Add(60 * time.Second)
-	for targetCursor(t, target, "reporting", "bi") == 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("nothing delivered\n%s", srv.logs.String())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	countApplies(t, target, "reporting")
+	srv := startReporting(t, dbPath, u.String(), target, "reporting")
+	// A batch went through; now commits are cut while more changes arrive.
 	proxy.arm(true)
 	w.change(t)
 	for deadline := time.Now().Add(60 * time.Second); ; {
