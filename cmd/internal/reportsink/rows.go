@@ -49,17 +49,17 @@ func (s *Sink) queue(b *pgx.Batch, e store.FeedEntry) error {
 	}
 	switch {
 	case e.Customer != nil:
-		b.Queue(s.sql.upsert[e.Entity], customerRow(e.Seq, e.Customer)...)
+		b.Queue(s.sql.upsert[store.EntityCustomer], customerRow(e.Seq, e.Customer)...)
 	case e.Product != nil:
 		row, err := productRow(e.Seq, e.Product)
 		if err != nil {
 			return err
 		}
-		b.Queue(s.sql.upsert[e.Entity], row...)
+		b.Queue(s.sql.upsert[store.EntityProduct], row...)
 	case e.Order != nil:
 		return s.queueOrder(b, e.Seq, e.Order)
 	case e.Review != nil:
-		b.Queue(s.sql.upsert[e.Entity], reviewRow(e.Seq, e.Review)...)
+		b.Queue(s.sql.upsert[store.EntityReview], reviewRow(e.Seq, e.Review)...)
 	default:
 		return fmt.Errorf("reportsink: change %d: %s %d has no record", e.Seq, e.Entity, e.ID)
 	}
