@@ -24,8 +24,12 @@ func TestImport_BadInput(t *testing.T) {
 		want               string   // the error line
 		report             string   // the report, when rows are refused
 	}{
-		{name: "unknown entity", args: []string{"--entity", "products", "--format", "csv"},
-			want: `crmsoap: unknown entity "products" (want customers)`},
+		{name: "unknown entity", args: []string{"--entity", "planets", "--format", "csv"},
+			want: `crmsoap: unknown entity "planets" (want customers or products)`},
+		{name: "orders not imported", args: []string{"--entity", "orders", "--format", "csv"},
+			want: `crmsoap: entity "orders" is exported only: import knows customers or products`},
+		{name: "reviews not imported", args: []string{"--entity", "reviews", "--format", "jsonl"},
+			want: `crmsoap: entity "reviews" is exported only: import knows customers or products`},
 		{name: "unknown format", args: []string{"--entity", "customers", "--format", "xlsx"},
 			want: `crmsoap: unknown format "xlsx" (want csv, jsonl or xml)`},
 		{name: "url not http", args: []string{"--entity", "customers", "--format", "csv", "--url", "ftp://example.com/soap"},
