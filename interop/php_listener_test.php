@@ -13,26 +13,8 @@
 
 declare(strict_types=1);
 
-$passed = 0;
-$failed = 0;
-
-function check(string $name, bool $ok, $got = null, $want = null): bool
-{
-    global $passed, $failed;
-    if ($ok) {
-        $passed++;
-        echo "ok - php-listener $name\n";
-    } else {
-        $failed++;
-        echo "FAIL - php-listener $name: got " . var_export($got, true) . ', want ' . var_export($want, true) . "\n";
-    }
-    return $ok;
-}
-
-function equal(string $name, $got, $want): bool
-{
-    return check($name, $got === $want, $got, $want);
-}
+require __DIR__ . '/checks.php';
+$suite = 'php-listener';
 
 function lines($v): array
 {
@@ -162,5 +144,4 @@ equal('review deleted: kind DELETED, no state', $r ? [$r->kind, $r->state] : nul
 $a = $find('customer', $ann->id);
 equal('customer: markup and umlauts verbatim', $a ? [$a->state->name, $a->state->address->city] : null, ['Müller & Söhne <GmbH>', 'Köln']);
 
-echo "# php-listener: $passed passed, $failed failed\n";
-exit($failed > 0 ? 1 : 0);
+exit(summary());

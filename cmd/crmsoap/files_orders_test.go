@@ -13,35 +13,12 @@ import (
 	"testing"
 
 	"github.com/crmsoap/crmsoap/wsdl"
+	"github.com/crmsoap/crmsoap/wsdl/notify"
 )
 
-type exportedMoney struct {
-	Amount   string `xml:"amount" json:"amount"`
-	Currency string `xml:"currency" json:"currency"`
-}
-
-type exportedLine struct {
-	LineNo      int           `xml:"lineNo" json:"lineNo"`
-	ProductID   int64         `xml:"productId" json:"productId"`
-	SKU         string        `xml:"sku" json:"sku"`
-	ProductName string        `xml:"productName" json:"productName"`
-	Quantity    int64         `xml:"quantity" json:"quantity"`
-	UnitPrice   exportedMoney `xml:"unitPrice" json:"unitPrice"`
-	LineAmount  exportedMoney `xml:"lineAmount" json:"lineAmount"`
-}
-
-// exportedOrder is an order as a test reads it back from any export format.
-type exportedOrder struct {
-	ID          int64          `xml:"id" json:"id"`
-	OrderNumber string         `xml:"orderNumber" json:"orderNumber"`
-	ExternalID  string         `xml:"externalId" json:"externalId"`
-	CustomerID  int64          `xml:"customerId" json:"customerId"`
-	Status      string         `xml:"status" json:"status"`
-	Currency    string         `xml:"currency" json:"currency"`
-	Line        []exportedLine `xml:"line" json:"line"`
-	TotalAmount exportedMoney  `xml:"totalAmount" json:"totalAmount"`
-	Note        string         `xml:"note" json:"note"`
-}
+// exportedOrder is an order as a test reads it back from any export format: the notification
+// contract's Order, whose names are the main contract's.
+type exportedOrder struct{ notify.Order }
 
 // spell is an order in one line, ids relative to the customer's and first product's.
 func (o exportedOrder) spell(cust, p1 int64) string {
@@ -103,15 +80,15 @@ func readOrders(t *testing.T, format, path string) []exportedOrder {
 			v[h] = r[i]
 		}
 		if id := atoi(t, v["id"]); len(out) == 0 || out[len(out)-1].ID != id {
-			out = append(out, exportedOrder{ID: id, OrderNumber: v["orderNumber"], ExternalID: v["externalId"],
+			out = append(out, exportedOrder{notify.Order{ID: id, OrderNumber: v["orderNumber"], ExternalID: v["externalId"],
 				CustomerID: atoi(t, v["customerId"]), Status: v["status"], Currency: v["currency"], Note: v["note"],
-				TotalAmount: exportedMoney{v["totalAmount.amount"], v["totalAmount.currency"]}})
+				TotalAmount: notify.Money{Amount: v["totalAmount.amount"], Currency: v["totalAmount.currency"]}}})
 		}
 		o := &out[len(out)-1]
-		o.Line = append(o.Line, exportedLine{LineNo: int(atoi(t, v["line.lineNo"])), ProductID: atoi(t, v["line.productId"]),
+		o.Line = append(o.Line, notify.OrderLine{LineNo: int(atoi(t, v["line.lineNo"])), ProductID: atoi(t, v["line.productId"]),
 			SKU: v["line.sku"], ProductName: v["line.productName"], Quantity: atoi(t, v["line.quantity"]),
-			UnitPrice:  exportedMoney{v["line.unitPrice.amount"], v["line.unitPrice.currency"]},
-			LineAmount: exportedMoney{v["line.lineAmount.amount"], v["line.lineAmount.currency"]}})
+			UnitPrice:  notify.Money{Amount: v["line.unitPrice.amount"], Currency: v["line.unitPrice.currency"]},
+			LineAmount: notify.Money{Amount: v["line.lineAmount.amount"], Currency: v["line.lineAmount.currency"]}})
 	}
 	return out
 }

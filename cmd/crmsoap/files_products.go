@@ -42,11 +42,7 @@ var productsFile = &fileEntity{
 	row:     productRow,
 	prepare: productItem,
 	upsert: func(ctx context.Context, c wsdl.CrmPortType, items []any) ([]*wsdl.SaveResult, error) {
-		req := &wsdl.UpsertProducts{Product: make([]*wsdl.ProductData, len(items))}
-		for i, it := range items {
-			req.Product[i] = it.(*wsdl.ProductData)
-		}
-		resp, err := c.UpsertProductsContext(ctx, req)
+		resp, err := c.UpsertProductsContext(ctx, &wsdl.UpsertProducts{Product: itemsOf[*wsdl.ProductData](items)})
 		if err != nil {
 			return nil, err
 		}

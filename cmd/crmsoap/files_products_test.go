@@ -18,13 +18,22 @@ var trickyProducts = []*wsdl.ProductData{
 	{Sku: "SKU-GONE", Name: "To be deleted", Price: money("1", "EUR"), StockQuantity: qty(1)},
 }
 
-// writableProduct is a product row without its read-only id, version and times.
+// writableProducts are product rows without its read-only id, version and times.
 func writableProducts(rows [][]string) string {
 	var out []string
 	for _, r := range rows {
 		out = append(out, strings.Join(r[pSKU:], "|"))
 	}
 	return strings.Join(out, "\n")
+}
+
+// exportProducts exports the products of the server at url to path and reads them back.
+func exportProducts(t *testing.T, url, format, path string) [][]string {
+	t.Helper()
+	if _, stderr, err := runCmd(t, "export", "--url", url, "--entity", "products", "--format", format, "--out", path); err != nil {
+		t.Fatalf("export: %v\n%s", err, stderr)
+	}
+	return readEntityRows(t, productsFile, format, path)
 }
 
 func TestExportImport_Products(t *testing.T) {
@@ -80,11 +89,7 @@ func TestExportImport_Products(t *testing.T) {
 			if err != nil || !strings.Contains(stderr, "imported 3 rows") || !strings.Contains(stderr, "3 created, 0 refused") {
 				t.Fatalf("import: %v\n%s", err, stderr)
 			}
-			second := filepath.Join(dir, "b."+format)
-			if _, stderr, err := runCmd(t, "export", "--url", b.URL, "--entity", "products", "--format", format, "--out", second); err != nil {
-				t.Fatalf("export b: %v\n%s", err, stderr)
-			}
-			if got := writableProducts(readEntityRows(t, productsFile, format, second)); got != want {
+			if got := writableProducts(exportProducts(t, b.URL, format, filepath.Join(dir, "b."+format))); got != want {
 				t.Errorf("round trip differs:\n%s\nwant\n%s", got, want)
 			}
 			// The same file again: its batches are answered from their stored outcome.
@@ -101,11 +106,7 @@ func TestExportImport_Products(t *testing.T) {
 			if err != nil || !strings.Contains(stderr, "3 sent, 0 created, 0 refused") {
 				t.Errorf("import of the changed file: %v\n%s", err, stderr)
 			}
-			third := filepath.Join(dir, "c."+format)
-			if _, stderr, err := runCmd(t, "export", "--url", b.URL, "--entity", "products", "--format", format, "--out", third); err != nil {
-				t.Fatalf("export b again: %v\n%s", err, stderr)
-			}
-			if got := writableProducts(readEntityRows(t, productsFile, format, third)); got != want {
+			if got := writableProducts(exportProducts(t, b.URL, format, filepath.Join(dir, "c."+format))); got != want {
 				t.Errorf("after reruns:\n%s\nwant\n%s", got, want)
 			}
 		})
@@ -154,29 +155,9 @@ func TestImport_ProductsBadInput(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			in := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-")+"."+tc.format)
-			if err := os.WriteFile(in, []byte(tc.file), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			report := in + ".report.csv"
-			_, stderr, err := runCmd(t, "import", "--url", srv.URL, "--report", report, "--entity", "products", "--format", tc.format, in)
-			if err == nil {
-				t.Fatalf("exit 0, want an error\n%s", stderr)
-			}
-			if !strings.Contains(stderr, tc.want) {
-				t.Errorf("stderr:\n%s\nwant %q", stderr, tc.want)
-			}
-			if tc.report != "" {
-				got, err := os.ReadFile(report)
-				if err != nil || string(got) != tc.report {
-					t.Errorf("report:\n%s\nwant\n%s (%v)", got, tc.report, err)
-				}
-			}
-			out := filepath.Join(dir, "out-"+tc.name+".csv")
-			if _, stderr, err := runCmd(t, "export", "--url", srv.URL, "--entity", "products", "--format", "csv", "--out", out); err != nil {
-				t.Fatalf("export: %v\n%s", err, stderr)
-			}
-			if n := len(readEntityRows(t, productsFile, "csv", out)); n != tc.written {
+			importBad(t, srv.URL, filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-")+"."+tc.format), tc.file,
+				[]string{"--entity", "products", "--format", tc.format}, tc.want, tc.report)
+			if n := len(exportProducts(t, srv.URL, "csv", filepath.Join(dir, "out-"+tc.name+".csv"))); n != tc.written {
 				t.Errorf("the server has %d products, want %d", n, tc.written)
 			}
 		})

@@ -98,16 +98,21 @@ var customersFile = &fileEntity{
 	row:     customerRow,
 	prepare: customerItem,
 	upsert: func(ctx context.Context, c wsdl.CrmPortType, items []any) ([]*wsdl.SaveResult, error) {
-		req := &wsdl.UpsertCustomers{Customer: make([]*wsdl.CustomerData, len(items))}
-		for i, it := range items {
-			req.Customer[i] = it.(*wsdl.CustomerData)
-		}
-		resp, err := c.UpsertCustomersContext(ctx, req)
+		resp, err := c.UpsertCustomersContext(ctx, &wsdl.UpsertCustomers{Customer: itemsOf[*wsdl.CustomerData](items)})
 		if err != nil {
 			return nil, err
 		}
 		return resp.Result, nil
 	},
+}
+
+// itemsOf is a batch of items made by an entity's prepare, typed for its bulk call.
+func itemsOf[T any](items []any) []T {
+	out := make([]T, len(items))
+	for i, it := range items {
+		out[i] = it.(T)
+	}
+	return out
 }
 
 func customerRow(ch *wsdl.Change, v []string) bool {

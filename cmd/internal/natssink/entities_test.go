@@ -8,9 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/crmsoap/crmsoap/cmd/internal/natssink"
 	"github.com/crmsoap/crmsoap/service"
 	"github.com/crmsoap/crmsoap/store/sqlite"
@@ -61,16 +58,7 @@ func TestJetStreamCarriesEveryEntity(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
-	st, err := js.Stream(context.Background(), stream)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openStream(t, url, stream)
 	want := map[string]string{ // subject -> the message's JSON, ids and times aside
 		"crm.customer.upserted": `{"customer":{"address":{"city":"北京"},"externalId":"N-1","name":"Zhang Wei"},"entity":"customer","externalId":"N-1","kind":"UPSERTED"}`,
 		"crm.product.upserted": `{"entity":"product","externalId":"N-SKU","kind":"UPSERTED","product":{"active":true,"lowStock":false,"lowStockThreshold":0,` +
