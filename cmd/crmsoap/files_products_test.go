@@ -181,3 +181,30 @@ func TestExport_UnknownEntityOrFormat(t *testing.T) {
 		}
 	}
 }
+
+// TestImport_ProductsDryRun checks a products file locally and writes nothing.
+func TestImport_ProductsDryRun(t *testing.T) {
+	srv := startDevServer(t, "")
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.jsonl")
+	if err := os.WriteFile(good, []byte(`{"sku":"D-1","name":"Tea","price":{"amount":"1.50","currency":"EUR"},"stockQuantity":3,"active":true}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, err := runCmd(t, "import", "--url", srv.URL, "--entity", "products", "--format", "jsonl", "--dry-run", good)
+	if err != nil || !strings.Contains(stderr, "checked 1 rows") || !strings.Contains(stderr, "0 sent, 0 created, 0 refused") {
+		t.Errorf("dry run of a good file: %v\n%s", err, stderr)
+	}
+	bad := filepath.Join(dir, "bad.csv")
+	if err := os.WriteFile(bad, []byte("sku,price.amount,lowStockThreshold\nD-1,12.30,-\n,1,1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, err = runCmd(t, "import", "--url", srv.URL, "--entity", "products", "--format", "csv", "--dry-run", bad)
+	want := "line 2: VALIDATION_FAILED lowStockThreshold: \"-\": want a whole number\n" +
+		"line 3: VALIDATION_FAILED sku: is required: import upserts products by sku\n"
+	if err == nil || !strings.HasPrefix(stderr, want) || !strings.Contains(stderr, "2 of 2 rows refused (listed above)") {
+		t.Errorf("dry run of a bad file: %v\n%s\nwant it to start with\n%s", err, stderr, want)
+	}
+	if n := len(exportProducts(t, srv.URL, "csv", filepath.Join(dir, "out.csv"))); n != 0 {
+		t.Errorf("after dry runs the server has %d products, want none", n)
+	}
+}
