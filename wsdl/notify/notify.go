@@ -1,7 +1,9 @@
 // Package notify is the SOAP listener sink of push subscriptions: it POSTs the changes of the feed as
 // a Notifications SOAP 1.1 message (the contract in notifications.wsdl, served to listeners at
 // /soap/notifications?wsdl), optionally signed with WS-Security, and counts only a
-// NotificationsResponse carrying ack true as delivered.
+// NotificationsResponse carrying ack true as delivered. Each notification carries the record's state
+// (customer, product, order with its lines, review) in the main contract's shapes, rendered from
+// service's domain view; the NATS sink publishes the same Notification as JSON.
 package notify
 
 import (
