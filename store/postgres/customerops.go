@@ -251,7 +251,12 @@ func (w *wtx) upsertDone(c store.Customer, createdAt int64) (store.Customer, boo
 	return c, created, nil
 }
 
-// deleteCustomer deletes customer op.ID; the result holds its ID and the tombstone's version.
+// deleteCustomer deletes customer op.ID and then its reviews (each with its tombstone and its product's
+// rating); the result holds its ID and the tombstone's version. A customer with orders is refused by
+// orders_customer_id_fkey (store.ErrReferenced), also when an order for them commits meanwhile on
+// another node. The customer goes first, so a refused or stale delete has written nothing (the job
+// stays clean); a review added meanwhile holds the customer's row (FOR KEY SHARE, addReview) until it
+// commits, and the reviews' DELETE, a later statement, then sees it.
 func (w *wtx) deleteCustomer(ctx context.Context, op store.CustomerOp) (store.Customer, error) {
 	var version int64
 	var ext string
@@ -261,9 +266,12 @@ func (w *wtx) deleteCustomer(ctx context.Context, op store.CustomerOp) (store.Cu
 		return store.Customer{}, w.missingOrStale(ctx, `SELECT EXISTS (SELECT 1 FROM customers WHERE id = $1)`, op.ID)
 	}
 	if err != nil {
-		return store.Customer{}, fmt.Errorf("store: delete customer: %w", err)
+		return store.Customer{}, referenced("delete customer", err)
 	}
-	w.feed = append(w.feed, feedRow{op: opDelete, kind: store.FeedDeleted, id: op.ID, version: version + 1,
+	if err := w.deleteReviewsOf(ctx, "customer_id", op.ID, nanos(op.At), op.Actor); err != nil {
+		return store.Customer{}, err
+	}
+	w.feed = append(w.feed, feedRow{entity: store.EntityCustomer, op: opDelete, kind: store.FeedDeleted, id: op.ID, version: version + 1,
 		at: nanos(op.At), actor: nullString(op.Actor), externalID: nullString(ext)})
 	return store.Customer{ID: op.ID, Version: version + 1}, nil
 }
@@ -274,7 +282,7 @@ func (w *wtx) customerWritten(c store.Customer, op string) {
 	if op == opCreate {
 		at, actor = c.CreatedAt, c.CreatedBy
 	}
-	w.feed = append(w.feed, feedRow{op: op, kind: store.FeedUpserted, id: c.ID, version: c.Version, at: nanos(at),
+	w.feed = append(w.feed, feedRow{entity: store.EntityCustomer, op: op, kind: store.FeedUpserted, id: c.ID, version: c.Version, at: nanos(at),
 		actor: nullString(actor), externalID: nullString(c.ExternalID)})
 }
 

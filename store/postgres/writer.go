@@ -92,6 +92,17 @@ func (w *wtx) Exec(ctx context.Context, sql string, args ...any) (pgconn.Command
 	return tag, err
 }
 
+// Query is pgx's, after sending the queued statements. A server-side error surfaces from the rows:
+// the caller passes it to note.
+func (w *wtx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	if err := w.flushPending(ctx); err != nil {
+		return nil, err
+	}
+	rows, err := w.Tx.Query(ctx, sql, args...)
+	w.note(err)
+	return rows, err
+}
+
 // flushPending sends the queued statements, if any.
 func (w *wtx) flushPending(ctx context.Context) error {
 	if len(w.pending) == 0 {
