@@ -135,3 +135,28 @@ func TestServe_PostgresURL(t *testing.T) {
 		t.Fatalf("clients list: %v\n%s", err, out)
 	}
 }
+
+// pgProductState is productState for a PostgreSQL database.
+func pgProductState(tb testing.TB, db string) string {
+	tb.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, db)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var products, moves *string
+	var changes int
+	err = conn.QueryRow(ctx, `SELECT (SELECT string_agg(sku || ':' || version || ':' || price_minor || currency || ':' || stock || ':' || rating_sum || '/' || rating_count, ',' ORDER BY id) FROM products),
+		(SELECT string_agg(delta || reason, ',' ORDER BY seq) FROM stock_movements), (SELECT count(*) FROM changes)`).Scan(&products, &moves, &changes)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	str := func(s *string) string {
+		if s == nil {
+			return ""
+		}
+		return *s
+	}
+	return fmt.Sprintf("products %s, moves %s, %d changes", str(products), str(moves), changes)
+}

@@ -36,7 +36,11 @@ func orderFixture(t *testing.T, c wsdl.CrmPortType, srv *server) (cust, p1, p2 i
 }
 
 func TestServe_OrderFlowWithGeneratedClient(t *testing.T) {
-	srv := startDevServer(t, "")
+	forEachBackend(t, testOrderFlowWithGeneratedClient)
+}
+
+func testOrderFlowWithGeneratedClient(t *testing.T, db string) {
+	srv := startDevServer(t, db)
 	c, ctx := srv.client(), waitCtx(t)
 	cust, p1, p2 := orderFixture(t, c, srv)
 
@@ -128,8 +132,10 @@ func TestServe_OrderFlowWithGeneratedClient(t *testing.T) {
 
 // TestServe_OrderBadInput: each bad PlaceOrder over both SOAP versions is a
 // fault with its code and field, and nothing is written.
-func TestServe_OrderBadInput(t *testing.T) {
-	srv := startDevServer(t, "")
+func TestServe_OrderBadInput(t *testing.T) { forEachBackend(t, testOrderBadInput) }
+
+func testOrderBadInput(t *testing.T, db string) {
+	srv := startDevServer(t, db)
 	c := srv.client()
 	cust, p1, _ := orderFixture(t, c, srv)
 	line := func(product string, q string) string {
@@ -173,8 +179,10 @@ func TestServe_OrderBadInput(t *testing.T) {
 
 // TestServe_RaceForTheLastUnit: many clients order the last unit at once:
 // exactly one order is placed, the stock ends at 0, never below.
-func TestServe_RaceForTheLastUnit(t *testing.T) {
-	srv := startDevServer(t, "")
+func TestServe_RaceForTheLastUnit(t *testing.T) { forEachBackend(t, testRaceForTheLastUnit) }
+
+func testRaceForTheLastUnit(t *testing.T, db string) {
+	srv := startDevServer(t, db)
 	c, ctx := srv.client(), waitCtx(t)
 	cust, _, p2 := orderFixture(t, c, srv) // P2 has 1
 	const clients = 8
@@ -205,7 +213,11 @@ func TestServe_RaceForTheLastUnit(t *testing.T) {
 // TestServe_PlaceOrderRetryExecutesOnce: a PlaceOrder with a wsa:MessageID sent
 // twice places one order and answers the same both times.
 func TestServe_PlaceOrderRetryExecutesOnce(t *testing.T) {
-	srv := startDevServer(t, "")
+	forEachBackend(t, testPlaceOrderRetryExecutesOnce)
+}
+
+func testPlaceOrderRetryExecutesOnce(t *testing.T, db string) {
+	srv := startDevServer(t, db)
 	c := srv.client()
 	cust, p1, _ := orderFixture(t, c, srv)
 	env := envelope(ns12, messageID("urn:uuid:order-1"), fmt.Sprintf(`<c:PlaceOrder><c:customerId>%d</c:customerId>`+
@@ -225,8 +237,10 @@ func TestServe_PlaceOrderRetryExecutesOnce(t *testing.T) {
 // products over HTTP: every order is placed or refused with INSUFFICIENT_STOCK
 // (never "database is locked" or INTERNAL), no stock goes below 0, and for each
 // product the units on placed orders equal the stock removed.
-func TestServe_ContendedOrders(t *testing.T) {
-	srv := startDevServer(t, "")
+func TestServe_ContendedOrders(t *testing.T) { forEachBackend(t, testContendedOrders) }
+
+func testContendedOrders(t *testing.T, db string) {
+	srv := startDevServer(t, db)
 	c, ctx := srv.client(), waitCtx(t)
 	cr, err := c.AddCustomerContext(ctx, &wsdl.AddCustomer{Customer: &wsdl.CustomerData{Name: "Buyer"}})
 	if err != nil {
