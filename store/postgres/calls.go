@@ -8,9 +8,16 @@ import (
 	"github.com/crmsoap/crmsoap/store"
 )
 
-// opCall is a call of WriteProducts, PlaceOrder, SetOrderStatus or WriteReview: its ops run as one job
-// of the writer, the way WriteCustomers runs customer ops (a savepoint per op when the call has several,
-// allOrNone, the idempotency record in the same transaction).
+// errCallRolledBack makes the writer roll back a call whose results are already known.
+var errCallRolledBack = errors.New("store: call rolled back")
+
+// maxOps caps the ops of one call: one call is one job of the writer.
+const maxOps = 10000
+
+// opCall is a call of WriteCustomers, WriteProducts, PlaceOrder, SetOrderStatus or WriteReview: its ops
+// run as one job of the writer, with a savepoint per op when the call has several (or when !allOrNone
+// with an idempotency record: the record is stored whatever failed), allOrNone, and the idempotency
+// record in the same transaction.
 type opCall[Op, R any] struct {
 	what      string
 	ops       []Op
@@ -24,6 +31,9 @@ type opCall[Op, R any] struct {
 	// clean says a lone op either writes or fails without having written anything, or fails on the
 	// server (see job.clean): without an idempotency record it needs no savepoint.
 	clean bool
+	// pipe, when set, makes the lone op of a clean call a piped op writing its result to results[0]
+	// (or returns nil).
+	pipe func(results []R) *pipedOp
 }
 
 // runCall runs c's ops in one job and returns one result per op; the error is for the call as a whole
@@ -36,7 +46,11 @@ func runCall[Op, R any](ctx context.Context, db *DB, c opCall[Op, R]) ([]R, erro
 	opSavepoints := len(c.ops) > 1 || (!c.allOrNone && c.idem != nil)
 	write := db.write
 	if c.clean && len(c.ops) == 1 && c.idem == nil {
-		write = func(ctx context.Context, fn writeFunc) error { return db.writeClean(ctx, fn, nil) }
+		var pipe *pipedOp
+		if c.pipe != nil {
+			pipe = c.pipe(results)
+		}
+		write = func(ctx context.Context, fn writeFunc) error { return db.writeClean(ctx, fn, pipe) }
 	}
 	err := write(ctx, func(ctx context.Context, w *wtx) error {
 		failed := false

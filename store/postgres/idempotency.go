@@ -12,12 +12,6 @@ import (
 	"github.com/crmsoap/crmsoap/store"
 )
 
-// putIdempotency stores rec inside the writer's transaction, with the response rec.Encode makes from
-// results when it is set (see putResponse).
-func (db *DB) putIdempotency(ctx context.Context, w *wtx, rec *store.IdempotencyRecord, results []store.CustomerResult) error {
-	return putResponse(ctx, db, w, rec, rec.Encode, results)
-}
-
 // putResponse stores rec inside the writer's transaction, with the response encode makes from results
 // when encode is set (rec.Response otherwise). A live record with the same client and message id,
 // committed by any node, makes it store.ErrIdempotencyRace (ON CONFLICT waits for a concurrent insert of

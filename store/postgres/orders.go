@@ -3,8 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -130,30 +128,21 @@ func addLines(rows pgx.Rows, orders map[int64]store.Order) error {
 // SearchOrders returns at most limit orders (<= 0: 100; at most 10000) matching f with ID > after, in
 // ID order, each with its lines (read in the same snapshot).
 func (db *DB) SearchOrders(ctx context.Context, f store.OrderFilter, after int64, limit int) ([]store.Order, error) {
-	if limit <= 0 {
-		limit = defaultSearchPage
-	}
-	limit = min(limit, maxSearchPage)
-	var where strings.Builder
-	args := []any{after}
-	where.WriteString("o.id > $1")
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
+	k := newKeyset("o.id", after)
 	if f.CustomerID != 0 {
-		where.WriteString(" AND o.customer_id = " + arg(f.CustomerID))
+		k.and("o.customer_id = %s", f.CustomerID)
 	}
 	if f.Status != "" {
-		where.WriteString(" AND o.status = " + arg(f.Status))
+		k.and("o.status = %s", f.Status)
 	}
 	if !f.PlacedFrom.IsZero() {
-		where.WriteString(" AND o.placed_at >= " + arg(nanos(f.PlacedFrom)))
+		k.and("o.placed_at >= %s", nanos(f.PlacedFrom))
 	}
 	if !f.PlacedTo.IsZero() {
-		where.WriteString(" AND o.placed_at < " + arg(nanos(f.PlacedTo)))
+		k.and("o.placed_at < %s", nanos(f.PlacedTo))
 	}
-	rows, err := db.pool.Query(ctx, `SELECT o.id FROM orders o WHERE `+where.String()+` ORDER BY o.id LIMIT `+arg(limit), args...)
+	query := k.query(`SELECT o.id FROM orders o`, limit)
+	rows, err := db.pool.Query(ctx, query, k.args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: search orders: %w", err)
 	}

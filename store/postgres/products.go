@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -74,34 +72,24 @@ func (db *DB) GetProduct(ctx context.Context, id int64) (store.Product, error) {
 // SearchProducts returns at most limit products (<= 0: 100; at most 10000) matching f with ID >
 // after, in ID order (keyset paging, as SearchCustomers; NameContains as there).
 func (db *DB) SearchProducts(ctx context.Context, f store.ProductFilter, after int64, limit int) ([]store.Product, error) {
-	if limit <= 0 {
-		limit = defaultSearchPage
-	}
-	limit = min(limit, maxSearchPage)
-	var where strings.Builder
-	args := []any{after}
-	where.WriteString("p.id > $1")
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
+	k := newKeyset("p.id", after)
 	if f.SKU != "" {
-		where.WriteString(" AND p.sku = " + arg(f.SKU))
+		k.and("p.sku = %s", f.SKU)
 	}
 	if f.Category != "" {
-		where.WriteString(" AND p.category = " + arg(f.Category))
+		k.and("p.category = %s", f.Category)
 	}
 	if f.Active != nil {
-		where.WriteString(" AND p.active = " + arg(*f.Active))
+		k.and("p.active = %s", *f.Active)
 	}
 	if f.LowStockOnly {
-		where.WriteString(" AND p.stock <= p.low_stock_threshold")
+		k.and("p.stock <= p.low_stock_threshold", nil)
 	}
 	if f.NameContains != "" {
-		where.WriteString(" AND strpos(p.name_fold, " + arg(store.Fold(f.NameContains)) + ") > 0")
+		k.and("strpos(p.name_fold, %s) > 0", store.Fold(f.NameContains))
 	}
-	rows, err := db.pool.Query(ctx, `SELECT `+productColumns+` FROM products p WHERE `+where.String()+
-		` ORDER BY p.id LIMIT `+arg(limit), args...)
+	query := k.query(`SELECT `+productColumns+` FROM products p`, limit)
+	rows, err := db.pool.Query(ctx, query, k.args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: search products: %w", err)
 	}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -252,26 +250,16 @@ func (db *DB) queryReviews(ctx context.Context, sql string, args ...any) ([]stor
 // SearchReviews returns at most limit reviews (<= 0: 100; at most 10000) matching f with ID > after, in
 // ID order.
 func (db *DB) SearchReviews(ctx context.Context, f store.ReviewFilter, after int64, limit int) ([]store.Review, error) {
-	if limit <= 0 {
-		limit = defaultSearchPage
-	}
-	limit = min(limit, maxSearchPage)
-	var where strings.Builder
-	args := []any{after}
-	where.WriteString("rv.id > $1")
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
+	k := newKeyset("rv.id", after)
 	if f.ProductID != 0 {
-		where.WriteString(" AND rv.product_id = " + arg(f.ProductID))
+		k.and("rv.product_id = %s", f.ProductID)
 	}
 	if f.CustomerID != 0 {
-		where.WriteString(" AND rv.customer_id = " + arg(f.CustomerID))
+		k.and("rv.customer_id = %s", f.CustomerID)
 	}
 	if f.MinStars != 0 {
-		where.WriteString(" AND rv.stars >= " + arg(f.MinStars))
+		k.and("rv.stars >= %s", f.MinStars)
 	}
-	return db.queryReviews(ctx, `SELECT `+reviewColumns+` FROM reviews rv WHERE `+where.String()+
-		` ORDER BY rv.id LIMIT `+arg(limit), args...)
+	query := k.query(`SELECT `+reviewColumns+` FROM reviews rv`, limit)
+	return db.queryReviews(ctx, query, k.args...)
 }
