@@ -225,31 +225,6 @@ func TestServe_TwoNodesShareSecurityState(t *testing.T) {
 func TestServe_TwoNodesRaceForTheLastUnit(t *testing.T) {
 	db := pgtest.Database(t)
 	nodes := []*server{startDevServer(t, db), startDevServer(t, db)}
-	c, ctx := nodes[0].client(), waitCtx(t)
-	cust, _, p2 := orderFixture(t, c, nodes[0]) // P2 has 1
-	const clients = 8
-	var placed, short atomic.Int64
-	var wg sync.WaitGroup
-	for i := range clients {
-		wg.Go(func() {
-			_, err := nodes[i%2].client().PlaceOrderContext(ctx, &wsdl.PlaceOrder{CustomerId: cust,
-				Line: []*wsdl.OrderLineRequest{{ProductId: p2, Quantity: qty(1)}}})
-			if err == nil {
-				placed.Add(1)
-			} else if f := faultOf(t, err); *f.Code == wsdl.FaultCodeINSUFFICIENT_STOCK {
-				short.Add(1)
-			} else {
-				t.Errorf("node %d: fault %s %s", i%2, *f.Code, f.Message)
-			}
-		})
-	}
-	wg.Wait()
-	got, err := nodes[1].client().GetProductContext(ctx, &wsdl.GetProduct{Id: p2})
-	if err != nil || placed.Load() != 1 || short.Load() != clients-1 || *got.Product.StockQuantity != 0 {
-		t.Fatalf("placed %d, short %d, stock %v, %v; want 1, %d, 0", placed.Load(), short.Load(), got, err, clients-1)
-	}
-	orders, err := c.SearchOrdersContext(ctx, &wsdl.SearchOrders{Filter: &wsdl.OrderFilter{CustomerId: cust}})
-	if err != nil || len(orders.Order) != 1 || *orders.Order[0].Line[0].Quantity != 1 {
-		t.Fatalf("orders after the race: %+v, %v; want the one placed, of 1 unit", orders, err)
-	}
+	cust, _, p2 := orderFixture(t, nodes[0].client(), nodes[0]) // P2 has 1
+	raceForTheLastUnit(t, func(i int) *server { return nodes[i%2] }, cust, p2)
 }

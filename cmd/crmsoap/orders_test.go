@@ -183,30 +183,41 @@ func TestServe_RaceForTheLastUnit(t *testing.T) { forEachBackend(t, testRaceForT
 
 func testRaceForTheLastUnit(t *testing.T, db string) {
 	srv := startDevServer(t, db)
-	c, ctx := srv.client(), waitCtx(t)
-	cust, _, p2 := orderFixture(t, c, srv) // P2 has 1
+	cust, _, p2 := orderFixture(t, srv.client(), srv) // P2 has 1
+	raceForTheLastUnit(t, func(int) *server { return srv }, cust, p2)
+}
+
+// raceForTheLastUnit has 8 clients, client i of the server node(i), order product p2's last unit at
+// once: exactly one order is placed, the others are INSUFFICIENT_STOCK, the stock ends at 0 and the
+// placed order holds the unit.
+func raceForTheLastUnit(t *testing.T, node func(i int) *server, cust, p2 int64) {
+	t.Helper()
+	ctx := waitCtx(t)
 	const clients = 8
 	var placed, short atomic.Int64
 	var wg sync.WaitGroup
-	for range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, err := srv.client().PlaceOrderContext(ctx, &wsdl.PlaceOrder{CustomerId: cust,
+	for i := range clients {
+		wg.Go(func() {
+			_, err := node(i).client().PlaceOrderContext(ctx, &wsdl.PlaceOrder{CustomerId: cust,
 				Line: []*wsdl.OrderLineRequest{{ProductId: p2, Quantity: qty(1)}}})
 			if err == nil {
 				placed.Add(1)
 			} else if f := faultOf(t, err); *f.Code == wsdl.FaultCodeINSUFFICIENT_STOCK {
 				short.Add(1)
 			} else {
-				t.Errorf("fault %s %s", *f.Code, f.Message)
+				t.Errorf("client %d: fault %s %s", i, *f.Code, f.Message)
 			}
-		}()
+		})
 	}
 	wg.Wait()
+	c := node(clients - 1).client()
 	got, err := c.GetProductContext(ctx, &wsdl.GetProduct{Id: p2})
 	if err != nil || placed.Load() != 1 || short.Load() != clients-1 || *got.Product.StockQuantity != 0 {
-		t.Fatalf("placed %d, short %d, stock %v, %v", placed.Load(), short.Load(), got, err)
+		t.Fatalf("placed %d, short %d, stock %v, %v; want 1, %d, 0", placed.Load(), short.Load(), got, err, clients-1)
+	}
+	orders, err := c.SearchOrdersContext(ctx, &wsdl.SearchOrders{Filter: &wsdl.OrderFilter{CustomerId: cust}})
+	if err != nil || len(orders.Order) != 1 || *orders.Order[0].Line[0].Quantity != 1 {
+		t.Fatalf("orders after the race: %+v, %v; want the one placed, of 1 unit", orders, err)
 	}
 }
 
