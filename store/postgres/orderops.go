@@ -41,29 +41,62 @@ func (db *DB) orderWrite(ctx context.Context, idem *store.IdempotencyRecord, run
 	return one(ctx, db, c)
 }
 
+// placeOrder takes three round trips whatever the number of lines: the customer's lock, the external
+// id's check and every line's stock UPDATE in one (the first line alone when the order's currency is
+// the first product's, the others then in a second), and the order with its lines in one statement.
 func (w *wtx) placeOrder(ctx context.Context, op store.PlaceOrderOp) store.OrderResult {
 	fail := func(err error) store.OrderResult { return store.OrderResult{Err: err} }
-	// FOR KEY SHARE holds the customer until the order commits: a deletion on another node waits, then
-	// meets the order (orders_customer_id_fkey).
-	var found int
-	err := w.QueryRow(ctx, `SELECT 1 FROM customers WHERE id = $1 FOR KEY SHARE`, op.CustomerID).Scan(&found)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return fail(store.ErrNotFound)
-	}
-	if err != nil {
-		return fail(fmt.Errorf("store: place order: %w", err))
-	}
-	if op.ExternalID != "" {
-		if err := w.orderExternalIDFree(ctx, op.ExternalID); err != nil {
-			return fail(err)
-		}
-	}
 	o := store.Order{ExternalID: op.ExternalID, CustomerID: op.CustomerID, Status: store.OrderPlaced,
 		PlacedAt: op.At.UTC(), UpdatedAt: op.At.UTC(), CreatedBy: op.Actor, UpdatedBy: op.Actor, Currency: op.Currency,
 		Note: op.Note}
+	b := &pgx.Batch{}
+	// FOR KEY SHARE holds the customer until the order commits: a deletion on another node waits, then
+	// meets the order (orders_customer_id_fkey).
+	b.Queue(`SELECT 1 FROM customers WHERE id = $1 FOR KEY SHARE`, op.CustomerID)
+	if op.ExternalID != "" {
+		b.Queue(`SELECT id FROM orders WHERE external_id = $1`, op.ExternalID)
+	}
+	first := len(op.Lines)
+	if o.Currency == "" {
+		first = min(first, 1) // the others need the currency the first line's product sets
+	}
+	for _, l := range op.Lines[:first] {
+		queueLine(b, l, o.Currency, op.At, op.Actor)
+	}
+	br, err := w.sendBatch(ctx, b)
+	if err != nil {
+		return fail(fmt.Errorf("store: place order: %w", err))
+	}
+	err = w.placeChecks(br, op)
+	rows := readLines(w, br, first)
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		w.note(err)
+		return fail(err)
+	}
+	if o.Currency == "" && len(rows) > 0 && rows[0].err == nil {
+		o.Currency = rows[0].p.Currency
+	}
+	if first < len(op.Lines) {
+		b = &pgx.Batch{}
+		for _, l := range op.Lines[first:] {
+			queueLine(b, l, o.Currency, op.At, op.Actor)
+		}
+		br, err := w.sendBatch(ctx, b)
+		if err != nil {
+			return fail(fmt.Errorf("store: place order: %w", err))
+		}
+		rows = append(rows, readLines(w, br, len(op.Lines)-first)...)
+		if err := br.Close(); err != nil {
+			w.note(err)
+			return fail(fmt.Errorf("store: place order: %w", err))
+		}
+	}
 	var products []store.Product
 	for i, l := range op.Lines {
-		line, p, err := w.orderLine(ctx, i+1, l, &o.Currency, op.At, op.Actor)
+		line, p, err := w.orderLine(ctx, i+1, l, rows[i], o.Currency)
 		if err != nil {
 			return fail(err)
 		}
@@ -74,34 +107,31 @@ func (w *wtx) placeOrder(ctx context.Context, op store.PlaceOrderOp) store.Order
 		o.Lines = append(o.Lines, line)
 		products = append(products, p)
 	}
-	// The number comes from order_number_seq: unique across nodes, gaps where a placement rolled back.
-	err = w.QueryRow(ctx, `INSERT INTO orders (version, order_number, external_id, customer_id, status, placed_at,
-		updated_at, created_by, updated_by, currency, total_minor, note)
-		SELECT 1, 'SO-' || lpad(n::text, greatest(6, length(n::text)), '0'), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10
-		FROM nextval('order_number_seq') AS n
-		ON CONFLICT (external_id) DO NOTHING
-		RETURNING id, order_number`,
-		nullString(o.ExternalID), o.CustomerID, o.Status, nanos(o.PlacedAt), nanos(o.UpdatedAt), nullString(o.CreatedBy),
-		nullString(o.UpdatedBy), o.Currency, o.TotalMinor, nullString(o.Note)).Scan(&o.ID, &o.OrderNumber)
-	if errors.Is(err, pgx.ErrNoRows) {
-		// Another node placed an order with this external id since the check above, and committed.
-		return fail(w.orderExternalIDFree(ctx, op.ExternalID))
-	}
-	if err != nil {
-		return fail(fmt.Errorf("store: place order: %w", err))
-	}
-	o.Version = 1
-	if err := w.insertOrderLines(ctx, o); err != nil {
+	if err := w.insertOrder(ctx, &o); err != nil {
 		return fail(err)
+	}
+	for _, p := range products {
+		w.productWritten(p, opUpdate)
 	}
 	w.orderWritten(o, opCreate, o.PlacedAt, o.CreatedBy)
 	return store.OrderResult{Order: o, Products: products}
 }
 
-// orderExternalIDFree returns *store.DuplicateError with the order that has external id ext, or nil.
-func (w *wtx) orderExternalIDFree(ctx context.Context, ext string) error {
+// placeChecks reads the customer's lock and the external id's check from br.
+func (w *wtx) placeChecks(br pgx.BatchResults, op store.PlaceOrderOp) error {
+	var found int
+	err := br.QueryRow().Scan(&found)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("store: place order: %w", err)
+	}
+	if op.ExternalID == "" {
+		return nil
+	}
 	var existing int64
-	err := w.QueryRow(ctx, `SELECT id FROM orders WHERE external_id = $1`, ext).Scan(&existing)
+	err = br.QueryRow().Scan(&existing)
 	switch {
 	case err == nil:
 		return &store.DuplicateError{Entity: store.EntityOrder, Field: "externalId", ExistingID: existing}
@@ -111,7 +141,57 @@ func (w *wtx) orderExternalIDFree(ctx context.Context, ext string) error {
 	return fmt.Errorf("store: place order: %w", err)
 }
 
-func (w *wtx) insertOrderLines(ctx context.Context, o store.Order) error {
+// lineRow is the outcome of a line's stock UPDATE: the product after it, or pgx.ErrNoRows.
+type lineRow struct {
+	p   store.Product
+	err error
+}
+
+// queueLine queues line l's stock UPDATE: one conditional statement that also checks that the product
+// is active, priced in currency (any when empty) and that the amount fits.
+func queueLine(b *pgx.Batch, l store.LineRequest, currency string, at time.Time, actor string) {
+	key, value := lineKey(l)
+	b.Queue(`UPDATE products p SET stock = stock - $2, version = version + 1, updated_at = $3, updated_by = $4
+		WHERE `+key+` = $1 AND active AND ($5::text = '' OR currency = $5) AND stock >= $2
+			AND (price_minor = 0 OR $2 <= $6::bigint / price_minor)
+		RETURNING `+productColumns, value, l.Quantity, nanos(at), nullString(actor), currency, int64(math.MaxInt64))
+}
+
+func lineKey(l store.LineRequest) (string, any) {
+	if l.ProductID == 0 {
+		return `sku`, l.SKU
+	}
+	return `id`, l.ProductID
+}
+
+// readLines reads n lines' UPDATEs from br (after a failed statement, every one has its error).
+func readLines(w *wtx, br pgx.BatchResults, n int) []lineRow {
+	rows := make([]lineRow, n)
+	for i := range rows {
+		rows[i].p, rows[i].err = scanProduct(br.QueryRow())
+		w.note(rows[i].err)
+	}
+	return rows
+}
+
+// orderLine is line n made from its UPDATE's outcome; when the UPDATE matched no row, a read says
+// which check failed.
+func (w *wtx) orderLine(ctx context.Context, n int, l store.LineRequest, row lineRow, currency string) (store.OrderLine, store.Product, error) {
+	if errors.Is(row.err, pgx.ErrNoRows) {
+		key, value := lineKey(l)
+		return store.OrderLine{}, store.Product{}, w.lineRefused(ctx, n, l, key, value, currency)
+	}
+	if row.err != nil {
+		return store.OrderLine{}, store.Product{}, fmt.Errorf("store: order line %d: %w", n, row.err)
+	}
+	p := row.p
+	return store.OrderLine{LineNo: n, ProductID: p.ID, SKU: p.SKU, ProductName: p.Name, Quantity: l.Quantity,
+		UnitPriceMinor: p.PriceMinor, AmountMinor: p.PriceMinor * l.Quantity}, p, nil
+}
+
+// insertOrder inserts o and its lines in one statement, setting o's ID, Version and OrderNumber. The
+// number comes from order_number_seq: unique across nodes, gaps where a placement rolled back.
+func (w *wtx) insertOrder(ctx context.Context, o *store.Order) error {
 	n := len(o.Lines)
 	nos, qty := make([]int32, n), make([]int64, n)
 	pids, units, amounts := make([]int64, n), make([]int64, n), make([]int64, n)
@@ -120,40 +200,34 @@ func (w *wtx) insertOrderLines(ctx context.Context, o store.Order) error {
 		nos[i], pids[i], skus[i], names[i], qty[i], units[i], amounts[i] = int32(l.LineNo), l.ProductID, l.SKU,
 			l.ProductName, l.Quantity, l.UnitPriceMinor, l.AmountMinor
 	}
-	if _, err := w.Exec(ctx, `INSERT INTO order_lines (order_id, line_no, product_id, sku, product_name, quantity,
-		unit_minor, amount_minor)
-		SELECT $1, u.* FROM unnest($2::int[], $3::bigint[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[]) AS u`,
-		o.ID, nos, pids, skus, names, qty, units, amounts); err != nil {
-		return fmt.Errorf("store: place order lines: %w", err)
-	}
-	return nil
-}
-
-// orderLine takes line n's quantity out of its product's stock in one conditional UPDATE that also
-// checks that the product is active, priced in the order currency (set by the first line when empty)
-// and that the amount fits; when it matches no row, a read says which check failed.
-func (w *wtx) orderLine(ctx context.Context, n int, l store.LineRequest, currency *string, at time.Time, actor string) (store.OrderLine, store.Product, error) {
-	key, value := `id`, any(l.ProductID)
-	if l.ProductID == 0 {
-		key, value = `sku`, l.SKU
-	}
-	p, err := scanProduct(w.QueryRow(ctx, `UPDATE products p SET stock = stock - $2, version = version + 1,
-		updated_at = $3, updated_by = $4
-		WHERE `+key+` = $1 AND active AND ($5::text = '' OR currency = $5) AND stock >= $2
-			AND (price_minor = 0 OR $2 <= $6::bigint / price_minor)
-		RETURNING `+productColumns, value, l.Quantity, nanos(at), nullString(actor), *currency, int64(math.MaxInt64)))
+	err := w.QueryRow(ctx, `WITH o AS (
+			INSERT INTO orders (version, order_number, external_id, customer_id, status, placed_at, updated_at,
+				created_by, updated_by, currency, total_minor, note)
+			SELECT 1, 'SO-' || lpad(n::text, greatest(6, length(n::text)), '0'), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10
+			FROM nextval('order_number_seq') AS n
+			ON CONFLICT (external_id) DO NOTHING
+			RETURNING id, order_number),
+		l AS (
+			INSERT INTO order_lines (order_id, line_no, product_id, sku, product_name, quantity, unit_minor, amount_minor)
+			SELECT o.id, u.* FROM o, unnest($11::int[], $12::bigint[], $13::text[], $14::text[], $15::bigint[],
+				$16::bigint[], $17::bigint[]) AS u)
+		SELECT id, order_number FROM o`,
+		nullString(o.ExternalID), o.CustomerID, o.Status, nanos(o.PlacedAt), nanos(o.UpdatedAt), nullString(o.CreatedBy),
+		nullString(o.UpdatedBy), o.Currency, o.TotalMinor, nullString(o.Note),
+		nos, pids, skus, names, qty, units, amounts).Scan(&o.ID, &o.OrderNumber)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return store.OrderLine{}, store.Product{}, w.lineRefused(ctx, n, l, key, value, *currency)
+		// Another node placed an order with this external id since the check, and committed.
+		var existing int64
+		if err := w.QueryRow(ctx, `SELECT id FROM orders WHERE external_id = $1`, o.ExternalID).Scan(&existing); err != nil {
+			return fmt.Errorf("store: place order: %w", err)
+		}
+		return &store.DuplicateError{Entity: store.EntityOrder, Field: "externalId", ExistingID: existing}
 	}
 	if err != nil {
-		return store.OrderLine{}, store.Product{}, fmt.Errorf("store: order line %d: %w", n, err)
+		return fmt.Errorf("store: place order: %w", err)
 	}
-	if *currency == "" {
-		*currency = p.Currency
-	}
-	w.productWritten(p, opUpdate)
-	return store.OrderLine{LineNo: n, ProductID: p.ID, SKU: p.SKU, ProductName: p.Name, Quantity: l.Quantity,
-		UnitPriceMinor: p.PriceMinor, AmountMinor: p.PriceMinor * l.Quantity}, p, nil
+	o.Version = 1
+	return nil
 }
 
 // lineRefused says why line n's UPDATE matched no row, in the order store/sqlite checks.
