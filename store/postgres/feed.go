@@ -119,8 +119,9 @@ func (db *DB) queueFeed(b *pgx.Batch, feed []feedRow) {
 }
 
 // Feed returns the compacted feed entries with Seq > after, in Seq order, at most limit (<= 0: 1000;
-// at most 10000), and whether more follow. Each UPSERTED entry carries the customer as of that entry:
-// entry and customer are read in one statement, so from one snapshot.
+// at most 10000), and whether more follow. Each UPSERTED entry carries its record: a customer or product
+// as of that entry (entry and record are read in one statement, so from one snapshot), an order or
+// review as read just after the page (feedRecords).
 // Errors: store.ErrCursorExpired when after is not 0 and lies before the tombstone horizon.
 func (db *DB) Feed(ctx context.Context, after int64, limit int) ([]store.FeedEntry, bool, error) {
 	if limit <= 0 {

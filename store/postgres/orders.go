@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/crmsoap/crmsoap/store"
 )
@@ -26,11 +25,9 @@ func scanOrder(row pgx.Row) (store.Order, error) {
 	return o, nil
 }
 
-// querier is what reads need of a pool or a transaction.
+// querier is what orderLines needs of a pool or a transaction.
 type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }
 
 // lineColumns are the order_lines columns scanLine reads, after order_id.
