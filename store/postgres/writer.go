@@ -92,6 +92,38 @@ func (w *wtx) Exec(ctx context.Context, sql string, args ...any) (pgconn.Command
 	return tag, err
 }
 
+// Query is pgx's, after sending the queued statements. A server-side error surfaces from the rows:
+// the caller passes it to note.
+func (w *wtx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	if err := w.flushPending(ctx); err != nil {
+		return nil, err
+	}
+	rows, err := w.Tx.Query(ctx, sql, args...)
+	w.note(err)
+	return rows, err
+}
+
+// sendBatch sends the queued statements and then b's in one round trip. The queued ones' results are
+// read already: the caller reads b's from br, passes their errors to note and closes br.
+func (w *wtx) sendBatch(ctx context.Context, b *pgx.Batch) (br pgx.BatchResults, err error) {
+	full := &pgx.Batch{}
+	for _, p := range w.pending {
+		full.Queue(p)
+	}
+	n := len(w.pending)
+	w.pending = w.pending[:0]
+	full.QueuedQueries = append(full.QueuedQueries, b.QueuedQueries...)
+	br = w.Tx.SendBatch(ctx, full)
+	for range n {
+		if _, err := br.Exec(); err != nil {
+			w.note(err)
+			br.Close()
+			return nil, err
+		}
+	}
+	return br, nil
+}
+
 // flushPending sends the queued statements, if any.
 func (w *wtx) flushPending(ctx context.Context) error {
 	if len(w.pending) == 0 {

@@ -49,7 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 }
 
 // RunCommerce runs the behaviour tests of products, orders and reviews against the stores open returns.
-// A backend runs it once it holds those entities (store/sqlite does; store/postgres does not yet).
+// Every backend runs it.
 func RunCommerce(t *testing.T, open func(t *testing.T) store.Store) {
 	tests := []struct {
 		name string
