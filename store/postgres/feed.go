@@ -45,6 +45,7 @@ const metaFeedHorizon = "feed.horizon"
 type feedRow struct {
 	entity      string // store.EntityCustomer, EntityProduct, EntityOrder or EntityReview
 	op          string // opCreate, opUpdate or opDelete
+	feedOnly    bool   // moves the feed entry without a change log row (a product whose rating moved)
 	kind        string // store.FeedUpserted or store.FeedDeleted
 	id, version int64
 	at          int64 // Unix nanoseconds
@@ -92,8 +93,10 @@ func (db *DB) queueFeed(b *pgx.Batch, feed []feedRow) {
 	)
 	for i, r := range feed {
 		entity, op := r.entity, r.op
-		ents, ids, ops, versions, ats, actors = append(ents, &entity), append(ids, r.id), append(ops, &op),
-			append(versions, r.version), append(ats, r.at), append(actors, r.actor)
+		if !r.feedOnly {
+			ents, ids, ops, versions, ats, actors = append(ents, &entity), append(ids, r.id), append(ops, &op),
+				append(versions, r.version), append(ats, r.at), append(actors, r.actor)
+		}
 		if last[key{r.entity, r.id}] == i {
 			kind := r.kind
 			fEnts, fIDs, kinds, fVers, fAts, fActors, fExts = append(fEnts, &entity), append(fIDs, r.id),

@@ -75,7 +75,7 @@ func (w *wtx) addReview(ctx context.Context, r store.Review) (store.Review, stor
 	if err != nil {
 		return store.Review{}, store.Product{}, fmt.Errorf("store: add review: %w", err)
 	}
-	p, err := w.rate(ctx, r.ProductID, int64(r.Stars), 1)
+	p, err := w.rate(ctx, r.ProductID, int64(r.Stars), 1, nanos(r.CreatedAt), r.CreatedBy)
 	if err != nil {
 		return store.Review{}, store.Product{}, err
 	}
@@ -119,7 +119,7 @@ func (w *wtx) updateReview(ctx context.Context, r store.Review, expectedVersion 
 		nullString(out.Title), nullString(out.Text), out.ID); err != nil {
 		return store.Review{}, store.Product{}, fmt.Errorf("store: update review: %w", err)
 	}
-	p, err := w.rate(ctx, old.ProductID, int64(r.Stars-old.Stars), 0)
+	p, err := w.rate(ctx, old.ProductID, int64(r.Stars-old.Stars), 0, nanos(out.UpdatedAt), out.UpdatedBy)
 	if err != nil {
 		return store.Review{}, store.Product{}, err
 	}
@@ -137,7 +137,7 @@ func (w *wtx) deleteReview(ctx context.Context, id, expectedVersion, at int64, a
 	if err != nil {
 		return store.Review{}, store.Product{}, fmt.Errorf("store: delete review: %w", err)
 	}
-	p, err := w.rate(ctx, productID, -stars, -1)
+	p, err := w.rate(ctx, productID, -stars, -1, at, actor)
 	if err != nil {
 		return store.Review{}, store.Product{}, err
 	}
@@ -173,18 +173,36 @@ func (w *wtx) deleteReviewsOf(ctx context.Context, column string, id, at int64, 
 	if column == "product_id" {
 		return nil // the product is gone with its rating
 	}
-	if _, err := w.Exec(ctx, `UPDATE products p SET rating_sum = rating_sum - d.stars, rating_count = rating_count - d.n
+	rows, err = w.Query(ctx, `UPDATE products p SET rating_sum = rating_sum - d.stars, rating_count = rating_count - d.n
 		FROM (SELECT u.product_id, sum(u.stars) AS stars, count(*) AS n
 			FROM unnest($1::bigint[], $2::bigint[]) AS u(product_id, stars) GROUP BY u.product_id) d
-		WHERE p.id = d.product_id`, products, stars); err != nil {
+		WHERE p.id = d.product_id RETURNING p.id, p.version, p.sku`, products, stars)
+	type rated struct {
+		id, version int64
+		sku         string
+	}
+	var changed []rated
+	if err == nil {
+		changed, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (rated, error) {
+			var r rated
+			err := row.Scan(&r.id, &r.version, &r.sku)
+			return r, err
+		})
+	}
+	if err != nil {
+		w.note(err)
 		return fmt.Errorf("store: ratings after deleting the reviews of %s %d: %w", column, id, err)
+	}
+	for _, r := range changed {
+		w.ratingChanged(r.id, r.version, r.sku, at, actor)
 	}
 	return nil
 }
 
 // rate adds stars and count to product id's rating and returns the product; a missing product (deleted,
-// or never there) is the zero Product.
-func (w *wtx) rate(ctx context.Context, productID, stars, count int64) (store.Product, error) {
+// or never there) is the zero Product. The product's feed entry moves (ratingChanged), at time at by
+// actor, so that feed followers see the new rating.
+func (w *wtx) rate(ctx context.Context, productID, stars, count, at int64, actor string) (store.Product, error) {
 	p, err := scanProduct(w.QueryRow(ctx, `UPDATE products p SET rating_sum = rating_sum + $1,
 		rating_count = rating_count + $2 WHERE id = $3 RETURNING `+productColumns, stars, count, productID))
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -193,7 +211,16 @@ func (w *wtx) rate(ctx context.Context, productID, stars, count int64) (store.Pr
 	if err != nil {
 		return store.Product{}, fmt.Errorf("store: rating of product %d: %w", productID, err)
 	}
+	w.ratingChanged(p.ID, p.Version, p.SKU, at, actor)
 	return p, nil
+}
+
+// ratingChanged queues a feed entry for product id, whose rating a review write moved: the rating is
+// part of the product's state, so followers of the feed must see it change. The product's version
+// stays (its writable fields did not change) and no change log row is written (the review's has it).
+func (w *wtx) ratingChanged(id, version int64, sku string, at int64, actor string) {
+	w.feed = append(w.feed, feedRow{entity: store.EntityProduct, feedOnly: true, kind: store.FeedUpserted, id: id,
+		version: version, at: at, actor: nullString(actor), externalID: nullString(sku)})
 }
 
 func (w *wtx) reviewWritten(r store.Review, op string) {

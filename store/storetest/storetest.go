@@ -63,6 +63,7 @@ func RunCommerce(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Order/Place", testPlaceOrder},
 		{"Order/RaceForLastUnits", testOrderRaceForLastUnits},
 		{"Review/RatingKeptExact", testReviews},
+		{"Review/RatingInFeed", testRatingInFeed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })
