@@ -211,7 +211,7 @@ func (c *config) check() error {
 	case c.besidePG != "" && (c.url != "" || c.postgres != "" || c.peerCmd != ""):
 		return errors.New("--beside-postgres starts its own servers: not with --url, --postgres or --peer-cmd")
 	case c.besidePG != "" && c.besidePG != "start" && !isPostgresURL(c.besidePG):
-		return fmt.Errorf("--beside-postgres %q: want start or postgres://...", c.besidePG)
+		return fmt.Errorf("--beside-postgres %q: want start or a postgres:// URL", c.besidePG)
 	case c.keyFile != "" && c.url == "":
 		return errors.New("--key and --cert are for --url; started servers get a fresh client key")
 	}

@@ -73,7 +73,7 @@ func TestBesidePostgres_Flags(t *testing.T) {
 	}{
 		{[]string{"--beside-postgres", "start"}, ""},
 		{[]string{"--beside-postgres", "postgres://u@127.0.0.1:5432/postgres"}, ""},
-		{[]string{"--beside-postgres", "mysql://x"}, `--beside-postgres "mysql://x": want start or postgres://...`},
+		{[]string{"--beside-postgres", "mysql://x"}, `--beside-postgres "mysql://x": want start or a postgres:// URL`},
 		{[]string{"--beside-postgres", "start", "--url", "http://127.0.0.1:1/soap"}, "--beside-postgres starts its own servers"},
 		{[]string{"--beside-postgres", "start", "--postgres", "postgres://x/y"}, "--beside-postgres starts its own servers"},
 		{[]string{"--beside-postgres", "start", "--peer-cmd", "peer {port}"}, "--beside-postgres starts its own servers"},
