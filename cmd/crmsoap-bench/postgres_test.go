@@ -36,11 +36,12 @@ func TestRun_BesidePostgres(t *testing.T) {
 	}
 	rows := tableOf(t, report, "| scenario | conns | SQLite req/s |", 10)
 	for title, trips := range map[string]func(float64) bool{
-		// The race-detector build of the servers here shows up to two (the optimized build: 1.00–1.03);
+		// Requests in flight at a window's edges blur the counts by a few percent. The race-detector
+		// build of the servers here shows up to two for GetCustomer (the optimized build: 1.00–1.03);
 		// TestGetCustomerOneRoundTrip holds the store to exactly one.
-		"GetCustomer unsigned":                 func(v float64) bool { return v >= 1 && v <= 2.1 },
+		"GetCustomer unsigned":                 func(v float64) bool { return v >= 0.9 && v <= 2.1 },
 		"AddCustomer unsigned (durable write)": func(v float64) bool { return v > 0 && v <= 1 },
-		"GetCustomer signed":                   func(v float64) bool { return v >= 2 },
+		"GetCustomer signed":                   func(v float64) bool { return v >= 1.8 },
 	} {
 		cells, ok := rows[title]
 		if !ok {
