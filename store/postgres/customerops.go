@@ -90,10 +90,12 @@ func (w *wtx) addCustomer(ctx context.Context, c store.Customer) (store.Customer
 }
 
 // addSQL inserts a customer from addArgs; it returns no row when the external id is taken.
-const addSQL = `INSERT INTO customers (version, created_at, updated_at, created_by, updated_by,
+const addSQL = addInsert + ` RETURNING id`
+
+// addInsert is addSQL without its RETURNING clause.
+const addInsert = `INSERT INTO customers (version, created_at, updated_at, created_by, updated_by,
 	` + writableColumns + `) VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-	ON CONFLICT (external_id) DO NOTHING
-	RETURNING id`
+	ON CONFLICT (external_id) DO NOTHING`
 
 func addArgs(c store.Customer) []any {
 	return append([]any{nanos(c.CreatedAt), nanos(c.UpdatedAt), nullString(c.CreatedBy), nullString(c.UpdatedBy)},
@@ -171,15 +173,20 @@ func (w *wtx) upsertCustomer(ctx context.Context, c store.Customer, expectedVers
 }
 
 // upsertSQL inserts a customer from addArgs or, when its external id is taken, updates that customer.
-const upsertSQL = `INSERT INTO customers (version, created_at, updated_at, created_by, updated_by,
+const upsertSQL = upsertInsert + ` RETURNING ` + upsertReturning
+
+// upsertInsert is upsertSQL without its RETURNING clause, upsertReturning that clause's columns.
+const (
+	upsertReturning = `id, version, created_at, coalesce(created_by, '')`
+	upsertInsert    = `INSERT INTO customers (version, created_at, updated_at, created_by, updated_by,
 	` + writableColumns + `) VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
 	ON CONFLICT (external_id) DO UPDATE SET version = customers.version + 1,
 		updated_at = excluded.updated_at, updated_by = excluded.updated_by,
 		name = excluded.name, name_fold = excluded.name_fold, email = excluded.email,
 		phone = excluded.phone, gender = excluded.gender, company = excluded.company,
 		birth_date = excluded.birth_date, street = excluded.street, city = excluded.city,
-		region = excluded.region, postal_code = excluded.postal_code, country = excluded.country
-	RETURNING id, version, created_at, coalesce(created_by, '')`
+		region = excluded.region, postal_code = excluded.postal_code, country = excluded.country`
+)
 
 // upserted reads upsertSQL's row for c.
 func (w *wtx) upserted(c store.Customer, row pgx.Row) (store.Customer, bool, error) {

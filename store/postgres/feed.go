@@ -26,10 +26,13 @@ import (
 // transaction-level lock is released only after the commit has become visible, so the next holder's
 // numbers are all higher than, and become visible after, the previous holder's: seq order is commit
 // order, and a reader can never see seq s while a smaller seq is still to come. The critical section is
-// two statements (sent in one round trip; a pipelined group sends its COMMIT with them, pipeline.go) and
-// the commit, and it is amortized over every write of a
+// two statements (sent in one round trip) and the commit, and it is amortized over every write of a
 // group (writer.go), so the lock costs one serialized commit per group, not per write. Nothing else
 // takes the lock, and a transaction takes no row lock after it, so it cannot take part in a deadlock.
+// The one exception is a pipelined group of adds and upserts (pipeline.go): it takes the lock first and
+// sends everything up to its COMMIT in one round trip, so it holds the lock only for the server's work;
+// if it waits for a row held by a transaction that waits for the lock, PostgreSQL reports a deadlock and
+// the writer runs the group again.
 // feedorder_test.go shows a follower missing a change without the lock and never with it.
 
 // Feed page sizes: limit <= 0 means defaultFeedPage, more than maxFeedPage means maxFeedPage.

@@ -84,9 +84,11 @@ type DB struct {
 	stats      writerStats
 
 	// Test hooks. noFeedLock skips the feed's advisory lock (the naive feed the ordering test shows
-	// failing); beforeCommit runs after a group's last statement, before its COMMIT.
+	// failing); beforeCommit runs after a group's last statement, before its COMMIT; beforeGroup runs
+	// when the writer has taken a group, before it sends anything.
 	noFeedLock   bool
 	beforeCommit func()
+	beforeGroup  func()
 }
 
 // writerStats count what the writer did (for tests and benchmarks).

@@ -27,6 +27,8 @@ type wtx struct {
 	// aborted records that a statement failed on the server since the last savepoint: PostgreSQL has
 	// then aborted the transaction (or the savepoint), and nothing more runs in it until a rollback.
 	aborted bool
+	// broken is an error of a piped op's row that is not the server's (pipeline.go).
+	broken  error
 	pending []string // statements without arguments to send with the next one (see later)
 	feed    []feedRow
 }
@@ -282,6 +284,9 @@ func (db *DB) writer() {
 // times, after a short random pause) when PostgreSQL aborts it as a serialization failure or deadlock,
 // then answers every caller.
 func (db *DB) commitGroup(batch []*job) {
+	if db.beforeGroup != nil {
+		db.beforeGroup()
+	}
 	started := make([]*job, 0, len(batch))
 	for _, j := range batch {
 		if j.start() {
