@@ -44,7 +44,7 @@ type opBatch[Op, R any] struct {
 }
 
 // runBatch runs b's ops in one job of the writer (one transaction, shared with the other writes
-// queued beside it), each op as if in its own savepoint, and returns one result per op. With allOrNone any
+// queued beside it unless the call has aloneOps ops or more), each op as if in its own savepoint, and returns one result per op. With allOrNone any
 // failure rolls back all: the failing ops keep their own error, the others get store.ErrRolledBack.
 func runBatch[Op, R any](ctx context.Context, db *DB, b opBatch[Op, R]) ([]R, error) {
 	if len(b.ops) > maxOps {
