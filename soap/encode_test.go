@@ -280,3 +280,32 @@ func FuzzEncodeXML(f *testing.F) {
 		checkEncode(t, v)
 	})
 }
+
+// BenchmarkEncodeXML_Leaves is a response with three dates written by their MarshalXML (through an
+// encoding/xml Encoder) and by a LeafEncoder.
+func BenchmarkEncodeXML_Leaves(b *testing.B) {
+	type dated struct {
+		XMLName xml.Name `xml:"urn:example:wide Dated"`
+		Name    string   `xml:"name"`
+		Created stamp    `xml:"created,omitempty"`
+		Updated *stamp   `xml:"updated,omitempty"`
+		Birth   stamp    `xml:"birth,omitempty"`
+	}
+	at := time.Date(2026, 12, 2, 16, 4, 5, 123456789, time.UTC)
+	v := &dated{Name: "n", Created: stamp{at}, Updated: &stamp{at}, Birth: stamp{at}}
+	for _, c := range []struct {
+		name   string
+		leaves map[reflect.Type]LeafEncoder
+	}{{"MarshalXML", nil}, {"LeafEncoder", stampLeaves}} {
+		b.Run(c.name, func(b *testing.B) {
+			var buf bytes.Buffer
+			b.ReportAllocs()
+			for b.Loop() {
+				buf.Reset()
+				if err := encodeXML(&buf, v, c.leaves); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
