@@ -1,7 +1,6 @@
 package wsdl
 
 import (
-	"bytes"
 	"reflect"
 	"time"
 
@@ -27,31 +26,30 @@ func leaves() map[reflect.Type]soap.LeafEncoder {
 	return m
 }
 
-// timeAndFlag reports whether t is struct{ time.Time; bool } with unexported
-// fields: gowsdl's XSDDate{innerDate, hasTz} and XSDDateTime{innerTime, hasTz}.
+// timeAndFlag reports whether t is struct{ time.Time; bool }: gowsdl's
+// XSDDate{innerDate, hasTz} and XSDDateTime{innerTime, hasTz}, whose flag
+// tells whether MarshalXML writes a time zone.
 func timeAndFlag(t reflect.Type) bool {
 	return t.Kind() == reflect.Struct && t.NumField() == 2 &&
-		t.Field(0).Type == reflect.TypeFor[time.Time]() && t.Field(0).Offset == 0 &&
-		t.Field(1).Type.Kind() == reflect.Bool
+		t.Field(0).Type == reflect.TypeFor[time.Time]() && t.Field(1).Type.Kind() == reflect.Bool
 }
 
-// innerTime reads the time and the has-time-zone flag of v, an addressable
-// gowsdl date value whose layout timeAndFlag checked. The fields are
-// unexported: reflect reads the flag, the time is read in place.
-func innerTime(v reflect.Value) (time.Time, bool) {
-	return *(*time.Time)(v.Addr().UnsafePointer()), v.Field(1).Bool()
-}
+// hasTZ reads the has-time-zone flag of v, a gowsdl date value whose layout
+// timeAndFlag checked (reflect may read an unexported field, not set it).
+func hasTZ(v reflect.Value) bool { return v.Field(1).Bool() }
 
 // encodeDateTime is XSDDateTime.MarshalXML: nothing for the zero time, else
 // RFC 3339 with the fraction only when there is one. A value without a time
 // zone (which the adapter never makes) is left to MarshalXML.
 func encodeDateTime(dst []byte, v reflect.Value) ([]byte, bool, bool) {
-	t, hasTZ := innerTime(v)
+	if !hasTZ(v) {
+		return dst, false, false
+	}
+	// With a time zone, ToGoTime is the stored time itself.
+	t := v.Addr().Interface().(*xsd.XSDDateTime).ToGoTime()
 	switch {
 	case t.IsZero():
 		return dst, true, true
-	case !hasTZ:
-		return dst, false, false
 	case t.Nanosecond() == 0:
 		return t.AppendFormat(dst, time.RFC3339), false, true
 	}
@@ -59,20 +57,22 @@ func encodeDateTime(dst []byte, v reflect.Value) ([]byte, bool, bool) {
 }
 
 // encodeDate is XSDDate.MarshalXML: nothing for the zero time, else the date
-// with its time zone, which is cut off when the value has none.
+// with its time zone, which is cut off when the value has none. Without a time
+// zone ToGoTime keeps the stored year, month and day (in time.Local); 1 January
+// of year 1, which may be the zero time, is left to MarshalXML.
 func encodeDate(dst []byte, v reflect.Value) ([]byte, bool, bool) {
-	t, hasTZ := innerTime(v)
+	if v.IsZero() {
+		return dst, true, true
+	}
+	t := v.Addr().Interface().(*xsd.XSDDate).ToGoTime()
+	if !hasTZ(v) {
+		if t.Year() == 1 && t.YearDay() == 1 {
+			return dst, false, false
+		}
+		return t.AppendFormat(dst, time.DateOnly), false, true
+	}
 	if t.IsZero() {
 		return dst, true, true
 	}
-	n := len(dst)
-	dst = t.AppendFormat(dst, "2006-01-02Z07:00")
-	switch {
-	case hasTZ:
-	case bytes.IndexByte(dst[n:], 'Z') >= 0:
-		dst = dst[:n+bytes.IndexByte(dst[n:], 'Z')]
-	case len(dst)-n > 5:
-		dst = dst[:len(dst)-6]
-	}
-	return dst, false, true
+	return t.AppendFormat(dst, "2006-01-02Z07:00"), false, true
 }
