@@ -1,0 +1,1 @@
+-- schema step of store/sqlite's migration of the same number
