@@ -243,6 +243,7 @@ var uniqueFields = map[string]store.DuplicateError{
 	"customers_external_id_key": {Entity: store.EntityCustomer, Field: "externalId"},
 	"clients_pkey":              {Entity: store.EntityClient, Field: "name"},
 	"clients_cert_sha256_key":   {Entity: store.EntityClient, Field: "cert"},
+	"subscriptions_pkey":        {Entity: store.EntitySubscription, Field: "name"},
 }
 
 // duplicate turns a unique violation (SQLSTATE 23505) of a known constraint into *store.DuplicateError,
