@@ -7,14 +7,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/crmsoap/crmsoap/store"
-	"github.com/crmsoap/crmsoap/store/sqlite"
 	"github.com/crmsoap/crmsoap/wsdl/notify"
 )
 
@@ -58,10 +56,15 @@ func (l *seqListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // TestPushSurvivesSIGKILL adds a subscription to a running server, kills the server with SIGKILL
 // while a batch is in flight, restarts it, and checks that the listener got the whole feed, in
-// order, with only the unacknowledged batch twice.
+// order, with only the unacknowledged batch twice. The restarted server is another node: it takes
+// the subscription over once the killed one's lease (2 s here) expired.
 func TestPushSurvivesSIGKILL(t *testing.T) {
-	dbPath := filepath.Join(t.TempDir(), "crm.db")
-	db, err := sqlite.Open(context.Background(), dbPath, sqlite.Options{})
+	forEachBackend(t, testPushSurvivesSIGKILL)
+}
+
+func testPushSurvivesSIGKILL(t *testing.T, dbPath string) {
+	lease := []string{"--subscriptions-reload", "100ms", "--lease-ttl", "2s", "--lease-renew", "500ms"}
+	db, err := openDB(context.Background(), dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +91,7 @@ func TestPushSurvivesSIGKILL(t *testing.T) {
 		}
 	}()
 
-	srv := startServer(t, dbPath, "--subscriptions-reload", "100ms")
+	srv := startServer(t, dbPath, lease...)
 	// The running server serves the listener contract.
 	resp, err := http.Get(strings.TrimSuffix(srv.URL, soapPath) + notificationsPath + "?wsdl")
 	if err != nil {
@@ -120,7 +123,8 @@ func TestPushSurvivesSIGKILL(t *testing.T) {
 	<-srv.done
 	close(l.hold)
 
-	srv = startServer(t, dbPath, "--subscriptions-reload", "100ms")
+	srv = startServer(t, dbPath, lease...)
+	deadline = time.Now().Add(60 * time.Second)
 	for {
 		out, err := run(t, "subscriptions", "status", "--db", dbPath, "erp")
 		if err != nil {
