@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/crmsoap/crmsoap/store"
 	"github.com/crmsoap/crmsoap/store/postgres"
@@ -18,9 +19,10 @@ const migrateDBUsage = `Usage: crmsoap migrate-db --from crm.db --to postgres://
 
 Copies an SQLite database into an empty PostgreSQL database in one transaction: every customer with
 its id and version, the change feed with its sequence numbers and tombstones (feed cursors and page
-tokens handed out before stay valid: the secrets that sign them are copied too), the clients and the
-revoked certificates. It then reads both back and compares them. Stop the servers writing to crm.db
-first; retry outcomes (wsa:MessageID) and replay records are not copied.
+tokens handed out before stay valid: the secrets that sign them are copied too), the clients, the
+revoked certificates and the push subscriptions with their cursors (delivery carries on where it
+stopped; leases are not copied). It then reads both back and compares them. Stop the servers writing
+to crm.db first; retry outcomes (wsa:MessageID) and replay records are not copied.
 `
 
 // migrateDB copies an SQLite database into an empty PostgreSQL database and verifies the copy.
@@ -47,6 +49,9 @@ func (m *Main) migrateDB(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("migrate-db: read %s: %w", from, err)
 	}
+	if snap.Subscriptions, err = readSubscriptions(ctx, src); err != nil {
+		return fmt.Errorf("migrate-db: read %s: %w", from, err)
+	}
 	dst, err := postgres.Open(ctx, to, postgres.Options{})
 	if err != nil {
 		return err
@@ -61,9 +66,38 @@ func (m *Main) migrateDB(ctx context.Context, args []string) error {
 	if err := verifyCopy(ctx, src, dst); err != nil {
 		return fmt.Errorf("migrate-db: the copy differs from the source: %w", err)
 	}
+	if err := verifySubscriptions(ctx, snap.Subscriptions, dst); err != nil {
+		return fmt.Errorf("migrate-db: the copy differs from the source: %w", err)
+	}
 	fmt.Fprintf(m.Stdout, "copied %d customers, %d feed entries (horizon %d), %d clients, %d revocations, %d secrets "+
 		"from %s to %s; read back and compared\n", len(snap.Customers), len(snap.Feed), snap.Horizon, len(snap.Clients),
 		len(snap.Revocations), len(snap.Secrets), from, dbForLog(to))
+	fmt.Fprintf(m.Stdout, "copied %d push subscriptions with their cursors\n", len(snap.Subscriptions))
+	return nil
+}
+
+// readSubscriptions reads the push subscriptions of src without their leases (a lease names a node of
+// the source database).
+func readSubscriptions(ctx context.Context, src store.SubscriptionStore) ([]store.Subscription, error) {
+	subs, err := src.ListSubscriptions(ctx)
+	for i := range subs {
+		subs[i].LeaseOwner, subs[i].LeaseExpires = "", time.Time{}
+	}
+	return subs, err
+}
+
+// verifySubscriptions compares the subscriptions of dst with want, the ones read from the source.
+func verifySubscriptions(ctx context.Context, want []store.Subscription, dst store.SubscriptionStore) error {
+	got, err := readSubscriptions(ctx, dst)
+	if err != nil {
+		return err
+	}
+	if len(got) != len(want) {
+		return fmt.Errorf("%d subscriptions, the source has %d", len(got), len(want))
+	}
+	if len(got) > 0 && !reflect.DeepEqual(got, want) {
+		return errors.New("the subscriptions differ")
+	}
 	return nil
 }
 

@@ -179,3 +179,31 @@ func (db *DB) FeedLag(ctx context.Context, entity string, after int64) (int64, t
 	}
 	return n, fromNanos(*oldest), nil
 }
+
+// importSubscriptions copies subs, cursors and delivery state included, leases left out, into the
+// database of Import's transaction tx. Errors: ErrNotEmpty when the database has subscriptions.
+func importSubscriptions(ctx context.Context, tx pgx.Tx, subs []store.Subscription) error {
+	var used bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM subscriptions)`).Scan(&used); err != nil {
+		return fmt.Errorf("store: import subscriptions: %w", err)
+	}
+	if used {
+		return ErrNotEmpty
+	}
+	optional := func(t time.Time) *int64 {
+		if t.IsZero() {
+			return nil
+		}
+		n := nanos(t)
+		return &n
+	}
+	for _, s := range subs {
+		if _, err := tx.Exec(ctx, `INSERT INTO subscriptions (name, sink_kind, sink_config, entity, cursor, state, created_at,
+			last_success, last_error, last_error_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			s.Name, s.SinkKind, string(s.SinkConfig), s.Entity, s.Cursor, s.State, nanos(s.CreatedAt),
+			optional(s.LastSuccess), nullString(s.LastError), optional(s.LastErrorAt)); err != nil {
+			return duplicate("import subscriptions", err)
+		}
+	}
+	return nil
+}
