@@ -248,6 +248,12 @@ func TestLease_OneDelivererAndTakeover(t *testing.T) {
 			t.Fatalf("after takeover: %+v", s)
 		}
 		checkListener(t, db, l.snapshot())
+		// A node that stops cleanly gives its lease up: another may take it at once.
+		stops[other]()
+		delete(stops, other)
+		if s, err := db.GetSubscription(ctx, "erp"); err != nil || s.LeaseOwner != "" {
+			t.Fatalf("after a clean stop: lease owner %q (%v), want none", s.LeaseOwner, err)
+		}
 	})
 }
 
