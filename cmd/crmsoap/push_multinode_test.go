@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/xml"
 	"fmt"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
@@ -16,45 +13,7 @@ import (
 	"github.com/crmsoap/crmsoap/store"
 	"github.com/crmsoap/crmsoap/store/postgres/pgtest"
 	"github.com/crmsoap/crmsoap/wsdl"
-	"github.com/crmsoap/crmsoap/wsdl/notify"
 )
-
-// recordListener is a SOAP notification listener that keeps, per notification id (feed seq), the
-// first copy it received, in arrival order, and counts the copies after it.
-type recordListener struct {
-	mu         sync.Mutex
-	first      []notify.Notification
-	seen       map[int64]bool
-	duplicates int
-}
-
-func (l *recordListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	var env struct {
-		Body struct{ N notify.Notifications } `xml:"http://schemas.xmlsoap.org/soap/envelope/ Body"`
-	}
-	raw, _ := io.ReadAll(r.Body)
-	if err := xml.Unmarshal(raw, &env); err != nil {
-		http.Error(w, "bad", http.StatusBadRequest)
-		return
-	}
-	l.mu.Lock()
-	for _, n := range env.Body.N.Notification {
-		if l.seen[n.NotificationID] {
-			l.duplicates++
-			continue
-		}
-		l.seen[n.NotificationID] = true
-		l.first = append(l.first, n)
-	}
-	l.mu.Unlock()
-	fmt.Fprint(w, `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><NotificationsResponse xmlns="urn:crmsoap:notifications:v1"><ack>true</ack></NotificationsResponse></s:Body></s:Envelope>`)
-}
-
-func (l *recordListener) count() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.first)
-}
 
 // leasePid is the process id in a lease owner's name (host/pid/random); 0 when there is none.
 func leasePid(owner string) int {
@@ -72,7 +31,10 @@ func leasePid(owner string) int {
 // listener ends with every change of the feed, per record in order, none missing.
 func TestPush_TwoNodesOneDelivererTakeover(t *testing.T) {
 	dbURL := pgtest.Database(t)
-	l := &recordListener{seen: map[int64]bool{}}
+	hold := make(chan struct{})
+	close(hold) // no request is held
+	l := &seqListener{versions: map[int64]int64{}, records: map[int64]int64{}, hold: hold}
+	count := func() int { l.mu.Lock(); defer l.mu.Unlock(); return len(l.ids) }
 	ls := httptest.NewServer(l)
 	defer ls.Close()
 	if out, err := run(t, "subscriptions", "add", "--db", dbURL, "--name", "erp", "--url", ls.URL); err != nil {
@@ -121,7 +83,7 @@ func TestPush_TwoNodesOneDelivererTakeover(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
-	waitFor("first deliveries", 60*time.Second, func() bool { return l.count() >= 50 })
+	waitFor("first deliveries", 60*time.Second, func() bool { return count() >= 50 })
 	s, err := subs.GetSubscription(ctx, "erp")
 	if err != nil {
 		t.Fatal(err)
@@ -163,11 +125,15 @@ func TestPush_TwoNodesOneDelivererTakeover(t *testing.T) {
 	}
 
 	// More writes after the takeover, then everything is delivered.
-	more := l.count() + 50
-	waitFor("deliveries after the takeover", 60*time.Second, func() bool { return l.count() >= more })
+	more := count() + 50
+	waitFor("deliveries after the takeover", 60*time.Second, func() bool { return count() >= more })
 	stopWrites()
 	writers.Wait()
-	feed := feedOf(t, db)
+	all, err := readAll(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	feed := all.feed
 	last := feed[len(feed)-1].Seq
 	waitFor("the whole feed delivered", 60*time.Second, func() bool {
 		s, err := subs.GetSubscription(ctx, "erp")
@@ -176,34 +142,18 @@ func TestPush_TwoNodesOneDelivererTakeover(t *testing.T) {
 
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	version := map[int64]int64{}
-	for _, n := range l.first {
-		if v, ok := version[n.ID]; ok && n.Version <= v {
-			t.Fatalf("customer %d: version %d arrived after version %d", n.ID, n.Version, v)
+	version := map[int64]int64{} // customer id -> last version received
+	for _, seq := range l.ids {
+		id, v := l.records[seq], l.versions[seq]
+		if last, ok := version[id]; ok && v <= last {
+			t.Fatalf("customer %d: version %d arrived after version %d", id, v, last)
 		}
-		version[n.ID] = n.Version
+		version[id] = v
 	}
 	for _, e := range feed {
-		if !l.seen[e.Seq] || version[e.ID] != e.Version {
+		if _, seen := l.versions[e.Seq]; !seen || version[e.ID] != e.Version {
 			t.Fatalf("feed entry %d (customer %d version %d) missing at the listener (last version there %d)", e.Seq, e.ID, e.Version, version[e.ID])
 		}
 	}
-	t.Logf("%d changes of %d records delivered, %d duplicates", len(l.first), len(feed), l.duplicates)
-}
-
-// feedOf reads db's whole feed.
-func feedOf(t *testing.T, db database) []store.FeedEntry {
-	t.Helper()
-	var all []store.FeedEntry
-	for after := int64(0); ; {
-		es, more, err := db.Feed(context.Background(), after, 1000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		all = append(all, es...)
-		if !more || len(es) == 0 {
-			return all
-		}
-		after = es[len(es)-1].Seq
-	}
+	t.Logf("%d changes of %d records delivered, %d duplicates", len(l.ids), len(feed), l.duplicates)
 }

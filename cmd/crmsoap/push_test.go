@@ -16,12 +16,14 @@ import (
 	"github.com/crmsoap/crmsoap/wsdl/notify"
 )
 
-// seqListener keeps the notification ids it received, once each, in arrival order; while hold is
-// open a request blocks after being stored (a delivery in flight, not acknowledged).
+// seqListener keeps the notification ids it received, once each, in arrival order, with each one's
+// record id and version; while hold is open its second request blocks after being stored (a delivery
+// in flight, not acknowledged).
 type seqListener struct {
 	mu         sync.Mutex
 	ids        []int64
 	versions   map[int64]int64
+	records    map[int64]int64
 	duplicates int
 	requests   int
 	hold       chan struct{}
@@ -45,6 +47,7 @@ func (l *seqListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		l.versions[x.NotificationID] = x.Version
+		l.records[x.NotificationID] = x.ID
 		l.ids = append(l.ids, x.NotificationID)
 	}
 	l.mu.Unlock()
@@ -80,7 +83,7 @@ func testPushSurvivesSIGKILL(t *testing.T, dbPath string) {
 	}
 	db.Close()
 
-	l := &seqListener{versions: map[int64]int64{}, hold: make(chan struct{})}
+	l := &seqListener{versions: map[int64]int64{}, records: map[int64]int64{}, hold: make(chan struct{})}
 	ls := httptest.NewServer(l)
 	defer ls.Close()
 	defer func() {
