@@ -30,6 +30,10 @@ type Subscription struct {
 	// LastError and LastErrorAt describe the last failed delivery ("" and zero: none since success).
 	LastError   string
 	LastErrorAt time.Time
+	// LeaseOwner is the node delivering the subscription ("" when none) and LeaseExpires when its lease
+	// ends unless renewed. A lease past LeaseExpires may be taken by any node.
+	LeaseOwner   string
+	LeaseExpires time.Time
 }
 
 // SubscriptionStore keeps subscriptions and their cursors.
@@ -44,15 +48,34 @@ type SubscriptionStore interface {
 	SetSubscriptionState(ctx context.Context, name, state string) error
 	// RemoveSubscription deletes name. Errors: ErrNotFound.
 	RemoveSubscription(ctx context.Context, name string) error
+	// LeaseSubscription gives owner the delivery lease of name until until, and returns the
+	// subscription as it stands once leased (cursor included). It succeeds when nobody holds the lease,
+	// when the holder's lease ended at or before now, or when owner holds it already (a renewal).
+	// Errors: *LeaseHeldError when another owner holds it after now, ErrNotFound.
+	LeaseSubscription(ctx context.Context, name, owner string, now, until time.Time) (Subscription, error)
+	// ReleaseSubscription ends owner's lease of name so that another node may take it at once. It does
+	// nothing when owner does not hold the lease or the subscription is gone.
+	ReleaseSubscription(ctx context.Context, name, owner string) error
 	// AckSubscription advances the cursor of name from from to to after the sink acknowledged, records
 	// the success at at, clears the last error and turns a FAILING subscription ACTIVE. It is refused
-	// with ErrConflict when the stored cursor is not from (another deliverer moved it) and with
-	// ErrNotFound when the subscription is gone.
-	AckSubscription(ctx context.Context, name string, from, to int64, at time.Time) error
+	// with ErrConflict when the stored cursor is not from (another deliverer moved it) or owner does not
+	// hold the lease, and with ErrNotFound when the subscription is gone.
+	AckSubscription(ctx context.Context, name, owner string, from, to int64, at time.Time) error
 	// FailSubscription records a failed delivery (msg at at); failing turns an ACTIVE subscription
-	// FAILING (delivery stops until resumed). The cursor stays. Errors: ErrNotFound.
-	FailSubscription(ctx context.Context, name, msg string, at time.Time, failing bool) error
+	// FAILING (delivery stops until resumed). The cursor stays. Errors: ErrConflict when owner does not
+	// hold the lease, ErrNotFound.
+	FailSubscription(ctx context.Context, name, owner, msg string, at time.Time, failing bool) error
 	// FeedLag counts the feed entries after cursor (of entity, "" = all) and returns the time of the
 	// oldest of them (zero when none).
 	FeedLag(ctx context.Context, entity string, after int64) (int64, time.Time, error)
+}
+
+// LeaseHeldError is returned by LeaseSubscription when another node holds the lease.
+type LeaseHeldError struct {
+	Owner   string    // the holder
+	Expires time.Time // when its lease ends unless renewed
+}
+
+func (e *LeaseHeldError) Error() string {
+	return "store: subscription lease held by " + e.Owner + " until " + e.Expires.UTC().Format(time.RFC3339Nano)
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"reflect"
 	"strings"
 	"time"
 
@@ -20,9 +21,10 @@ Copies an SQLite database into an empty PostgreSQL database in one transaction: 
 product (with its rating), order (with its lines and number) and review with its id and version, the
 stock movements, the change feed with its sequence numbers and tombstones (feed cursors and page
 tokens handed out before stay valid: the secrets that sign them are copied too), the clients, the
-revoked certificates, and the unexpired retry outcomes (wsa:MessageID) and replay records (a retry
-gets its stored answer, a replayed signed message is refused). It then reads both back and compares
-them. Stop the servers writing to crm.db first.
+revoked certificates, the unexpired retry outcomes (wsa:MessageID) and replay records (a retry
+gets its stored answer, a replayed signed message is refused), and the push subscriptions with their
+cursors (delivery carries on where it stopped; leases are not copied). It then reads both back and
+compares them. Stop the servers writing to crm.db first.
 `
 
 // migrateDB copies an SQLite database into an empty PostgreSQL database and verifies the copy.
@@ -50,6 +52,9 @@ func (m *Main) migrateDB(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("migrate-db: read %s: %w", from, err)
 	}
+	if snap.Subscriptions, err = readSubscriptions(ctx, src); err != nil {
+		return fmt.Errorf("migrate-db: read %s: %w", from, err)
+	}
 	dst, err := postgres.Open(ctx, to, postgres.Options{})
 	if err != nil {
 		return err
@@ -67,12 +72,41 @@ func (m *Main) migrateDB(ctx context.Context, args []string) error {
 	if err := verifyRetries(ctx, snap, dst, now); err != nil {
 		return fmt.Errorf("migrate-db: the copy differs from the source: %w", err)
 	}
+	if err := verifySubscriptions(ctx, snap.Subscriptions, dst); err != nil {
+		return fmt.Errorf("migrate-db: the copy differs from the source: %w", err)
+	}
 	cm := snap.Commerce
 	fmt.Fprintf(m.Stdout, "copied %d customers, %d products, %d stock movements, %d orders, %d reviews, "+
 		"%d feed entries (horizon %d), %d clients, %d revocations, %d secrets, %d retry outcomes, %d replay records "+
 		"from %s to %s; read back and compared\n", len(snap.Customers), len(cm.Products), len(cm.StockMovements),
 		len(cm.Orders), len(cm.Reviews), len(snap.Feed), snap.Horizon, len(snap.Clients), len(snap.Revocations),
 		len(snap.Secrets), len(snap.Retries.Idempotency), len(snap.Retries.Replays), from, dbForLog(to))
+	fmt.Fprintf(m.Stdout, "copied %d push subscriptions with their cursors\n", len(snap.Subscriptions))
+	return nil
+}
+
+// readSubscriptions reads the push subscriptions of src without their leases (a lease names a node of
+// the source database).
+func readSubscriptions(ctx context.Context, src store.SubscriptionStore) ([]store.Subscription, error) {
+	subs, err := src.ListSubscriptions(ctx)
+	for i := range subs {
+		subs[i].LeaseOwner, subs[i].LeaseExpires = "", time.Time{}
+	}
+	return subs, err
+}
+
+// verifySubscriptions compares the subscriptions of dst with want, the ones read from the source.
+func verifySubscriptions(ctx context.Context, want []store.Subscription, dst store.SubscriptionStore) error {
+	got, err := readSubscriptions(ctx, dst)
+	if err != nil {
+		return err
+	}
+	if len(got) != len(want) {
+		return fmt.Errorf("%d subscriptions, the source has %d", len(got), len(want))
+	}
+	if len(got) > 0 && !reflect.DeepEqual(got, want) {
+		return errors.New("the subscriptions differ")
+	}
 	return nil
 }
 

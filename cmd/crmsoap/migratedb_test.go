@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -98,5 +99,88 @@ func TestMigrateDB(t *testing.T) {
 	}
 	if out, err := run(t, "migrate-db", "--from", from, "--to", to); err == nil || !strings.Contains(out, "not empty") {
 		t.Fatalf("migrate-db into a used database: %v\n%s", err, out)
+	}
+}
+
+// migrate-db copies push subscriptions with their cursors, delivery state and last error, but not
+// their leases; a database that holds only a subscription counts as used, and nothing is copied into it.
+func TestMigrateDB_Subscriptions(t *testing.T) {
+	ctx := context.Background()
+	from := filepath.Join(t.TempDir(), "crm.db")
+	src, err := sqlite.Open(ctx, from, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)
+	for i := range 5 {
+		if _, err := src.CreateCustomer(ctx, store.Customer{Name: fmt.Sprint("c", i), CreatedAt: t0, UpdatedAt: t0}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, s := range []store.Subscription{
+		{Name: "erp", SinkKind: "soap", SinkConfig: []byte(`{"url":"https://erp.example/l"}`), Entity: "customer", CreatedAt: t0},
+		{Name: "bus", SinkKind: "nats", SinkConfig: []byte(`{"url":"nats://h:4222","stream":"CRM"}`), State: store.SubPaused, CreatedAt: t0},
+	} {
+		if err := src.AddSubscription(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := src.LeaseSubscription(ctx, "erp", "old-node", t0, t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.AckSubscription(ctx, "erp", "old-node", 0, 3, t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.FailSubscription(ctx, "erp", "old-node", "HTTP 503", t0.Add(2*time.Minute), false); err != nil {
+		t.Fatal(err)
+	}
+	want, err := src.ListSubscriptions(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src.Close()
+
+	used := pgtest.Database(t)
+	pg, err := postgres.Open(ctx, used, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pg.AddSubscription(ctx, store.Subscription{Name: "x", SinkKind: "soap", SinkConfig: []byte("{}"), CreatedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := run(t, "migrate-db", "--from", from, "--to", used); err == nil || !strings.Contains(out, "not empty") {
+		t.Fatalf("migrate-db into a database holding a subscription: %v\n%s", err, out)
+	}
+	if n, _, err := pg.FeedLag(ctx, "", 0); err != nil || n != 0 {
+		t.Fatalf("the refused copy wrote %d feed entries (%v)", n, err)
+	}
+	pg.Close()
+
+	to := pgtest.Database(t)
+	out, err := run(t, "migrate-db", "--from", from, "--to", to)
+	if err != nil || !strings.Contains(out, "copied 2 push subscriptions with their cursors") {
+		t.Fatalf("migrate-db: %v\n%s", err, out)
+	}
+	dst, err := postgres.Open(ctx, to, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	got, err := dst.ListSubscriptions(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		if want[i].LeaseOwner != "" && want[i].Name != "erp" {
+			t.Fatalf("source lease on %s", want[i].Name)
+		}
+		want[i].LeaseOwner, want[i].LeaseExpires = "", time.Time{}
+	}
+	if !reflect.DeepEqual(got, want) || got[1].Cursor != 3 || got[1].LastError != "HTTP 503" || got[0].State != store.SubPaused {
+		t.Fatalf("subscriptions after the move:\n got %+v\nwant %+v", got, want)
+	}
+	// A node of the new database takes the lease at once and carries on from the cursor.
+	if s, err := dst.LeaseSubscription(ctx, "erp", "new-node", time.Now(), time.Now().Add(time.Minute)); err != nil || s.Cursor != 3 {
+		t.Fatalf("lease after the move: %+v, %v", s, err)
 	}
 }

@@ -7,23 +7,23 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/crmsoap/crmsoap/store"
-	"github.com/crmsoap/crmsoap/store/sqlite"
 	"github.com/crmsoap/crmsoap/wsdl/notify"
 )
 
-// seqListener keeps the notification ids it received, once each, in arrival order; while hold is
-// open a request blocks after being stored (a delivery in flight, not acknowledged).
+// seqListener keeps the notification ids it received, once each, in arrival order, with each one's
+// record id and version; while hold is open its second request blocks after being stored (a delivery
+// in flight, not acknowledged).
 type seqListener struct {
 	mu         sync.Mutex
 	ids        []int64
 	versions   map[int64]int64
+	records    map[int64]int64
 	duplicates int
 	requests   int
 	hold       chan struct{}
@@ -47,6 +47,7 @@ func (l *seqListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		l.versions[x.NotificationID] = x.Version
+		l.records[x.NotificationID] = x.ID
 		l.ids = append(l.ids, x.NotificationID)
 	}
 	l.mu.Unlock()
@@ -58,10 +59,15 @@ func (l *seqListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // TestPushSurvivesSIGKILL adds a subscription to a running server, kills the server with SIGKILL
 // while a batch is in flight, restarts it, and checks that the listener got the whole feed, in
-// order, with only the unacknowledged batch twice.
+// order, with only the unacknowledged batch twice. The restarted server is another node: it takes
+// the subscription over once the killed one's lease (2 s here) expired.
 func TestPushSurvivesSIGKILL(t *testing.T) {
-	dbPath := filepath.Join(t.TempDir(), "crm.db")
-	db, err := sqlite.Open(context.Background(), dbPath, sqlite.Options{})
+	forEachBackend(t, testPushSurvivesSIGKILL)
+}
+
+func testPushSurvivesSIGKILL(t *testing.T, dbPath string) {
+	lease := []string{"--subscriptions-reload", "100ms", "--lease-ttl", "2s", "--lease-renew", "500ms"}
+	db, err := openDB(context.Background(), dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +83,7 @@ func TestPushSurvivesSIGKILL(t *testing.T) {
 	}
 	db.Close()
 
-	l := &seqListener{versions: map[int64]int64{}, hold: make(chan struct{})}
+	l := &seqListener{versions: map[int64]int64{}, records: map[int64]int64{}, hold: make(chan struct{})}
 	ls := httptest.NewServer(l)
 	defer ls.Close()
 	defer func() {
@@ -88,7 +94,7 @@ func TestPushSurvivesSIGKILL(t *testing.T) {
 		}
 	}()
 
-	srv := startServer(t, dbPath, "--subscriptions-reload", "100ms")
+	srv := startServer(t, dbPath, lease...)
 	// The running server serves the listener contract.
 	resp, err := http.Get(strings.TrimSuffix(srv.URL, soapPath) + notificationsPath + "?wsdl")
 	if err != nil {
@@ -120,7 +126,8 @@ func TestPushSurvivesSIGKILL(t *testing.T) {
 	<-srv.done
 	close(l.hold)
 
-	srv = startServer(t, dbPath, "--subscriptions-reload", "100ms")
+	srv = startServer(t, dbPath, lease...)
+	deadline = time.Now().Add(60 * time.Second)
 	for {
 		out, err := run(t, "subscriptions", "status", "--db", dbPath, "erp")
 		if err != nil {

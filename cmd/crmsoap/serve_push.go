@@ -29,6 +29,8 @@ type pushConfig struct {
 	reload         time.Duration
 	listenerCA     string
 	timeout        time.Duration
+	leaseTTL       time.Duration
+	leaseRenew     time.Duration
 }
 
 func (c *pushConfig) register(e *envFlags) {
@@ -36,11 +38,16 @@ func (c *pushConfig) register(e *envFlags) {
 	e.Duration(&c.reload, "subscriptions-reload", "CRMSOAP_SUBSCRIPTIONS_RELOAD", 2*time.Second, "how often the subscriptions are reread from the database")
 	e.String(&c.listenerCA, "listener-ca", "CRMSOAP_LISTENER_CA", "", "PEM CA certificates trusted for https SOAP listeners (default: the system roots)")
 	e.Duration(&c.timeout, "listener-timeout", "CRMSOAP_LISTENER_TIMEOUT", notify.DefaultTimeout, "time a SOAP listener has to acknowledge a batch")
+	e.Duration(&c.leaseTTL, "lease-ttl", "CRMSOAP_LEASE_TTL", push.DefaultLeaseTTL, "how long a node's lease on a subscription lasts unless renewed: another node takes over a dead node's subscriptions after it")
+	e.Duration(&c.leaseRenew, "lease-renew", "CRMSOAP_LEASE_RENEW", push.DefaultLeaseRenew, "how often the delivering node renews its subscription leases (less than --lease-ttl)")
 }
 
 func (c *pushConfig) check() error {
-	if c.maxDeliveryAge <= 0 || c.reload <= 0 || c.timeout <= 0 {
-		return errors.New("serve: --max-delivery-age, --subscriptions-reload and --listener-timeout want positive durations")
+	if c.maxDeliveryAge <= 0 || c.reload <= 0 || c.timeout <= 0 || c.leaseTTL <= 0 || c.leaseRenew <= 0 {
+		return errors.New("serve: --max-delivery-age, --subscriptions-reload, --listener-timeout, --lease-ttl and --lease-renew want positive durations")
+	}
+	if c.leaseRenew >= c.leaseTTL {
+		return errors.New("serve: --lease-renew must be shorter than --lease-ttl")
 	}
 	return nil
 }
@@ -70,6 +77,8 @@ func startPush(ctx context.Context, c pushConfig, sec securityConfig, backend st
 		}
 	}
 	obs := newPushMetrics(reg)
+	node := push.NodeID()
+	log.Info("push subscriptions: delivering those whose lease this node holds", "node", node, "lease_ttl", c.leaseTTL, "lease_renew", c.leaseRenew)
 	e := &push.Engine{
 		Store: db,
 		Sinks: map[string]push.SinkFactory{
@@ -80,6 +89,9 @@ func startPush(ctx context.Context, c pushConfig, sec securityConfig, backend st
 		Log:            log,
 		MaxDeliveryAge: c.maxDeliveryAge,
 		Reload:         c.reload,
+		Owner:          node,
+		LeaseTTL:       c.leaseTTL,
+		LeaseRenew:     c.leaseRenew,
 	}
 	e.Sinks["postgres"] = postgresSink // the reporting database
 	done := make(chan struct{})

@@ -12,22 +12,24 @@ import (
 	"time"
 
 	"github.com/crmsoap/crmsoap/store"
-	"github.com/crmsoap/crmsoap/store/sqlite"
 )
 
 const subscriptionsUsage = `Usage:
-  crmsoap subscriptions add    --db PATH --name NAME --sink soap --url https://erp/listener [--entity customer]
-  crmsoap subscriptions add    --db PATH --name NAME --sink nats --url nats://host:4222 [--stream CRM] [--entity customer]
-  crmsoap subscriptions add    --db PATH --name NAME --sink postgres --url postgres://user:pw@host/db [--schema reporting] [--entity customer]
-  crmsoap subscriptions list   --db PATH
-  crmsoap subscriptions status --db PATH [NAME]
-  crmsoap subscriptions pause  --db PATH NAME
-  crmsoap subscriptions resume --db PATH NAME
-  crmsoap subscriptions remove --db PATH NAME
+  crmsoap subscriptions add    --db DB --name NAME --sink soap --url https://erp/listener [--entity customer]
+  crmsoap subscriptions add    --db DB --name NAME --sink nats --url nats://host:4222 [--stream CRM] [--entity customer]
+  crmsoap subscriptions add    --db DB --name NAME --sink postgres --url postgres://user:pw@host/db [--schema reporting] [--entity customer]
+  crmsoap subscriptions list   --db DB
+  crmsoap subscriptions status --db DB [NAME]
+  crmsoap subscriptions pause  --db DB NAME
+  crmsoap subscriptions resume --db DB NAME
+  crmsoap subscriptions remove --db DB NAME
+
+DB is an SQLite database file or a postgres:// URL, as for serve.
 
 A subscription delivers every change of the feed, in the feed's order, to its sink, and
 advances its cursor only when the sink acknowledges. A new subscription starts at the
 beginning of the feed (every live record). A running server picks up changes within seconds.
+One server at a time delivers a subscription: the one holding its lease (status shows it).
 `
 
 // sinkConfig is the stored configuration of a subscription's sink.
@@ -54,7 +56,7 @@ func (m *Main) subscriptions(ctx context.Context, args []string) error {
 	e := &envFlags{fs: fs, getenv: m.Getenv}
 	var dbPath, name, sink, entity string
 	var cfg sinkConfig
-	e.String(&dbPath, "db", "CRMSOAP_DB", "./crm.db", "SQLite database file")
+	e.String(&dbPath, "db", "CRMSOAP_DB", "./crm.db", dbHelp)
 	fs.StringVar(&name, "name", "", "subscription name (add)")
 	fs.StringVar(&sink, "sink", "soap", "sink kind: soap, nats or postgres (add)")
 	fs.StringVar(&cfg.URL, "url", "", "listener URL (soap) or NATS server URL (nats) (add)")
@@ -78,11 +80,15 @@ func (m *Main) subscriptions(ctx context.Context, args []string) error {
 			return fmt.Errorf("subscriptions add: %w", err)
 		}
 	}
-	db, err := sqlite.Open(ctx, dbPath, sqlite.Options{})
+	opened, err := openDB(ctx, dbPath)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer opened.Close()
+	db, ok := opened.(store.SubscriptionStore)
+	if !ok {
+		return fmt.Errorf("subscriptions: the database %s keeps no subscriptions", dbForLog(dbPath))
+	}
 	switch cmd {
 	case "add":
 		err := db.AddSubscription(ctx, add)
@@ -156,7 +162,7 @@ func newSubscription(name, sink, entity string, cfg sinkConfig) (store.Subscript
 }
 
 // subscriptionsStatus prints every subscription (or the one named) with its delivery state and lag.
-func (m *Main) subscriptionsStatus(ctx context.Context, db *sqlite.DB, name string, status bool) error {
+func (m *Main) subscriptionsStatus(ctx context.Context, db store.SubscriptionStore, name string, status bool) error {
 	var list []store.Subscription
 	if name != "" {
 		s, err := db.GetSubscription(ctx, name)
@@ -181,7 +187,7 @@ func (m *Main) subscriptionsStatus(ctx context.Context, db *sqlite.DB, name stri
 		return tw.Flush()
 	}
 	now := time.Now()
-	fmt.Fprintln(tw, "NAME\tSTATE\tCURSOR\tLAG\tLAG SECONDS\tLAST SUCCESS\tLAST ERROR\tERROR AT")
+	fmt.Fprintln(tw, "NAME\tSTATE\tCURSOR\tLAG\tLAG SECONDS\tLAST SUCCESS\tLAST ERROR\tERROR AT\tLEASE HOLDER\tLEASE EXPIRES")
 	for _, s := range list {
 		n, oldest, err := db.FeedLag(ctx, s.Entity, s.Cursor)
 		if err != nil {
@@ -191,8 +197,8 @@ func (m *Main) subscriptionsStatus(ctx context.Context, db *sqlite.DB, name stri
 		if !oldest.IsZero() {
 			lagSec = int64(now.Sub(oldest).Seconds())
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t%s\t%s\n", s.Name, s.State, s.Cursor, n, lagSec,
-			stamp(s.LastSuccess), dashIfEmpty(s.LastError), stamp(s.LastErrorAt))
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\n", s.Name, s.State, s.Cursor, n, lagSec,
+			stamp(s.LastSuccess), dashIfEmpty(s.LastError), stamp(s.LastErrorAt), dashIfEmpty(s.LeaseOwner), leaseStamp(s, now))
 	}
 	return tw.Flush()
 }
@@ -216,6 +222,17 @@ func stamp(t time.Time) string {
 		return "-"
 	}
 	return t.UTC().Format(time.RFC3339)
+}
+
+// leaseStamp is when s's lease expires, marked when it has (a node died or stopped renewing).
+func leaseStamp(s store.Subscription, now time.Time) string {
+	if s.LeaseOwner == "" {
+		return "-"
+	}
+	if !now.Before(s.LeaseExpires) {
+		return stamp(s.LeaseExpires) + " (expired)"
+	}
+	return stamp(s.LeaseExpires)
 }
 
 func subscriptionErr(name string, err error) error {

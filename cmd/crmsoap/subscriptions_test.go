@@ -3,14 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/crmsoap/crmsoap/store"
-	"github.com/crmsoap/crmsoap/store/sqlite"
 )
 
 // runMain runs one subcommand in process and returns its standard output.
@@ -23,7 +21,10 @@ func runMain(t *testing.T, args ...string) (string, error) {
 }
 
 func TestSubscriptionsCommand(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "crm.db")
+	forEachBackend(t, testSubscriptionsCommand)
+}
+
+func testSubscriptionsCommand(t *testing.T, db string) {
 	if _, err := runMain(t, "subscriptions", "add", "--db", db, "--name", "erp", "--url", "https://erp.example/listener", "--entity", "customer"); err != nil {
 		t.Fatal(err)
 	}
@@ -45,12 +46,16 @@ func TestSubscriptionsCommand(t *testing.T) {
 			t.Errorf("add %v: %v, want an error saying %q", c.args, err, c.want)
 		}
 	}
+	if out, err := runMain(t, "subscriptions", "list", "--db", db); err != nil || strings.Count(out, "\n") != 2 {
+		t.Fatalf("refused adds stored something: %v\n%s", err, out)
+	}
 	if _, err := runMain(t, "subscriptions", "add", "--db", db, "--name", "bus", "--sink", "nats", "--url", "nats://127.0.0.1:4222"); err != nil {
 		t.Fatal(err)
 	}
 
 	// Two customers in the feed, nothing delivered: status shows a lag of 2.
-	s, err := sqlite.Open(context.Background(), db, sqlite.Options{})
+	// A node holding the lease recorded a failure; its lease shows, and ends in ten minutes.
+	s, err := openDB(context.Background(), db)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +65,12 @@ func TestSubscriptionsCommand(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := s.FailSubscription(context.Background(), "erp", "listener answered HTTP 503", past, false); err != nil {
+	subs := s.(store.SubscriptionStore)
+	expires := time.Now().UTC().Add(10 * time.Minute).Truncate(time.Second)
+	if _, err := subs.LeaseSubscription(context.Background(), "erp", "host-1/4242/0123abcd", time.Now(), expires); err != nil {
+		t.Fatal(err)
+	}
+	if err := subs.FailSubscription(context.Background(), "erp", "host-1/4242/0123abcd", "listener answered HTTP 503", past, false); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
@@ -75,6 +85,13 @@ func TestSubscriptionsCommand(t *testing.T) {
 	}
 	if lag, err := strconv.Atoi(fields[4]); err != nil || lag < 3590 || lag > 3700 {
 		t.Fatalf("lag seconds %d, want about 3600:\n%s", lag, out)
+	}
+	if want := "host-1/4242/0123abcd  " + expires.Format(time.RFC3339) + "\n"; !strings.HasSuffix(out, want) {
+		t.Fatalf("status does not end with the lease holder and its expiry %q:\n%s", want, out)
+	}
+	out, err = runMain(t, "subscriptions", "status", "--db", db, "bus")
+	if f := strings.Fields(out); err != nil || f[len(f)-2] != "-" || f[len(f)-1] != "-" {
+		t.Fatalf("status of a subscription nobody leased: %v\n%s", err, out)
 	}
 
 	if _, err := runMain(t, "subscriptions", "pause", "--db", db, "erp"); err != nil {

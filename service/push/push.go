@@ -3,6 +3,10 @@
 // after the sink acknowledged. A failed delivery is retried with exponential backoff and jitter; past
 // the maximum delivery age the subscription turns FAILING and keeps its cursor.
 //
+// Any number of nodes may run an engine on one database: a node delivers a subscription only while it
+// holds the subscription's lease (lease.go), so one node at a time delivers each subscription, and
+// another takes over once a dead node's lease has expired.
+//
 // It knows no transport: sinks (SOAP listener, message broker) are injected by kind.
 package push
 
@@ -30,8 +34,10 @@ const (
 // Store is what the engine needs of the database.
 type Store interface {
 	ListSubscriptions(ctx context.Context) ([]store.Subscription, error)
-	AckSubscription(ctx context.Context, name string, from, to int64, at time.Time) error
-	FailSubscription(ctx context.Context, name, msg string, at time.Time, failing bool) error
+	LeaseSubscription(ctx context.Context, name, owner string, now, until time.Time) (store.Subscription, error)
+	ReleaseSubscription(ctx context.Context, name, owner string) error
+	AckSubscription(ctx context.Context, name, owner string, from, to int64, at time.Time) error
+	FailSubscription(ctx context.Context, name, owner, msg string, at time.Time, failing bool) error
 	FeedLag(ctx context.Context, entity string, after int64) (int64, time.Time, error)
 	Feed(ctx context.Context, after int64, limit int) ([]store.FeedEntry, bool, error)
 }
@@ -63,8 +69,8 @@ type Observer interface {
 	Lag(sub string, changes int64, age time.Duration)
 }
 
-// Engine runs one worker per ACTIVE subscription, starting and stopping them as the stored
-// subscriptions change (every Reload).
+// Engine runs one worker per ACTIVE subscription whose lease it holds, starting and stopping them as
+// the stored subscriptions and their leases change (every Reload).
 type Engine struct {
 	Store          Store
 	Sinks          map[string]SinkFactory // by Subscription.SinkKind
@@ -75,6 +81,13 @@ type Engine struct {
 	Reload         time.Duration          // how often subscriptions are reread; 0: 2 s
 	Poll           time.Duration          // how often an idle worker rereads the feed; 0: 1 s
 	Jitter         func() float64         // in [0, 1); nil: math/rand
+	// Owner names this node in leases; "": NodeID(). Two engines must never share one.
+	Owner string
+	// LeaseTTL is how long a lease lasts unless renewed (0: DefaultLeaseTTL); LeaseRenew how often the
+	// holder renews it (0: DefaultLeaseRenew). A dead node's subscriptions are taken over at most
+	// LeaseTTL + Reload after its last renewal.
+	LeaseTTL   time.Duration
+	LeaseRenew time.Duration
 }
 
 // Run delivers until ctx ends.
@@ -121,6 +134,10 @@ func (e *Engine) Run(ctx context.Context) error {
 				if workers[name] != nil {
 					continue
 				}
+				s, ok := e.takeLease(ctx, s)
+				if !ok {
+					continue
+				}
 				wctx, cancel := context.WithCancel(ctx)
 				w := &running{cancel: cancel, done: make(chan struct{}), sub: s}
 				workers[name] = w
@@ -158,12 +175,23 @@ func (e *Engine) defaults() {
 	if e.Jitter == nil {
 		e.Jitter = rand.Float64
 	}
+	if e.Owner == "" {
+		e.Owner = NodeID()
+	}
+	if e.LeaseTTL <= 0 {
+		e.LeaseTTL = DefaultLeaseTTL
+	}
+	if e.LeaseRenew <= 0 {
+		e.LeaseRenew = DefaultLeaseRenew
+	}
 }
 
-// work delivers sub's feed until ctx ends, the subscription turns FAILING, or its cursor moved
-// elsewhere.
+// work delivers sub's feed, holding its lease, until ctx ends, the lease is lost, the subscription
+// turns FAILING, or its cursor moved elsewhere; then it gives the lease up.
 func (e *Engine) work(ctx context.Context, sub store.Subscription) {
 	log := e.Log.With("subscription", sub.Name)
+	ctx, stop := e.holdLease(ctx, log, sub)
+	defer stop()
 	factory := e.Sinks[sub.SinkKind]
 	if factory == nil {
 		e.fail(ctx, log, sub, fmt.Sprintf("no sink of kind %q in this server", sub.SinkKind), true)
@@ -206,7 +234,7 @@ func (e *Engine) work(ctx context.Context, sub store.Subscription) {
 		if len(batch) > 0 && !e.deliver(ctx, log, sub, sink, batch) {
 			return
 		}
-		err = e.Store.AckSubscription(ctx, sub.Name, cursor, last, e.Clock.Now())
+		err = e.Store.AckSubscription(ctx, sub.Name, e.Owner, cursor, last, e.Clock.Now())
 		if err != nil {
 			if ctx.Err() == nil {
 				log.Warn("push: storing the cursor failed; the batch will be delivered again", "from", cursor, "to", last, "err", err)
@@ -254,7 +282,7 @@ func (e *Engine) fail(ctx context.Context, log *slog.Logger, sub store.Subscript
 	if failing {
 		log.Error("push: subscription FAILING: delivery stopped, cursor kept; 'crmsoap subscriptions resume' carries on", "err", msg)
 	}
-	if err := e.Store.FailSubscription(ctx, sub.Name, msg, e.Clock.Now(), failing); err != nil && !errors.Is(err, context.Canceled) {
+	if err := e.Store.FailSubscription(ctx, sub.Name, e.Owner, msg, e.Clock.Now(), failing); err != nil && !errors.Is(err, context.Canceled) {
 		log.Warn("push: recording the failure failed", "err", err)
 	}
 }

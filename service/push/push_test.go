@@ -63,6 +63,13 @@ func (c *counter) Delivered(_, outcome string, _ int) {
 func (c *counter) Retry(string, time.Duration)      { c.retries.Add(1) }
 func (c *counter) Lag(string, int64, time.Duration) {}
 
+// testDB is what the tests need of a backend: the engine's store, writes and subscriptions.
+type testDB interface {
+	push.Store
+	store.CustomerStore
+	store.SubscriptionStore
+}
+
 func openDB(t *testing.T) *sqlite.DB {
 	t.Helper()
 	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "crm.db"), sqlite.Options{})
@@ -74,7 +81,7 @@ func openDB(t *testing.T) *sqlite.DB {
 }
 
 // writeChanges creates n customers, updates every third and deletes every fifth.
-func writeChanges(t *testing.T, db *sqlite.DB, n int) {
+func writeChanges(t *testing.T, db testDB, n int) {
 	t.Helper()
 	ctx := context.Background()
 	now := time.Now().UTC()
@@ -97,7 +104,7 @@ func writeChanges(t *testing.T, db *sqlite.DB, n int) {
 	}
 }
 
-func wholeFeed(t *testing.T, db *sqlite.DB) []store.FeedEntry {
+func wholeFeed(t *testing.T, db testDB) []store.FeedEntry {
 	t.Helper()
 	var all []store.FeedEntry
 	for after := int64(0); ; {
@@ -114,7 +121,7 @@ func wholeFeed(t *testing.T, db *sqlite.DB) []store.FeedEntry {
 }
 
 // waitCursor runs until the subscription's stored cursor reaches want (or fails the test).
-func waitCursor(t *testing.T, db *sqlite.DB, name string, want int64) store.Subscription {
+func waitCursor(t *testing.T, db testDB, name string, want int64) store.Subscription {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {

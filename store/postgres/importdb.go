@@ -13,8 +13,9 @@ import (
 // Snapshot is a whole crmsoap database as another backend holds it, for Import: every customer (with
 // its ID and Version), the compacted feed (with its seqs, tombstones included), the feed's tombstone
 // horizon, the highest customer id and feed seq ever handed out (deleted and purged ones included),
-// the clients, the revocations and the server secrets (name without the "secret." prefix); and the
-// commerce records and retry records of Commerce and Retries (importcommerce.go).
+// the clients, the revocations and the server secrets (name without the "secret." prefix); the
+// commerce records and retry records of Commerce and Retries (importcommerce.go); and the push
+// subscriptions with their cursors.
 type Snapshot struct {
 	Customers   []store.Customer
 	Feed        []store.FeedEntry
@@ -26,6 +27,9 @@ type Snapshot struct {
 	Secrets     map[string][]byte
 	Commerce    Commerce
 	Retries     Retries
+	// Subscriptions are copied with their cursors and delivery state; their leases are not (they name
+	// nodes of the source database).
+	Subscriptions []store.Subscription
 }
 
 // ErrNotEmpty is returned by Import when the database already holds data.
@@ -85,6 +89,9 @@ func (db *DB) Import(ctx context.Context, s Snapshot) error {
 			if _, err := tx.Exec(ctx, `INSERT INTO meta (name, bytes) VALUES ($1, $2)`, "secret."+name, v); err != nil {
 				return fmt.Errorf("store: import secrets: %w", err)
 			}
+		}
+		if err := importSubscriptions(ctx, tx, s.Subscriptions); err != nil {
+			return err
 		}
 		if s.Horizon > 0 {
 			if _, err := tx.Exec(ctx, `INSERT INTO meta (name, number) VALUES ($1, $2)`, metaFeedHorizon, s.Horizon); err != nil {

@@ -247,6 +247,7 @@ var uniqueFields = map[string]store.DuplicateError{
 	"clients_pkey":              {Entity: store.EntityClient, Field: "name"},
 	"clients_cert_sha256_key":   {Entity: store.EntityClient, Field: "cert"},
 	"products_sku_key":          {Entity: store.EntityProduct, Field: "sku"},
+	"subscriptions_pkey":        {Entity: store.EntitySubscription, Field: "name"},
 }
 
 // referenced turns a foreign key violation (SQLSTATE 23503: a deletion of a customer or product that

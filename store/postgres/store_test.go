@@ -63,6 +63,13 @@ func TestCommerce(t *testing.T) {
 	})
 }
 
+func TestSubscriptions(t *testing.T) {
+	storetest.RunSubscriptions(t, func(t *testing.T) storetest.SubscriptionDB {
+		db, _ := openTest(t, Options{})
+		return db
+	})
+}
+
 // Nodes starting at once on a fresh database migrate it once: each migration is applied by exactly
 // one of them, and every one of them opens.
 func TestMigrateConcurrentOpens(t *testing.T) {

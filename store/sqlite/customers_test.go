@@ -29,6 +29,14 @@ func TestCommerceStore(t *testing.T) {
 	})
 }
 
+// TestSubscriptionStore runs the subscriptions and leases suite against a real database file.
+func TestSubscriptionStore(t *testing.T) {
+	storetest.RunSubscriptions(t, func(t *testing.T) storetest.SubscriptionDB {
+		db, _ := openTest(t, Options{})
+		return db
+	})
+}
+
 // TestCustomer_StoredText: times are stored as fixed-width UTC RFC 3339 text, birth dates as the date.
 func TestCustomer_StoredText(t *testing.T) {
 	db, _ := openTest(t, Options{})

@@ -29,29 +29,32 @@ func (db *DB) AddSubscription(ctx context.Context, s store.Subscription) error {
 	})
 }
 
-const subscriptionColumns = `name, sink_kind, sink_config, entity, cursor, state, created_at, last_success, last_error, last_error_at`
+const subscriptionColumns = `name, sink_kind, sink_config, entity, cursor, state, created_at, last_success, last_error, last_error_at,
+	lease_owner, lease_expires`
 
 func scanSubscription(row interface{ Scan(...any) error }) (store.Subscription, error) {
 	var s store.Subscription
 	var cfg, created string
-	var success, lastErr, errAt sql.NullString
-	if err := row.Scan(&s.Name, &s.SinkKind, &cfg, &s.Entity, &s.Cursor, &s.State, &created, &success, &lastErr, &errAt); err != nil {
+	var success, lastErr, errAt, owner, expires sql.NullString
+	if err := row.Scan(&s.Name, &s.SinkKind, &cfg, &s.Entity, &s.Cursor, &s.State, &created, &success, &lastErr, &errAt,
+		&owner, &expires); err != nil {
 		return s, err
 	}
 	s.SinkConfig = []byte(cfg)
 	s.LastError = lastErr.String
+	s.LeaseOwner = owner.String
 	var err error
 	if s.CreatedAt, err = parseTime(created); err != nil {
 		return s, err
 	}
-	if success.Valid {
-		if s.LastSuccess, err = parseTime(success.String); err != nil {
-			return s, err
-		}
-	}
-	if errAt.Valid {
-		if s.LastErrorAt, err = parseTime(errAt.String); err != nil {
-			return s, err
+	for _, t := range []struct {
+		src sql.NullString
+		dst *time.Time
+	}{{success, &s.LastSuccess}, {errAt, &s.LastErrorAt}, {expires, &s.LeaseExpires}} {
+		if t.src.Valid {
+			if *t.dst, err = parseTime(t.src.String); err != nil {
+				return s, err
+			}
 		}
 	}
 	return s, nil
@@ -106,30 +109,82 @@ func (db *DB) RemoveSubscription(ctx context.Context, name string) error {
 	})
 }
 
-// AckSubscription advances the cursor of name from from to to. Errors: store.ErrConflict when the
-// stored cursor is not from, store.ErrNotFound.
-func (db *DB) AckSubscription(ctx context.Context, name string, from, to int64, at time.Time) error {
+// LeaseSubscription gives owner the delivery lease of name until until when it is free, expired at
+// now or owner's already, and returns the subscription. Errors: *store.LeaseHeldError, store.ErrNotFound.
+func (db *DB) LeaseSubscription(ctx context.Context, name, owner string, now, until time.Time) (store.Subscription, error) {
+	var s store.Subscription
+	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		// Times are stored in one fixed-width UTC layout, so comparing the text compares the instants.
+		if _, err := tx.ExecContext(ctx, `UPDATE subscriptions SET lease_owner = ?, lease_expires = ?
+			WHERE name = ? AND (lease_owner IS NULL OR lease_owner = ? OR lease_expires <= ?)`,
+			owner, formatTime(until), name, owner, formatTime(now)); err != nil {
+			return fmt.Errorf("store: lease subscription %q: %w", name, err)
+		}
+		var err error
+		s, err = scanSubscription(tx.QueryRowContext(ctx, `SELECT `+subscriptionColumns+` FROM subscriptions WHERE name = ?`, name))
+		if err == sql.ErrNoRows {
+			return store.ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("store: lease subscription %q: %w", name, err)
+		}
+		if s.LeaseOwner != owner {
+			return &store.LeaseHeldError{Owner: s.LeaseOwner, Expires: s.LeaseExpires}
+		}
+		return nil
+	})
+	return s, err
+}
+
+// ReleaseSubscription ends owner's lease of name, if owner holds it.
+func (db *DB) ReleaseSubscription(ctx context.Context, name, owner string) error {
 	return db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE subscriptions SET cursor = ?, last_success = ?, last_error = NULL, last_error_at = NULL,
-			state = CASE state WHEN 'FAILING' THEN 'ACTIVE' ELSE state END WHERE name = ? AND cursor = ?`, to, formatTime(at), name, from)
-		if err := oneRow(res, err, "ack subscription"); err != store.ErrNotFound {
-			return err
+		_, err := tx.ExecContext(ctx, `UPDATE subscriptions SET lease_owner = NULL, lease_expires = NULL
+			WHERE name = ? AND lease_owner = ?`, name, owner)
+		if err != nil {
+			return fmt.Errorf("store: release subscription %q: %w", name, err)
 		}
-		if ok, qerr := exists(ctx, tx, `SELECT 1 FROM subscriptions WHERE name = ?`, name); qerr == nil && ok {
-			return store.ErrConflict
-		}
-		return store.ErrNotFound
+		return nil
 	})
 }
 
-// FailSubscription records a failed delivery; failing turns an ACTIVE subscription FAILING.
-// Errors: store.ErrNotFound.
-func (db *DB) FailSubscription(ctx context.Context, name, msg string, at time.Time, failing bool) error {
+// AckSubscription advances the cursor of name from from to to for the lease holder owner.
+// Errors: store.ErrConflict when the stored cursor is not from or owner holds no lease,
+// store.ErrNotFound.
+func (db *DB) AckSubscription(ctx context.Context, name, owner string, from, to int64, at time.Time) error {
+	return db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE subscriptions SET cursor = ?, last_success = ?, last_error = NULL, last_error_at = NULL,
+			state = CASE state WHEN 'FAILING' THEN 'ACTIVE' ELSE state END WHERE name = ? AND cursor = ? AND lease_owner = ?`,
+			to, formatTime(at), name, from, owner)
+		return conflictOrGone(ctx, tx, name, oneRow(res, err, "ack subscription"))
+	})
+}
+
+// FailSubscription records a failed delivery by the lease holder owner; failing turns an ACTIVE
+// subscription FAILING. Errors: store.ErrConflict when owner holds no lease, store.ErrNotFound.
+func (db *DB) FailSubscription(ctx context.Context, name, owner, msg string, at time.Time, failing bool) error {
 	return db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE subscriptions SET last_error = ?, last_error_at = ?,
-			state = CASE WHEN ? AND state = 'ACTIVE' THEN 'FAILING' ELSE state END WHERE name = ?`, msg, formatTime(at), failing, name)
-		return oneRow(res, err, "fail subscription")
+			state = CASE WHEN ? AND state = 'ACTIVE' THEN 'FAILING' ELSE state END WHERE name = ? AND lease_owner = ?`,
+			msg, formatTime(at), failing, name, owner)
+		return conflictOrGone(ctx, tx, name, oneRow(res, err, "fail subscription"))
 	})
+}
+
+// conflictOrGone turns the store.ErrNotFound of a conditional update of subscription name into
+// store.ErrConflict when the subscription exists (its condition failed).
+func conflictOrGone(ctx context.Context, tx *sql.Tx, name string, err error) error {
+	if err != store.ErrNotFound {
+		return err
+	}
+	ok, qerr := exists(ctx, tx, `SELECT 1 FROM subscriptions WHERE name = ?`, name)
+	if qerr != nil {
+		return fmt.Errorf("store: subscription %q: %w", name, qerr)
+	}
+	if ok {
+		return store.ErrConflict
+	}
+	return store.ErrNotFound
 }
 
 // FeedLag counts the feed entries after after (of entity, "" = all) and returns the oldest one's time.
