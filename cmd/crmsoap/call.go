@@ -48,6 +48,11 @@ Operations and fields:
   GetOrder        id=
   UpdateOrderStatus id= status=PAID|SHIPPED|DELIVERED|CANCELLED expectedVersion=
   SearchOrders    customerId= status= pageToken=
+  AddReview       customerId= productId= stars=1..5 title= text=
+  GetReview       id=
+  UpdateReview    id= expectedVersion= stars= title= text= (all are replaced; customer and product stay)
+  DeleteReview    id= expectedVersion=
+  SearchReviews   productId= customerId= minStars= pageSize= pageToken=
 
 With --message-id, the request carries that wsa:MessageID (signed along with the Body): sending the same
 request again with the same id returns the first answer and writes nothing again.
@@ -56,6 +61,7 @@ Example:
   crmsoap call --key erp.key.pem --cert erp.cert.pem AddCustomer name="Zhang Wei" country=CN
   crmsoap call --message-id urn:uuid:6f1c... UpsertCustomer externalId=ERP-1 name="Zhang Wei"
   crmsoap call AddProduct sku=ANVIL-1 name=Anvil price=19.90 currency=EUR stock=5 lowStockThreshold=2
+  crmsoap call AddReview customerId=1 productId=2 stars=5 title="Sturdy anvil"
 `
 
 // call is a command-line client on the generated SDK.

@@ -117,9 +117,7 @@ func invokeOrders(ctx context.Context, c wsdl.CrmPortType, op string, f fields) 
 		}
 		return c.SearchOrdersContext(ctx, req)
 	}
-	return nil, fmt.Errorf("unknown operation %q (want AddCustomer, GetCustomer, UpdateCustomer, DeleteCustomer, "+
-		"UpsertCustomer, DeleteCustomers, SearchCustomers, GetChanges, AddProduct, GetProduct, UpdateProduct, "+
-		"DeleteProduct, UpsertProduct, SearchProducts, AdjustStock, PlaceOrder, GetOrder, UpdateOrderStatus or SearchOrders)", op)
+	return invokeReviews(ctx, c, op, f)
 }
 
 // productData builds ProductData from sku= name= description= category= price= currency= stock=
