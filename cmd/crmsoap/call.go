@@ -127,17 +127,15 @@ func invoke(ctx context.Context, c wsdl.CrmPortType, op string, pairs []string) 
 		}
 		return c.GetCustomerContext(ctx, &wsdl.GetCustomer{Id: id})
 	case "UpdateCustomer":
-		id, err1 := f.int("id")
-		ev, err2 := f.int("expectedVersion")
-		d, err3 := f.customerData()
-		if err := errors.Join(err1, err2, err3); err != nil {
+		id, ev, err1 := f.idVersion()
+		d, err2 := f.customerData()
+		if err := errors.Join(err1, err2); err != nil {
 			return nil, err
 		}
 		return c.UpdateCustomerContext(ctx, &wsdl.UpdateCustomer{Id: id, ExpectedVersion: ev, Customer: d})
 	case "DeleteCustomer":
-		id, err1 := f.int("id")
-		ev, err2 := f.int("expectedVersion")
-		if err := errors.Join(err1, err2); err != nil {
+		id, ev, err := f.idVersion()
+		if err != nil {
 			return nil, err
 		}
 		return c.DeleteCustomerContext(ctx, &wsdl.DeleteCustomer{Id: id, ExpectedVersion: ev})
@@ -226,6 +224,13 @@ func (f fields) int(name string) (int64, error) {
 		return 0, fmt.Errorf("%s=%q: not an integer", name, v)
 	}
 	return n, nil
+}
+
+// idVersion reads id= and expectedVersion= (0 when absent).
+func (f fields) idVersion() (id, expectedVersion int64, err error) {
+	id, err1 := f.int("id")
+	expectedVersion, err2 := f.int("expectedVersion")
+	return id, expectedVersion, errors.Join(err1, err2)
 }
 
 // pageSize is the pageSize field, nil when absent.

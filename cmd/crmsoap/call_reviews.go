@@ -25,17 +25,15 @@ func invokeReviews(ctx context.Context, c wsdl.CrmPortType, op string, f fields)
 		}
 		return c.GetReviewContext(ctx, &wsdl.GetReview{Id: id})
 	case "UpdateReview":
-		id, err1 := f.int("id")
-		ev, err2 := f.int("expectedVersion")
-		d, err3 := f.reviewData()
-		if err := errors.Join(err1, err2, err3); err != nil {
+		id, ev, err1 := f.idVersion()
+		d, err2 := f.reviewData()
+		if err := errors.Join(err1, err2); err != nil {
 			return nil, err
 		}
 		return c.UpdateReviewContext(ctx, &wsdl.UpdateReview{Id: id, ExpectedVersion: ev, Review: d})
 	case "DeleteReview":
-		id, err1 := f.int("id")
-		ev, err2 := f.int("expectedVersion")
-		if err := errors.Join(err1, err2); err != nil {
+		id, ev, err := f.idVersion()
+		if err != nil {
 			return nil, err
 		}
 		return c.DeleteReviewContext(ctx, &wsdl.DeleteReview{Id: id, ExpectedVersion: ev})
