@@ -176,10 +176,7 @@ func writeOrder(ctx context.Context, tx *sql.Tx, o store.Order, products []store
 	}
 	movesJSON := string(append(moves, ']'))
 	at, actor := formatTime(o.PlacedAt), nullString(o.CreatedBy)
-	res, err := tx.ExecContext(ctx, `UPDATE products SET stock = stock - m.value ->> 1, version = version + 1,
-		updated_at = ?, updated_by = ? FROM json_each(?) AS m
-		WHERE products.id = m.value ->> 0 AND products.stock >= m.value ->> 1`, at, actor, movesJSON)
-	if err := wrote(res, err, len(products)); err != nil {
+	if err := moveStocks(ctx, tx, movesJSON, -1, at, actor, len(products)); err != nil {
 		return fmt.Errorf("store: place order: stock: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO orders (id, version, order_number, external_id, customer_id, status,
@@ -192,26 +189,71 @@ func writeOrder(ctx context.Context, tx *sql.Tx, o store.Order, products []store
 	for _, l := range o.Lines {
 		lines = appendPair(lines, l.ProductID, l.Quantity)
 	}
-	res, err = tx.ExecContext(ctx, `INSERT INTO order_lines (order_id, line_no, product_id, sku, product_name, quantity,
+	res, err := tx.ExecContext(ctx, `INSERT INTO order_lines (order_id, line_no, product_id, sku, product_name, quantity,
 		unit_minor, amount_minor) SELECT ?, l.key + 1, p.id, p.sku, p.name, l.value ->> 1, p.price_minor,
 		p.price_minor * (l.value ->> 1) FROM json_each(?) AS l JOIN products AS p ON p.id = l.value ->> 0`,
 		o.ID, string(append(lines, ']')))
 	if err := wrote(res, err, len(o.Lines)); err != nil {
 		return fmt.Errorf("store: place order lines: %w", err)
 	}
+	return logOrder(ctx, tx, o, OpCreate, at, actor, movesJSON)
+}
+
+// moveStocks adds sign × quantity to the stock of each product of moves ([[product id, quantity], ...],
+// want of them) in one statement, which changes no product whose stock would go below zero.
+func moveStocks(ctx context.Context, tx *sql.Tx, moves string, sign int64, at string, actor any, want int) error {
+	res, err := tx.ExecContext(ctx, `UPDATE products SET stock = stock + ?1 * (m.value ->> 1), version = version + 1,
+		updated_at = ?2, updated_by = ?3 FROM json_each(?4) AS m
+		WHERE products.id = m.value ->> 0 AND products.stock + ?1 * (m.value ->> 1) >= 0`, sign, at, actor, moves)
+	return wrote(res, err, want)
+}
+
+// logOrder writes the change-log rows and the feed entries of the products of moves ([[product id,
+// quantity], ...]) as they are now, then of order o (op: OpCreate or OpUpdate), one statement each.
+func logOrder(ctx context.Context, tx *sql.Tx, o store.Order, op, at string, actor any, moves string) error {
 	if _, err := tx.ExecContext(ctx, `INSERT INTO changes (entity, entity_id, op, version, at, actor)
 		SELECT ?1, id, ?2, version, ?3, ?4 FROM products WHERE id IN (SELECT value ->> 0 FROM json_each(?5))
-		UNION ALL SELECT ?6, ?7, ?8, 1, ?3, ?4`, entityProduct, OpUpdate, at, actor, movesJSON,
-		entityOrder, o.ID, OpCreate); err != nil {
+		UNION ALL SELECT ?6, ?7, ?8, ?9, ?3, ?4`, entityProduct, OpUpdate, at, actor, moves,
+		entityOrder, o.ID, op, o.Version); err != nil {
 		return fmt.Errorf("store: record order %d: %w", o.ID, err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO feed (entity, entity_id, kind, version, at, actor, external_id)
 		SELECT ?1, id, ?2, version, ?3, ?4, sku FROM products WHERE id IN (SELECT value ->> 0 FROM json_each(?5))
-		UNION ALL SELECT ?6, ?7, ?2, 1, ?3, ?4, ?8`, entityProduct, store.FeedUpserted, at, actor, movesJSON,
-		entityOrder, o.ID, nullString(o.ExternalID)); err != nil {
+		UNION ALL SELECT ?6, ?7, ?2, ?8, ?3, ?4, ?9`, entityProduct, store.FeedUpserted, at, actor, moves,
+		entityOrder, o.ID, o.Version, nullString(o.ExternalID)); err != nil {
 		return fmt.Errorf("store: feed order %d: %w", o.ID, err)
 	}
 	return nil
+}
+
+// restockOrder puts the quantities of o's lines back in stock, each product once, and logs the products and
+// o (an update); it returns the products as they are now, in the order of their first line.
+func restockOrder(ctx context.Context, tx *sql.Tx, o store.Order, at, actor string) ([]store.Product, error) {
+	qty := make(map[int64]int64, len(o.Lines))
+	var ids []store.LineRequest
+	for _, l := range o.Lines {
+		if _, seen := qty[l.ProductID]; !seen {
+			ids = append(ids, store.LineRequest{ProductID: l.ProductID})
+		}
+		qty[l.ProductID] += l.Quantity
+	}
+	moves := []byte{'['}
+	for _, l := range ids {
+		moves = appendPair(moves, l.ProductID, qty[l.ProductID])
+	}
+	movesJSON := string(append(moves, ']'))
+	if err := moveStocks(ctx, tx, movesJSON, 1, at, nullString(actor), len(ids)); err != nil {
+		return nil, fmt.Errorf("store: restock order %d: %w", o.ID, err)
+	}
+	byID, _, err := orderProducts(ctx, tx, ids)
+	if err != nil {
+		return nil, err
+	}
+	products := make([]store.Product, len(ids))
+	for i, l := range ids {
+		products[i] = *byID[l.ProductID]
+	}
+	return products, logOrder(ctx, tx, o, OpUpdate, at, nullString(actor), movesJSON)
 }
 
 // wrote checks that the statement that returned res and err changed want rows.

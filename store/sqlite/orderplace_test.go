@@ -229,7 +229,7 @@ func TestPlaceOrder_RefusalsWriteNothing(t *testing.T) {
 	errs := make([]error, len(cases)+1)
 	var wg sync.WaitGroup
 	for i := range errs {
-		op := store.PlaceOrderOp{CustomerID: cust, Lines: []store.LineRequest{{SKU: "B", Quantity: 3}, {SKU: "A", Quantity: 1}}}
+		op := store.PlaceOrderOp{CustomerID: cust, Lines: []store.LineRequest{{SKU: "A", Quantity: 3}, {ProductID: ids[0], Quantity: 1}}}
 		if i < len(cases) {
 			op = cases[i].op
 		}
@@ -251,9 +251,11 @@ func TestPlaceOrder_RefusalsWriteNothing(t *testing.T) {
 	if errs[len(cases)] != nil {
 		t.Fatalf("the order in the group: %v", errs[len(cases)])
 	}
-	var stockB int64
-	if err := db.read.QueryRow(`SELECT stock FROM products WHERE id = ?`, ids[1]).Scan(&stockB); err != nil || stockB != 7 {
-		t.Fatalf("stock of B after the group: %d, %v, want 7", stockB, err)
+	var stockA, stockB int64
+	err = db.read.QueryRow(`SELECT (SELECT stock FROM products WHERE id = ?), (SELECT stock FROM products WHERE id = ?)`,
+		ids[0], ids[1]).Scan(&stockA, &stockB)
+	if err != nil || stockA != 5 || stockB != 10 {
+		t.Fatalf("stock of A and B after the group: %d, %d, %v, want 5 and 10", stockA, stockB, err)
 	}
 	if n := countRows(t, db.read, "orders"); n != 2 {
 		t.Errorf("%d orders after the group, want 2", n)
@@ -277,5 +279,38 @@ func TestOpen_WriterTempStoreInMemory(t *testing.T) {
 	})
 	if err != nil || mode != 2 {
 		t.Fatalf("PRAGMA temp_store on the writer = %d, %v, want 2 (MEMORY)", mode, err)
+	}
+}
+
+// Cancelling puts each line's quantity back, a product on several lines once, at one new version,
+// logged with the order; another move of status logs the order alone.
+func TestSetOrderStatus_Restock(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTest(t, Options{})
+	cust, ids := orderShop(t, db, "A", "B")
+	o := place(t, db, store.PlaceOrderOp{CustomerID: cust, Lines: []store.LineRequest{
+		{ProductID: ids[0], Quantity: 2}, {ProductID: ids[1], Quantity: 1}, {ProductID: ids[0], Quantity: 3}}}).Order
+	seq := lastChange(t, db)
+	r, err := db.SetOrderStatus(ctx, o.ID, store.OrderPlaced, store.OrderPaid, 1, false, orderAt, "erp", nil)
+	if err != nil || r.Err != nil || r.Order.Status != store.OrderPaid || len(r.Products) != 0 || len(r.Order.Lines) != 3 {
+		t.Fatalf("PLACED -> PAID: %+v, %v, %v", r, r.Err, err)
+	}
+	r, err = db.SetOrderStatus(ctx, o.ID, store.OrderPaid, store.OrderCancelled, 2, true, orderAt, "erp", nil)
+	if err != nil || r.Err != nil || r.Order.Version != 3 || len(r.Products) != 2 || r.Products[0].ID != ids[0] ||
+		r.Products[0].StockQuantity != 10 || r.Products[0].Version != 3 || r.Products[1].StockQuantity != 10 {
+		t.Fatalf("cancel: %+v, %v, %v, want A then B back at 10, A at version 3", r.Products, r.Err, err)
+	}
+	changes, err := db.Changes(ctx, seq, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ch := range changes {
+		got = append(got, fmt.Sprintf("%s %d %s v%d", ch.Entity, ch.EntityID, ch.Op, ch.Version))
+	}
+	want := fmt.Sprintf("[order %[1]d update v2 product %[2]d update v3 product %[3]d update v3 order %[1]d update v3]",
+		o.ID, ids[0], ids[1])
+	if fmt.Sprint(got) != want {
+		t.Errorf("changes %v\nwant    %s", got, want)
 	}
 }

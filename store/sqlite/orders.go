@@ -48,30 +48,6 @@ func (db *DB) orderWrite(ctx context.Context, idem *store.IdempotencyRecord, run
 	return rs[0], nil
 }
 
-// moveStock adds delta to product id's stock unless that would take it below zero
-// (*store.InsufficientStockError), and records the product's change.
-func moveStock(ctx context.Context, tx *sql.Tx, id, delta int64, at time.Time, actor string) (store.Product, error) {
-	var r productRow
-	err := tx.QueryRowContext(ctx, `UPDATE products SET stock = stock + ?, version = version + 1, updated_at = ?,
-		updated_by = ? WHERE id = ? AND stock + ? >= 0 RETURNING `+productColumns,
-		delta, formatTime(at), nullString(actor), id, delta).Scan(r.dest()...)
-	if errors.Is(err, sql.ErrNoRows) {
-		var stock int64
-		if err := tx.QueryRowContext(ctx, `SELECT stock FROM products WHERE id = ?`, id).Scan(&stock); err != nil {
-			return store.Product{}, fmt.Errorf("store: stock of product %d: %w", id, err)
-		}
-		return store.Product{}, &store.InsufficientStockError{ProductID: id, Available: stock}
-	}
-	if err != nil {
-		return store.Product{}, fmt.Errorf("store: stock of product %d: %w", id, err)
-	}
-	p, err := r.product()
-	if err != nil {
-		return store.Product{}, err
-	}
-	return p, productWritten(ctx, tx, p, OpUpdate)
-}
-
 func setOrderStatus(ctx context.Context, tx *sql.Tx, id int64, from, to string, expectedVersion int64, restock bool,
 	at time.Time, actor string) store.OrderResult {
 	fail := func(err error) store.OrderResult { return store.OrderResult{Err: err} }
@@ -92,28 +68,14 @@ func setOrderStatus(ctx context.Context, tx *sql.Tx, id int64, from, to string, 
 	}
 	var products []store.Product
 	if restock {
-		for _, l := range o.Lines {
-			p, err := moveStock(ctx, tx, l.ProductID, l.Quantity, at, actor)
-			if err != nil {
-				return fail(err)
-			}
-			products = append(products, p)
-		}
+		products, err = restockOrder(ctx, tx, o, formatTime(at), actor)
+	} else {
+		err = logOrder(ctx, tx, o, OpUpdate, formatTime(at), nullString(actor), "[]")
 	}
-	if err := orderWritten(ctx, tx, o, OpUpdate, at, actor); err != nil {
+	if err != nil {
 		return fail(err)
 	}
 	return store.OrderResult{Order: o, Products: products}
-}
-
-// orderWritten logs the change of o and makes it the order's feed entry.
-func orderWritten(ctx context.Context, tx *sql.Tx, o store.Order, op string, at time.Time, actor string) error {
-	if err := recordChange(ctx, tx, Change{Entity: entityOrder, EntityID: o.ID, Op: op, Version: o.Version,
-		At: at, Actor: actor}); err != nil {
-		return err
-	}
-	return writeFeed(ctx, tx, feedRow{entity: entityOrder, kind: store.FeedUpserted, id: o.ID, version: o.Version,
-		at: at, actor: actor, externalID: o.ExternalID})
 }
 
 // GetOrder returns order id with its lines. Errors: store.ErrNotFound.
