@@ -13,26 +13,7 @@ const NS = 'urn:crmsoap:v1';
 // Markup characters, a CDATA terminator and an already-escaped entity must come back verbatim.
 const XML_SPECIALS = 'Müller & Söhne <GmbH> "quoted" \'single\' ]]> &amp;';
 
-$passed = 0;
-$failed = 0;
-
-function check(string $name, bool $ok, $got = null, $want = null): bool
-{
-    global $passed, $failed;
-    if ($ok) {
-        $passed++;
-        echo "ok - php $name\n";
-    } else {
-        $failed++;
-        echo "FAIL - php $name: got " . var_export($got, true) . ', want ' . var_export($want, true) . "\n";
-    }
-    return $ok;
-}
-
-function equal(string $name, $got, $want): bool
-{
-    return check($name, $got === $want, $got, $want);
-}
+require __DIR__ . '/checks.php';
 
 // local returns the local part of a fault code such as "soap:Client" or "env:Sender".
 function local(?string $qname): ?string
@@ -401,5 +382,4 @@ foreach ([SOAP_1_1, SOAP_1_2] as $v) {
         check("$tag suite ran to the end", false, get_class($e) . ': ' . $e->getMessage(), 'no exception');
     }
 }
-echo "# php: $passed passed, $failed failed\n";
-exit($failed > 0 ? 1 : 0);
+exit(summary());

@@ -7,6 +7,8 @@
 # line from the templates in interop/xmlsec/; xmlsec1 verifies the server's signatures.
 # Code-generated clients (interop/generated/): Mono's `wsdl` proxies, gSOAP, Qt KDSoap and Perl
 # SOAP::WSDL, each generated from the served WSDL, built and run against the plain server.
+# With php: PHP's SoapServer as a push-notification listener (php_listener.php) built from
+# /soap/notifications?wsdl, fed by a server with a SOAP subscription (php_listener_test.php).
 #
 #   bash interop/run.sh            (what `make interop` runs)
 #   bash interop/run.sh --install-only   (only the installs: `make test` needs xmlsec1 and zeep too)
@@ -224,6 +226,23 @@ for c in "${clients[@]}"; do
 	esac
 done
 stop_server plain
+
+# PHP's SoapServer as a notification listener generated from /soap/notifications?wsdl: a server with
+# a SOAP subscription to it, the listener under `php -S`, and php_listener_test.php writing every
+# entity and checking what the listener kept.
+if [[ " ${clients[*]} " == *" php "* ]] && grep -q 'subscriptions-reload' <<<"$serve_help"; then
+	listener_port=$(php -r '$s = stream_socket_server("tcp://127.0.0.1:0"); echo explode(":", stream_socket_get_name($s, false))[1];')
+	"$bin" subscriptions add --db "$work/push.db" --name php-listener --url "http://127.0.0.1:$listener_port/" >/dev/null
+	start_server push "${plain_args[@]}" --subscriptions-reload 200ms
+	CRMSOAP_LISTENER_WSDL="http://$addr/soap/notifications?wsdl" CRMSOAP_LISTENER_LOG="$work/php-listener.jsonl" \
+		php -S "127.0.0.1:$listener_port" "$here/php_listener.php" >"$work/php-listener.log" 2>&1 &
+	server_pids[php-listener]=$!
+	run_client php-listener php "$here/php_listener_test.php" "http://$addr/soap?wsdl" "http://127.0.0.1:$listener_port/"
+	kill -TERM "${server_pids[php-listener]}" 2>/dev/null || true
+	wait "${server_pids[php-listener]}" 2>/dev/null || true
+	unset "server_pids[php-listener]"
+	stop_server push
+fi
 
 # WS-Security: one server that requires signatures and signs its responses; every signing
 # client calls it. Runs once the server enforces signatures and can register certificates.

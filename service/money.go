@@ -89,6 +89,17 @@ func moneyOf(minor int64, cur string) Money {
 	return Money{Amount: formatMinor(minor, currencyDigits[cur]), Currency: cur}
 }
 
+// AmountOf renders minor units of the currency cur as an exact decimal numeral with the currency's
+// fraction digits ("12.30" for 1230 EUR, "500" for 500 JPY, "1.500" for 1500 KWD); ok is false for a
+// currency code the CRM does not know.
+func AmountOf(minor int64, cur string) (amount string, ok bool) {
+	digits, ok := currencyDigits[cur]
+	if !ok {
+		return "", false
+	}
+	return formatMinor(minor, digits), true
+}
+
 func formatMinor(minor int64, digits int) string {
 	s := strconv.FormatInt(minor, 10)
 	neg := strings.HasPrefix(s, "-")

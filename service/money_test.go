@@ -63,3 +63,17 @@ func TestMoneyOfRoundTrips(t *testing.T) {
 		}
 	}
 }
+
+func TestAmountOf(t *testing.T) {
+	for _, tc := range []struct {
+		minor int64
+		cur   string
+		want  string
+		ok    bool
+	}{{1234, "EUR", "12.34", true}, {0, "JPY", "0", true}, {500, "JPY", "500", true}, {1500, "KWD", "1.500", true},
+		{7, "KWD", "0.007", true}, {1234, "XXX", "", false}, {1234, "", "", false}} {
+		if got, ok := AmountOf(tc.minor, tc.cur); got != tc.want || ok != tc.ok {
+			t.Errorf("AmountOf(%d, %q) = %q, %v; want %q, %v", tc.minor, tc.cur, got, ok, tc.want, tc.ok)
+		}
+	}
+}

@@ -20,8 +20,9 @@ import (
 // strings, numbers, booleans, []byte, encoding.TextMarshaler and xml.Marshaler
 // leaves) goes through a plan compiled once per type and cached; anything else
 // (attributes, chardata, innerxml, a>b paths, embedded structs, interfaces)
-// goes through encoding/xml itself.
-func encodeXML(buf *bytes.Buffer, v any) error {
+// goes through encoding/xml itself. leaves writes the xml.Marshaler leaves of
+// the types it holds without encoding/xml (see LeafEncoder); nil: none.
+func encodeXML(buf *bytes.Buffer, v any, leaves map[reflect.Type]LeafEncoder) error {
 	rv := reflect.ValueOf(v)
 	if !rv.IsValid() {
 		return nil
@@ -33,7 +34,7 @@ func encodeXML(buf *bytes.Buffer, v any) error {
 	if rv.IsNil() {
 		return nil // what Encode writes for a nil pointer
 	}
-	s := encState{buf: buf}
+	s := encState{buf: buf, leaves: leaves}
 	return s.structValue(rv.Elem(), te.elem, nil, "")
 }
 
@@ -245,7 +246,8 @@ func lookupXMLName(t reflect.Type) (xml.Name, error) {
 
 // encState is one encoding into buf.
 type encState struct {
-	buf *bytes.Buffer
+	buf    *bytes.Buffer
+	leaves map[reflect.Type]LeafEncoder
 }
 
 // value writes v, the value of field f (of a struct whose element is in
@@ -271,6 +273,9 @@ func (s *encState) value(v reflect.Value, te *typeEnc, f *encField, parentSpace 
 	case encStruct:
 		return s.structValue(v, te, f, parentSpace)
 	case encMarshaler:
+		if enc := s.leaves[te.typ]; enc != nil && s.leaf(enc, v, f.name) {
+			return nil
+		}
 		return s.marshaler(v, f.name)
 	case encText:
 		text, err := v.Addr().Interface().(encoding.TextMarshaler).MarshalText()
@@ -356,6 +361,22 @@ func (s *encState) end(n xml.Name) {
 	s.buf.WriteString("</")
 	s.buf.WriteString(n.Local)
 	s.buf.WriteByte('>')
+}
+
+// leaf writes the element of v, a value of a type with a LeafEncoder, or
+// nothing when the encoder says its MarshalXML writes nothing; false: enc does
+// not cover v, and nothing was written.
+func (s *encState) leaf(enc LeafEncoder, v reflect.Value, name xml.Name) bool {
+	n := s.buf.Len()
+	s.start(name)
+	text, omit, ok := enc(s.buf.AvailableBuffer(), v)
+	if !ok || omit {
+		s.buf.Truncate(n)
+		return ok
+	}
+	s.buf.Write(text)
+	s.end(name)
+	return true
 }
 
 // marshaler hands an xml.Marshaler leaf (such as gowsdl's XSDDateTime) to

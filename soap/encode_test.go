@@ -157,13 +157,49 @@ func checkEncode(tb testing.TB, v any) {
 	tb.Helper()
 	var want bytes.Buffer
 	wantErr := xml.NewEncoder(&want).Encode(v)
-	var got bytes.Buffer
-	err := encodeXML(&got, v)
-	if (err != nil) != (wantErr != nil) {
-		tb.Fatalf("%T: error %v, encoding/xml's %v", v, err, wantErr)
+	for _, leaves := range []map[reflect.Type]LeafEncoder{nil, stampLeaves} {
+		var got bytes.Buffer
+		err := encodeXML(&got, v, leaves)
+		if (err != nil) != (wantErr != nil) {
+			tb.Fatalf("%T: error %v, encoding/xml's %v", v, err, wantErr)
+		}
+		if err == nil && !bytes.Equal(got.Bytes(), want.Bytes()) {
+			tb.Fatalf("%T (leaf encoders %v):\n got %s\nwant %s", v, leaves != nil, got.Bytes(), want.Bytes())
+		}
 	}
-	if err == nil && !bytes.Equal(got.Bytes(), want.Bytes()) {
-		tb.Fatalf("%T:\n got %s\nwant %s", v, got.Bytes(), want.Bytes())
+}
+
+// stampLeaves writes stamp as its MarshalXML does, except in the year 2000,
+// which it leaves to MarshalXML (the fallback).
+var stampLeaves = map[reflect.Type]LeafEncoder{
+	reflect.TypeFor[stamp](): func(dst []byte, v reflect.Value) ([]byte, bool, bool) {
+		t := v.Addr().Interface().(*stamp).t
+		switch {
+		case t.IsZero():
+			return dst, true, true
+		case t.Year() == 2000:
+			return dst, false, false
+		}
+		return t.AppendFormat(dst, time.RFC3339Nano), false, true
+	},
+}
+
+// TestEncodeXML_LeafEncoders: a leaf encoder replaces the type's MarshalXML,
+// including writing nothing, and hands the values it does not cover back to it.
+func TestEncodeXML_LeafEncoders(t *testing.T) {
+	for _, when := range []time.Time{{}, time.Date(2000, 1, 2, 3, 4, 5, 6, time.UTC),
+		time.Date(2026, 12, 2, 16, 0, 0, 0, time.FixedZone("", -90*60))} {
+		v := &wideResponse{Stamp: stamp{when}}
+		checkEncode(t, v)
+		var buf bytes.Buffer
+		calls := 0
+		counting := map[reflect.Type]LeafEncoder{reflect.TypeFor[stamp](): func(dst []byte, v reflect.Value) ([]byte, bool, bool) {
+			calls++
+			return stampLeaves[reflect.TypeFor[stamp]()](dst, v)
+		}}
+		if err := encodeXML(&buf, v, counting); err != nil || calls != 1 {
+			t.Errorf("%v: leaf encoder called %d times (error %v), want once", when, calls, err)
+		}
 	}
 }
 
@@ -221,7 +257,7 @@ func TestEncodeXML_Allocations(t *testing.T) {
 	var buf bytes.Buffer
 	allocs := testing.AllocsPerRun(100, func() {
 		buf.Reset()
-		if err := encodeXML(&buf, resp); err != nil {
+		if err := encodeXML(&buf, resp, stampLeaves); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -243,4 +279,33 @@ func FuzzEncodeXML(f *testing.F) {
 			Named2: &named{XMLName: xml.Name{Space: s, Local: "N"}}, Upper: upper{s}}
 		checkEncode(t, v)
 	})
+}
+
+// BenchmarkEncodeXML_Leaves is a response with three dates written by their MarshalXML (through an
+// encoding/xml Encoder) and by a LeafEncoder.
+func BenchmarkEncodeXML_Leaves(b *testing.B) {
+	type dated struct {
+		XMLName xml.Name `xml:"urn:example:wide Dated"`
+		Name    string   `xml:"name"`
+		Created stamp    `xml:"created,omitempty"`
+		Updated *stamp   `xml:"updated,omitempty"`
+		Birth   stamp    `xml:"birth,omitempty"`
+	}
+	at := time.Date(2026, 12, 2, 16, 4, 5, 123456789, time.UTC)
+	v := &dated{Name: "n", Created: stamp{at}, Updated: &stamp{at}, Birth: stamp{at}}
+	for _, c := range []struct {
+		name   string
+		leaves map[reflect.Type]LeafEncoder
+	}{{"MarshalXML", nil}, {"LeafEncoder", stampLeaves}} {
+		b.Run(c.name, func(b *testing.B) {
+			var buf bytes.Buffer
+			b.ReportAllocs()
+			for b.Loop() {
+				buf.Reset()
+				if err := encodeXML(&buf, v, c.leaves); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

@@ -167,7 +167,7 @@ func writeFaultEnvelope(buf *bytes.Buffer, v Version, f *fault) error {
 			open, end = "<env:Detail>", "</env:Detail>"
 		}
 		buf.WriteString(open)
-		if err := encodeXML(buf, f.detail); err != nil {
+		if err := encodeXML(buf, f.detail, nil); err != nil {
 			return err
 		}
 		buf.WriteString(end)

@@ -28,6 +28,15 @@ const (
 // `"x" is not a valid xs:date`.
 type ScalarDecoder func(text string, dst reflect.Value) error
 
+// LeafEncoder writes a leaf of a response whose type implements xml.Marshaler
+// (such as gowsdl's date types) without going through encoding/xml: it appends
+// to dst the character data, already escaped, that the type's MarshalXML
+// writes inside its element, and returns it. omit: MarshalXML writes nothing
+// at all for v. ok false: the encoder does not cover v, whose MarshalXML is
+// called instead. v is addressable. The output must be byte for byte what
+// MarshalXML writes: test it against encoding/xml.
+type LeafEncoder func(dst []byte, v reflect.Value) (text []byte, omit, ok bool)
+
 // Security processes header blocks by name (it takes part in mustUnderstand
 // checks) and verifies the envelope before dispatch. Check returns the context to
 // use (carrying the principal, see WithPrincipal) and the body child element to
@@ -57,6 +66,7 @@ type Config struct {
 	Operations   []Operation                           // one per body element
 	Detail       func(code, message, field string) any // detail element of this package's own faults; nil: none
 	Scalars      map[reflect.Type]ScalarDecoder        // strict decoders for leaf types (dates)
+	Leaves       map[reflect.Type]LeafEncoder          // encoders of xml.Marshaler leaf types (dates) in responses
 	Security     Security                              // nil: no message security
 	MaxBodyBytes int64                                 // default DefaultMaxBodyBytes
 	MaxDepth     int                                   // default DefaultMaxDepth

@@ -169,7 +169,7 @@ func (h *Handler) respond(ctx context.Context, w http.ResponseWriter, x *exchang
 	writeAddressingHeader(buf, x.version, &x.wsa, x.wsa.reply)
 	p := envPrefix(x.version)
 	buf.WriteString("<" + p + ":Body>")
-	if err := encodeXML(buf, resp); err != nil {
+	if err := encodeXML(buf, resp, h.cfg.Leaves); err != nil {
 		h.fail(ctx, w, x, fmt.Errorf("marshal %T: %w", resp, err))
 		return
 	}

@@ -191,11 +191,7 @@ func processCPU(pid int) (float64, error) {
 		return 0, err
 	}
 	// The command name (field 2) may hold spaces and parentheses: split after the last ')'.
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return 0, fmt.Errorf("%s: unexpected format", p)
-	}
-	f := strings.Fields(string(b[i+1:]))
+	f := statFields(b)
 	if len(f) < 13 {
 		return 0, fmt.Errorf("%s: unexpected format", p)
 	}

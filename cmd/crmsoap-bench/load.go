@@ -57,7 +57,8 @@ func (s *source) take() (*request, bool) {
 type target struct {
 	url     *url.URL
 	pid     int
-	admin   string // HOST:PORT of the server's admin listener, for --profile
+	admin   string // HOST:PORT of the server's admin listener, for --profile and the pool's metrics
+	dbPID   int    // PostgreSQL's postmaster on this machine, for its CPU; 0: not measured
 	profile string // where to save a CPU profile of the timed window
 }
 
@@ -67,6 +68,8 @@ type result struct {
 	elapsed          time.Duration
 	hist             histogram
 	serverCPU        float64 // seconds; < 0 when unknown
+	dbCPU            float64 // seconds of the PostgreSQL server (all its processes); < 0 when unknown
+	roundTrips       float64 // to the database, from the server's pool metrics; < 0 when unknown
 	clientCPU        float64 // seconds of this process
 	ranOut           bool    // the pre-signed envelopes ran out before the end
 	firstErr         string
@@ -129,21 +132,30 @@ type window struct {
 	start        time.Time
 	server, self float64
 	serverErr    error
+	db, trips    float64 // < 0: unknown
 	waitProfile  func() error
 }
 
 func (win *window) open(ctx context.Context, t target, phase *atomic.Int32, d time.Duration) {
+	win.trips = roundTrips(ctx, t) // first: the scrape's own CPU stays out of the window
 	win.server, win.serverErr = processCPU(t.pid)
 	win.self, _ = processCPU(0)
+	win.db = dbCPU(t)
 	win.start = time.Now()
 	phase.Store(phaseMeasure)
 	win.waitProfile = t.startProfile(ctx, d)
 }
 
 func (win *window) close(t target) *result {
-	run := &result{elapsed: time.Since(win.start), serverCPU: -1}
+	run := &result{elapsed: time.Since(win.start), serverCPU: -1, dbCPU: -1, roundTrips: -1}
 	server, err := processCPU(t.pid)
 	self, _ := processCPU(0)
+	if db := dbCPU(t); db >= 0 && win.db >= 0 {
+		run.dbCPU = db - win.db
+	}
+	if trips := roundTrips(context.Background(), t); trips >= 0 && win.trips >= 0 {
+		run.roundTrips = trips - win.trips
+	}
 	if t.pid > 0 && err == nil && win.serverErr == nil {
 		run.serverCPU = server - win.server
 	}

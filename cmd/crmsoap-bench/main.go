@@ -47,6 +47,7 @@ type config struct {
 	args       []string // as given, for the report
 	url        string   // an already running server; empty: start children on loopback
 	postgres   string   // a PostgreSQL server for the started servers' databases; empty: SQLite files
+	besidePG   string   // --beside-postgres: SQLite and PostgreSQL side by side; "start" or a server's URL
 	customers  int
 	conns      []int
 	duration   time.Duration
@@ -104,6 +105,11 @@ Opt-in scenarios of the ERP-sync operations (name them in --scenarios):
 
   crmsoap-bench --scenarios feed,search-first,search-deep --feed-records 1000000
 
+SQLite and PostgreSQL side by side (same run, alternating windows, a durable PostgreSQL
+started on this machine; round trips per request from the pool's metrics):
+
+  crmsoap-bench --beside-postgres start --scenarios get,add,get-signed,add-signed
+
 Signed envelopes are all distinct and signed before each timed window starts.
 Prints a Markdown table: requests/s, fraction of C, p50/p95/p99 latency, errors,
 server CPU seconds per 1,000 requests.
@@ -127,6 +133,9 @@ func (m *Main) parseFlags(args []string) (*config, error) {
 	fs.StringVar(&c.url, "url", "", "target this running server (http://HOST:PORT/soap) instead of starting one")
 	fs.IntVar(&c.customers, "customers", 1000, "customers created before the runs")
 	fs.StringVar(&c.postgres, "postgres", "", "postgres://... URL of a PostgreSQL server: each started server gets a fresh database on it (dropped afterwards) instead of an SQLite file")
+	fs.StringVar(&c.besidePG, "beside-postgres", "", "run the single-record scenarios on SQLite and on PostgreSQL side by side, in alternating windows (--pairs): "+
+		"\"start\" starts a PostgreSQL server with its stock durable settings in a temporary directory (Debian's postgresql package), "+
+		"a postgres://... URL uses that server (fresh databases, dropped afterwards)")
 	fs.StringVar(&conns, "conns", "64", "concurrent connections; a comma-separated list runs every scenario at each")
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "timed window of each scenario")
 	fs.DurationVar(&c.warmup, "warmup", 2*time.Second, "warm-up before each timed window (signed scenarios: the rate calibration)")
@@ -199,6 +208,10 @@ func (c *config) check() error {
 		return errors.New("--key and --cert go together")
 	case c.profileDir != "" && c.url != "":
 		return errors.New("--profile works with started servers only (use the target's own /debug/pprof)")
+	case c.besidePG != "" && (c.url != "" || c.postgres != "" || c.peerCmd != ""):
+		return errors.New("--beside-postgres starts its own servers: not with --url, --postgres or --peer-cmd")
+	case c.besidePG != "" && c.besidePG != "start" && !isPostgresURL(c.besidePG):
+		return fmt.Errorf("--beside-postgres %q: want start or a postgres:// URL", c.besidePG)
 	case c.keyFile != "" && c.url == "":
 		return errors.New("--key and --cert are for --url; started servers get a fresh client key")
 	}

@@ -92,7 +92,7 @@ func (m *Main) setupPeer(ctx context.Context, cfg *config, env *environment, cer
 // runPairs measures sc at conns on crmsoap and on the peer, cfg.pairs times each, alternating the order.
 func (m *Main) runPairs(ctx context.Context, cfg *config, env *environment, sc scenario, conns int) (pairRow, error) {
 	row := pairRow{title: sc.title, conns: conns}
-	crm := &peerSide{name: "crmsoap", open: env.open, secure: env.secure, openIDs: env.openIDs, secureIDs: env.secureIDs}
+	crm := &peerSide{name: env.selfName, open: env.open, secure: env.secure, openIDs: env.openIDs, secureIDs: env.secureIDs}
 	sides := [2]*peerSide{crm, env.peer}
 	for i := range sides {
 		if t, _ := sides[i].targetFor(sc); t == nil {
@@ -130,25 +130,34 @@ func (m *Main) runPairs(ctx context.Context, cfg *config, env *environment, sc s
 // medianRate is the median requests/s of runs, and the median server CPU microseconds per request
 // (negative when unknown).
 func medianRate(runs []*result) (rate, cpuMicros float64) {
-	rates := make([]float64, 0, len(runs))
-	cpus := make([]float64, 0, len(runs))
+	rate = medianPer(runs, func(r *result) float64 { return float64(r.requests) / r.elapsed.Seconds() })
+	return max(rate, 0), medianPer(runs, func(r *result) float64 { return perRequest(r.serverCPU, r) * 1e6 })
+}
+
+// medianPer is the median of v over the runs that did requests, skipping negative (unknown) values;
+// -1 when none is known.
+func medianPer(runs []*result, v func(*result) float64) float64 {
+	vals := make([]float64, 0, len(runs))
 	for _, r := range runs {
 		if r.elapsed <= 0 || r.requests == 0 {
 			continue
 		}
-		rates = append(rates, float64(r.requests)/r.elapsed.Seconds())
-		if r.serverCPU >= 0 {
-			cpus = append(cpus, r.serverCPU/float64(r.requests)*1e6)
+		if x := v(r); x >= 0 {
+			vals = append(vals, x)
 		}
 	}
-	cpuMicros = -1
-	if len(cpus) > 0 {
-		cpuMicros = median(cpus)
+	if len(vals) == 0 {
+		return -1
 	}
-	if len(rates) == 0 {
-		return 0, cpuMicros
+	return median(vals)
+}
+
+// perRequest is total (seconds, round trips) per request of r; negative when total is unknown.
+func perRequest(total float64, r *result) float64 {
+	if total < 0 {
+		return -1
 	}
-	return median(rates), cpuMicros
+	return total / float64(r.requests)
 }
 
 func median(v []float64) float64 {

@@ -28,8 +28,11 @@ func writeReport(w io.Writer, cfg *config, env *environment, rows []reportRow, p
 		fmt.Fprintf(bw, "- Target: %s (server CPU not measurable: n/a); ceiling C: a child process on this machine\n", cfg.url)
 	} else {
 		backend := "temporary SQLite databases"
-		if cfg.postgres != "" {
+		switch {
+		case cfg.postgres != "":
 			backend = "fresh PostgreSQL databases (--postgres)"
+		case env.pg != nil:
+			backend = "temporary SQLite databases and, beside them, fresh PostgreSQL databases (--beside-postgres)"
 		}
 		fmt.Fprintf(bw, "- Servers: `crmsoap serve` child processes on 127.0.0.1, %s of %d customers each; "+
 			"unsigned scenarios against `--insecure-no-auth`, signed ones against a server checking signatures\n", backend, cfg.customers)
@@ -64,7 +67,7 @@ func writeReport(w io.Writer, cfg *config, env *environment, rows []reportRow, p
 	}
 	writeRecords(bw, rows)
 	if len(pairs) > 0 {
-		writePairs(bw, cfg, pairs)
+		writePairs(bw, cfg, env, pairs)
 	}
 	notes := reportNotes(rows)
 	if len(notes) > 0 {
@@ -213,7 +216,11 @@ func loadAvg() string {
 }
 
 // writePairs writes the side-by-side table: each side's median over its alternating windows.
-func writePairs(w io.Writer, cfg *config, pairs []pairRow) {
+func writePairs(w io.Writer, cfg *config, env *environment, pairs []pairRow) {
+	if env.pg != nil {
+		writeBesidePostgres(w, cfg, env, pairs)
+		return
+	}
 	fmt.Fprintf(w, "\nSide by side with %s (`%s`", cfg.peerName, cfg.peerCmd)
 	if cfg.peerSignedCmd != "" {
 		fmt.Fprintf(w, "; signed: `%s`", cfg.peerSignedCmd)

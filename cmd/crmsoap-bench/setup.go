@@ -49,7 +49,9 @@ type environment struct {
 	signer               *wssec.Signer
 	keyDesc              string
 	serverBin            string    // the crmsoap binary of started servers; "" with --url
-	peer                 *peerSide // --peer-cmd's servers; nil without
+	peer                 *peerSide // --peer-cmd's servers, or --beside-postgres's PostgreSQL ones; nil without
+	selfName             string    // the name of the started servers beside a peer: crmsoap, or SQLite
+	pg                   *besidePG // --beside-postgres's server; nil without
 
 	big              *target // the server on the database of --feed-records customers; nil: bigNote says why
 	bigN             int
@@ -71,6 +73,11 @@ func (e *environment) close(stderr io.Writer) {
 			fmt.Fprintf(stderr, "bench: drop database: %v\n", err)
 		}
 	}
+	if e.pg != nil && e.pg.server != nil {
+		if err := e.pg.server.Stop(); err != nil {
+			fmt.Fprintf(stderr, "bench: postgres: %v\n", err)
+		}
+	}
 	if e.dir != "" {
 		os.RemoveAll(e.dir)
 	}
@@ -78,7 +85,7 @@ func (e *environment) close(stderr io.Writer) {
 
 // setup starts the servers and the ceiling (or probes --url) and creates the customers.
 func (m *Main) setup(ctx context.Context, cfg *config, tr *http.Transport) (*environment, error) {
-	env := &environment{tr: tr}
+	env := &environment{tr: tr, selfName: "crmsoap"}
 	var err error
 	if cfg.url != "" {
 		err = m.setupURL(ctx, cfg, env)
@@ -146,11 +153,12 @@ func (m *Main) setupLocal(ctx context.Context, cfg *config, env *environment) er
 	if cfg.profileDir != "" && !has["admin-addr"] {
 		return errors.New("--profile needs a crmsoap serve with --admin-addr")
 	}
-	start := func(name string, certDER []byte, extra ...string) (*target, []int64, error) {
+	// startOn starts a server on c's backend; the products of the order scenarios go to cfg's only.
+	startOn := func(c *config, name string, certDER []byte, extra ...string) (*target, []int64, error) {
 		seedDB := func(db string) ([]int64, error) {
 			m.progress("creating %d customers in %s", cfg.customers, db)
 			ids, err := seed(ctx, db, cfg.customers, certDER)
-			if err == nil && certDER != nil && cfg.ordersWanted() {
+			if err == nil && certDER != nil && cfg.ordersWanted() && c == cfg {
 				m.progress("creating %d products in %s", orderProducts, db)
 				env.productIDs, err = seedProducts(ctx, db, orderProducts)
 				if errors.Is(err, errors.ErrUnsupported) {
@@ -159,7 +167,10 @@ func (m *Main) setupLocal(ctx context.Context, cfg *config, env *environment) er
 			}
 			return ids, err
 		}
-		return m.startServe(ctx, cfg, env, bin, name, seedDB, has["admin-addr"], extra...)
+		return m.startServe(ctx, c, env, bin, name, seedDB, has["admin-addr"], extra...)
+	}
+	start := func(name string, certDER []byte, extra ...string) (*target, []int64, error) {
+		return startOn(cfg, name, certDER, extra...)
 	}
 	if cfg.bigWanted() {
 		if err := m.startBig(ctx, cfg, env, bin, has); err != nil {
@@ -184,6 +195,9 @@ func (m *Main) setupLocal(ctx context.Context, cfg *config, env *environment) er
 	}
 	if cfg.peerCmd != "" {
 		return m.setupPeer(ctx, cfg, env, der)
+	}
+	if cfg.besidePG != "" {
+		return m.setupBesidePostgres(ctx, cfg, env, startOn, der)
 	}
 	return nil
 }

@@ -29,8 +29,8 @@ func forEachBackend(t *testing.T, test func(t *testing.T, db string)) {
 	t.Run("postgres", func(t *testing.T) { test(t, pgtest.Database(t)) })
 }
 
-// pgState is dbState for a PostgreSQL database.
-func pgState(tb testing.TB, db string) string {
+// pgRow scans the one row query returns on the PostgreSQL database db into dest.
+func pgRow(tb testing.TB, db, query string, dest ...any) {
 	tb.Helper()
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, db)
@@ -38,17 +38,27 @@ func pgState(tb testing.TB, db string) string {
 		tb.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	var customers, changes int
-	var names *string
-	err = conn.QueryRow(ctx, `SELECT (SELECT count(*) FROM customers), (SELECT count(*) FROM changes),
-		(SELECT string_agg(name || ':' || version, ',' ORDER BY id) FROM customers)`).Scan(&customers, &changes, &names)
-	if err != nil {
+	if err := conn.QueryRow(ctx, query).Scan(dest...); err != nil {
 		tb.Fatal(err)
 	}
-	if names == nil {
-		names = new(string)
+}
+
+// pgState is dbState for a PostgreSQL database.
+func pgState(tb testing.TB, db string) string {
+	tb.Helper()
+	var customers, changes int
+	var names *string
+	pgRow(tb, db, `SELECT (SELECT count(*) FROM customers), (SELECT count(*) FROM changes),
+		(SELECT string_agg(name || ':' || version, ',' ORDER BY id) FROM customers)`, &customers, &changes, &names)
+	return fmt.Sprintf("%d customers (%s), %d changes", customers, deref(names), changes)
+}
+
+// deref is *s, or "" for nil (a NULL).
+func deref(s *string) string {
+	if s == nil {
+		return ""
 	}
-	return fmt.Sprintf("%d customers (%s), %d changes", customers, *names, changes)
+	return *s
 }
 
 func httpGet(t *testing.T, url string) string {
@@ -134,4 +144,15 @@ func TestServe_PostgresURL(t *testing.T) {
 	if err != nil || !strings.Contains(out, "erp") {
 		t.Fatalf("clients list: %v\n%s", err, out)
 	}
+}
+
+// pgProductState is productState for a PostgreSQL database.
+func pgProductState(tb testing.TB, db string) string {
+	tb.Helper()
+	var products, moves *string
+	var changes int
+	pgRow(tb, db, `SELECT (SELECT string_agg(sku || ':' || version || ':' || price_minor || currency || ':' || stock || ':' || rating_sum || '/' || rating_count, ',' ORDER BY id) FROM products),
+		(SELECT string_agg(delta || reason, ',' ORDER BY seq) FROM stock_movements), (SELECT count(*) FROM changes)`,
+		&products, &moves, &changes)
+	return fmt.Sprintf("products %s, moves %s, %d changes", deref(products), deref(moves), changes)
 }

@@ -15,12 +15,14 @@ import (
 	gowsdlsoap "github.com/hooklift/gowsdl/soap"
 )
 
-const exportUsage = `Usage: crmsoap export --entity customers --format csv|jsonl|xml --out FILE [--since CURSOR] [flags]
+const exportUsage = `Usage: crmsoap export --entity customers|products|orders|reviews --format csv|jsonl|xml --out FILE [--since CURSOR] [flags]
 
 Writes every record of the entity (or, with --since, those changed after the
 cursor) to FILE by following GetChanges until hasMore is false, then prints the
 cursor for the next incremental export on stdout. Deleted records are not
 written (the file holds records, not changes). FILE appears only when complete.
+An order's lines are nested (XML, JSON Lines) or one CSV row per line with the
+order's fields repeated and line.* columns.
 `
 
 // fileClientFlags are the connection flags of export and import.
@@ -28,6 +30,7 @@ type fileClientFlags struct {
 	url, key, cert, serverCert string
 	timeout                    time.Duration
 	entity, format             string
+	importing                  bool // import: only the entities with a bulk upsert
 }
 
 func (c *fileClientFlags) register(e *envFlags) {
@@ -36,14 +39,14 @@ func (c *fileClientFlags) register(e *envFlags) {
 	e.String(&c.cert, "cert", "CRMSOAP_CLIENT_CERT", "", "PEM certificate of that key")
 	e.String(&c.serverCert, "server-cert", "CRMSOAP_SERVER_CERT", "", "PEM certificate the server signs responses with")
 	e.Duration(&c.timeout, "timeout", "CRMSOAP_TIMEOUT", 60*time.Second, "timeout of one request")
-	e.fs.StringVar(&c.entity, "entity", "", "the records: customers")
+	e.fs.StringVar(&c.entity, "entity", "", "the records: customers or products (import); customers, products, orders or reviews (export)")
 	e.fs.StringVar(&c.format, "format", "", "file format: csv, jsonl or xml")
 }
 
 // check validates the flags and returns the entity, the format and a
 // function making clients of the server.
 func (c *fileClientFlags) check() (*fileEntity, records.Format, func() *gowsdlsoap.Client, error) {
-	ent, err := lookupEntity(c.entity)
+	ent, err := lookupEntity(c.entity, c.importing)
 	if err != nil {
 		return nil, "", nil, err
 	}
@@ -123,6 +126,7 @@ func (m *Main) export(ctx context.Context, args []string) error {
 func exportChanges(ctx context.Context, c wsdl.CrmPortType, ent *fileEntity, w records.Writer, cursor string,
 	p *progress) (string, int, error) {
 	values := make([]string, len(ent.Fields))
+	var lines [][]string
 	max := wsdl.MaxChanges(1000)
 	deleted := 0
 	for {
@@ -141,7 +145,10 @@ func exportChanges(ctx context.Context, c wsdl.CrmPortType, ent *fileEntity, w r
 			if !ent.row(ch, values) {
 				continue
 			}
-			if err := w.Write(values); err != nil {
+			if ent.lines != nil {
+				lines = ent.lines(ch, lines)
+			}
+			if err := w.WriteLines(values, lines); err != nil {
 				return "", 0, fmt.Errorf("export: %w", err)
 			}
 			p.add(1)

@@ -23,15 +23,21 @@ func runCmd(tb testing.TB, args ...string) (string, string, error) {
 	return stdout.String(), stderr.String(), err
 }
 
-// readRows reads every row of a file written by export, failing on any error.
+// readRows reads every customer of a file written by export, failing on any error.
 func readRows(tb testing.TB, format, path string) [][]string {
+	tb.Helper()
+	return readEntityRows(tb, customersFile, format, path)
+}
+
+// readEntityRows reads every row of ent in a file written by export, failing on any error.
+func readEntityRows(tb testing.TB, ent *fileEntity, format, path string) [][]string {
 	tb.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	defer f.Close()
-	r, err := records.NewReader(records.Format(format), &customersFile.Entity, f)
+	r, err := records.NewReader(records.Format(format), &ent.Entity, f)
 	if err != nil {
 		tb.Fatal(err)
 	}

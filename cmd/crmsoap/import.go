@@ -16,13 +16,15 @@ import (
 	gowsdlsoap "github.com/hooklift/gowsdl/soap"
 )
 
-const importUsage = `Usage: crmsoap import --entity customers --format csv|jsonl|xml [--dry-run] [--report errors.csv] [flags] FILE
+const importUsage = `Usage: crmsoap import --entity customers|products --format csv|jsonl|xml [--dry-run] [--report errors.csv] [flags] FILE
 
-Upserts the records of FILE by externalId, in batches of up to --batch, each
+Upserts the records of FILE (customers by externalId with UpsertCustomers,
+products by sku with UpsertProducts) in batches of up to --batch, each
 with a wsa:MessageID made of the file's SHA-256, --batch and the batch number: running
 the same import again (after a crash or Ctrl-C) creates nothing new, and a
 batch the server already ran is answered from its stored outcome. The read-only
-fields (id, version, createdAt, updatedAt) are accepted and ignored.
+fields (id, version, createdAt, updatedAt; a product's lowStock and rating) are
+accepted and ignored. Orders and reviews are exported only.
 
 Every refused row is one line of the report (line, code, field, message; CSV
 with --report, text on stderr without) and the command then exits non-zero.
@@ -35,14 +37,14 @@ func (m *Main) importFile(ctx context.Context, args []string) error {
 	fs.SetOutput(m.Stderr)
 	fs.Usage = func() { fmt.Fprint(m.Stderr, importUsage); fs.PrintDefaults() }
 	e := &envFlags{fs: fs, getenv: m.Getenv}
-	var c fileClientFlags
+	c := fileClientFlags{importing: true}
 	c.register(e)
 	var dryRun bool
 	var reportFile string
 	var batch, parallel int
 	fs.BoolVar(&dryRun, "dry-run", false, "check the file and report its bad rows without writing anything")
 	fs.StringVar(&reportFile, "report", "", "write the refused rows to this CSV file (line,code,field,message)")
-	fs.IntVar(&batch, "batch", 1000, "records per UpsertCustomers call (1..1000)")
+	fs.IntVar(&batch, "batch", 1000, "records per UpsertCustomers or UpsertProducts call (1..1000)")
 	fs.IntVar(&parallel, "parallel", 2, "batches in flight at once (1..16); the report stays in file order")
 	if err := e.parse(args); err != nil {
 		return err

@@ -181,7 +181,7 @@ func (im *importer) finish(j *importJob) error {
 		}
 		r := refusal{line: j.lines[i], code: "INTERNAL", message: "the server sent no error for a failed item"}
 		if e := res.Error; e != nil {
-			r.field, r.message = im.column(e.Field), strings.TrimPrefix(e.Message, e.Field+": ")
+			r.field, r.message = im.column(e.Field, e.Message)
 			if e.Code != nil {
 				r.code = string(*e.Code)
 			}
@@ -199,10 +199,19 @@ func (im *importer) finish(j *importJob) error {
 	return nil
 }
 
-// column turns a fault's field path (customer/address/city) into the file's
-// column name (address.city).
-func (im *importer) column(field string) string {
-	return strings.ReplaceAll(strings.TrimPrefix(field, im.ent.Element+"/"), "/", ".")
+// column turns an item error's field path (customer/address/city, or with
+// the item's index, product[3]/price/amount) into the file's column name
+// (address.city, price.amount), and its message into one without the path.
+func (im *importer) column(field, message string) (string, string) {
+	path := strings.TrimPrefix(field, im.ent.Element)
+	if strings.HasPrefix(path, "[") {
+		if i := strings.IndexByte(path, ']'); i > 0 {
+			path = path[i+1:]
+		}
+	}
+	path = strings.TrimPrefix(path, "/")
+	message = strings.TrimPrefix(strings.TrimPrefix(message, field+": "), im.ent.Element+"/"+path+": ")
+	return strings.ReplaceAll(path, "/", "."), message
 }
 
 // retryable reports whether a failed call may not have reached a verdict.

@@ -22,26 +22,48 @@ type fileEntity struct {
 	// row fills values from the record of a change; false when the change
 	// carries no record of this entity.
 	row func(ch *wsdl.Change, values []string) bool
-	// prepare turns a row read from a file into one item of a bulk upsert.
+	// lines, for an entity with Lines, gives the lines of the record of a
+	// change (row returned true), reusing buf.
+	lines func(ch *wsdl.Change, buf [][]string) [][]string
+	// prepare turns a row read from a file into one item of a bulk upsert;
+	// nil for an entity that is exported only.
 	prepare func(values []string) (any, *records.RowError)
 	// upsert sends one batch of items made by prepare.
 	upsert func(ctx context.Context, c wsdl.CrmPortType, items []any) ([]*wsdl.SaveResult, error)
 }
 
-// fileEntities are the entities import and export know.
-var fileEntities = []*fileEntity{customersFile}
+// fileEntities are the entities export knows; those with prepare are the ones
+// import knows.
+var fileEntities = []*fileEntity{customersFile, productsFile, ordersFile, reviewsFile}
 
-func lookupEntity(name string) (*fileEntity, error) {
+// lookupEntity finds the entity name for export, or for import when importing.
+func lookupEntity(name string, importing bool) (*fileEntity, error) {
+	var names []string
 	for _, e := range fileEntities {
+		if importing && e.prepare == nil {
+			continue
+		}
 		if e.Name == name {
 			return e, nil
 		}
+		names = append(names, e.Name)
 	}
-	names := make([]string, len(fileEntities))
-	for i, e := range fileEntities {
-		names[i] = e.Name
+	if importing {
+		for _, e := range fileEntities {
+			if e.Name == name {
+				return nil, fmt.Errorf("entity %q is exported only: import knows %s", name, orList(names))
+			}
+		}
 	}
-	return nil, fmt.Errorf("unknown entity %q (want %s)", name, strings.Join(names, " or "))
+	return nil, fmt.Errorf("unknown entity %q (want %s)", name, orList(names))
+}
+
+// orList is "a, b or c".
+func orList(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
 // The customer fields; the first four are read-only (export writes them,
@@ -76,16 +98,21 @@ var customersFile = &fileEntity{
 	row:     customerRow,
 	prepare: customerItem,
 	upsert: func(ctx context.Context, c wsdl.CrmPortType, items []any) ([]*wsdl.SaveResult, error) {
-		req := &wsdl.UpsertCustomers{Customer: make([]*wsdl.CustomerData, len(items))}
-		for i, it := range items {
-			req.Customer[i] = it.(*wsdl.CustomerData)
-		}
-		resp, err := c.UpsertCustomersContext(ctx, req)
+		resp, err := c.UpsertCustomersContext(ctx, &wsdl.UpsertCustomers{Customer: itemsOf[*wsdl.CustomerData](items)})
 		if err != nil {
 			return nil, err
 		}
 		return resp.Result, nil
 	},
+}
+
+// itemsOf is a batch of items made by an entity's prepare, typed for its bulk call.
+func itemsOf[T any](items []any) []T {
+	out := make([]T, len(items))
+	for i, it := range items {
+		out[i] = it.(T)
+	}
+	return out
 }
 
 func customerRow(ch *wsdl.Change, v []string) bool {

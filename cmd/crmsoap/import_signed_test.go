@@ -78,11 +78,19 @@ func filesRoundTrip(t *testing.T, n int) {
 		t.Fatalf("export: %s", exp.stderr)
 	}
 	compareFiles(t, in, out)
+	outCSV := filepath.Join(dir, "out.csv")
+	expCSV := measure(t, append(append([]string{"export"}, signed...), "--format", "csv", "--out", outCSV)...)
+	if !strings.HasPrefix(expCSV.stderr, fmt.Sprintf("exported %d rows", n)) {
+		t.Fatalf("export as CSV: %s", expCSV.stderr)
+	}
+	compareFilesAs(t, in, outCSV, records.CSV)
 	t.Logf("%d customers, signed: import %.0f records/s (%s, CPU %s, server CPU %s, peak RSS %d MiB), "+
 		"export %.0f records/s (%s, CPU %s, server CPU %s, peak RSS %d MiB), server peak RSS %d MiB",
 		n, float64(n)/imp.took.Seconds(), imp.took.Round(time.Millisecond), imp.cpu.Round(time.Millisecond),
 		cpu1-cpu0, imp.maxRSS>>20, float64(n)/exp.took.Seconds(), exp.took.Round(time.Millisecond),
 		exp.cpu.Round(time.Millisecond), cpu2-cpu1, exp.maxRSS>>20, vmHWM(t, pid)>>20)
+	t.Logf("export as CSV: %.0f records/s (%s, CPU %s, peak RSS %d MiB)", float64(n)/expCSV.took.Seconds(),
+		expCSV.took.Round(time.Millisecond), expCSV.cpu.Round(time.Millisecond), expCSV.maxRSS>>20)
 }
 
 type measured struct {
@@ -138,7 +146,8 @@ func vmHWM(t *testing.T, pid int) int64 {
 	return 0
 }
 
-// writeCustomersCSV writes n customers with every writable field filled.
+// writeCustomersCSV writes n customers with every writable field filled: Chinese, emoji, quotes and
+// commas (no line breaks: a customer's fields refuse control characters).
 func writeCustomersCSV(t *testing.T, path string, n int) {
 	f, err := os.Create(path)
 	if err != nil {
@@ -157,9 +166,15 @@ func writeCustomersCSV(t *testing.T, path string, n int) {
 }
 
 // compareFiles compares every writable field of the generated CSV with the
-// exported JSON Lines, by externalId: batches in flight at once may commit out
-// of file order. (The test holds the input in memory; the commands do not.)
+// exported JSON Lines, by externalId (see compareFilesAs).
 func compareFiles(t *testing.T, csvPath, jsonlPath string) {
+	compareFilesAs(t, csvPath, jsonlPath, records.JSONL)
+}
+
+// compareFilesAs compares every writable field of the generated CSV with the
+// exported file of format outFormat, by externalId: batches in flight at once may
+// commit out of file order. (The test holds the input in memory; the commands do not.)
+func compareFilesAs(t *testing.T, csvPath, outPath string, outFormat records.Format) {
 	open := func(p string, f records.Format) records.Reader {
 		fh, err := os.Open(p)
 		if err != nil {
@@ -184,7 +199,7 @@ func compareFiles(t *testing.T, csvPath, jsonlPath string) {
 		want[row.Values[cExternalID]] = strings.Join(row.Values[cExternalID:], "|")
 	}
 	n := len(want)
-	for r := open(jsonlPath, records.JSONL); ; {
+	for r := open(outPath, outFormat); ; {
 		row, err := r.Next()
 		if err == io.EOF {
 			break

@@ -24,8 +24,12 @@ func TestImport_BadInput(t *testing.T) {
 		want               string   // the error line
 		report             string   // the report, when rows are refused
 	}{
-		{name: "unknown entity", args: []string{"--entity", "products", "--format", "csv"},
-			want: `crmsoap: unknown entity "products" (want customers)`},
+		{name: "unknown entity", args: []string{"--entity", "planets", "--format", "csv"},
+			want: `crmsoap: unknown entity "planets" (want customers or products)`},
+		{name: "orders not imported", args: []string{"--entity", "orders", "--format", "csv"},
+			want: `crmsoap: entity "orders" is exported only: import knows customers or products`},
+		{name: "reviews not imported", args: []string{"--entity", "reviews", "--format", "jsonl"},
+			want: `crmsoap: entity "reviews" is exported only: import knows customers or products`},
 		{name: "unknown format", args: []string{"--entity", "customers", "--format", "xlsx"},
 			want: `crmsoap: unknown format "xlsx" (want csv, jsonl or xml)`},
 		{name: "url not http", args: []string{"--entity", "customers", "--format", "csv", "--url", "ftp://example.com/soap"},
@@ -69,30 +73,36 @@ func TestImport_BadInput(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			in := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-")+"."+tc.format)
-			if err := os.WriteFile(in, []byte(tc.file), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			report := in + ".report.csv"
 			args := tc.args
 			if args == nil {
 				args = []string{"--entity", "customers", "--format", tc.format}
 			}
-			args = append([]string{"import", "--url", srv.URL, "--report", report}, args...)
-			_, stderr, err := runCmd(t, append(args, in)...)
-			if err == nil {
-				t.Fatalf("exit 0, want an error\n%s", stderr)
-			}
-			if !strings.Contains(stderr, tc.want) {
-				t.Errorf("stderr:\n%s\nwant %q", stderr, tc.want)
-			}
-			if tc.report != "" {
-				got, err := os.ReadFile(report)
-				if err != nil || string(got) != tc.report {
-					t.Errorf("report:\n%s\nwant\n%s (%v)", got, tc.report, err)
-				}
-			}
+			importBad(t, srv.URL, filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-")+"."+tc.format), tc.file, args, tc.want, tc.report)
 		})
+	}
+}
+
+// importBad writes file to path and imports it with args: the command must fail saying want, and
+// write report (when not "") as its report.
+func importBad(t *testing.T, url, path, file string, args []string, want, report string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(file), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	reportFile := path + ".report.csv"
+	args = append([]string{"import", "--url", url, "--report", reportFile}, args...)
+	_, stderr, err := runCmd(t, append(args, path)...)
+	if err == nil {
+		t.Fatalf("exit 0, want an error\n%s", stderr)
+	}
+	if !strings.Contains(stderr, want) {
+		t.Errorf("stderr:\n%s\nwant %q", stderr, want)
+	}
+	if report != "" {
+		got, err := os.ReadFile(reportFile)
+		if err != nil || string(got) != report {
+			t.Errorf("report:\n%s\nwant\n%s (%v)", got, report, err)
+		}
 	}
 }
 

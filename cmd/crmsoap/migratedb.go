@@ -6,8 +6,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"reflect"
 	"strings"
+	"time"
 
 	"github.com/crmsoap/crmsoap/store"
 	"github.com/crmsoap/crmsoap/store/postgres"
@@ -16,11 +16,13 @@ import (
 
 const migrateDBUsage = `Usage: crmsoap migrate-db --from crm.db --to postgres://USER:PASSWORD@HOST/DB
 
-Copies an SQLite database into an empty PostgreSQL database in one transaction: every customer with
-its id and version, the change feed with its sequence numbers and tombstones (feed cursors and page
-tokens handed out before stay valid: the secrets that sign them are copied too), the clients and the
-revoked certificates. It then reads both back and compares them. Stop the servers writing to crm.db
-first; retry outcomes (wsa:MessageID) and replay records are not copied.
+Copies an SQLite database into an empty PostgreSQL database in one transaction: every customer,
+product (with its rating), order (with its lines and number) and review with its id and version, the
+stock movements, the change feed with its sequence numbers and tombstones (feed cursors and page
+tokens handed out before stay valid: the secrets that sign them are copied too), the clients, the
+revoked certificates, and the unexpired retry outcomes (wsa:MessageID) and replay records (a retry
+gets its stored answer, a replayed signed message is refused). It then reads both back and compares
+them. Stop the servers writing to crm.db first.
 `
 
 // migrateDB copies an SQLite database into an empty PostgreSQL database and verifies the copy.
@@ -43,7 +45,8 @@ func (m *Main) migrateDB(ctx context.Context, args []string) error {
 		return err
 	}
 	defer src.Close()
-	snap, err := readSnapshot(ctx, src, from)
+	now := time.Now()
+	snap, err := readSnapshot(ctx, src, from, now)
 	if err != nil {
 		return fmt.Errorf("migrate-db: read %s: %w", from, err)
 	}
@@ -61,9 +64,15 @@ func (m *Main) migrateDB(ctx context.Context, args []string) error {
 	if err := verifyCopy(ctx, src, dst); err != nil {
 		return fmt.Errorf("migrate-db: the copy differs from the source: %w", err)
 	}
-	fmt.Fprintf(m.Stdout, "copied %d customers, %d feed entries (horizon %d), %d clients, %d revocations, %d secrets "+
-		"from %s to %s; read back and compared\n", len(snap.Customers), len(snap.Feed), snap.Horizon, len(snap.Clients),
-		len(snap.Revocations), len(snap.Secrets), from, dbForLog(to))
+	if err := verifyRetries(ctx, snap, dst, now); err != nil {
+		return fmt.Errorf("migrate-db: the copy differs from the source: %w", err)
+	}
+	cm := snap.Commerce
+	fmt.Fprintf(m.Stdout, "copied %d customers, %d products, %d stock movements, %d orders, %d reviews, "+
+		"%d feed entries (horizon %d), %d clients, %d revocations, %d secrets, %d retry outcomes, %d replay records "+
+		"from %s to %s; read back and compared\n", len(snap.Customers), len(cm.Products), len(cm.StockMovements),
+		len(cm.Orders), len(cm.Reviews), len(snap.Feed), snap.Horizon, len(snap.Clients), len(snap.Revocations),
+		len(snap.Secrets), len(snap.Retries.Idempotency), len(snap.Retries.Replays), from, dbForLog(to))
 	return nil
 }
 
@@ -113,7 +122,7 @@ func readAll(ctx context.Context, db store.Store) (everything, error) {
 
 // readSnapshot reads src through the store, and what the store does not list (the feed horizon, the
 // secrets, the highest id and seq ever used) from the file directly, read-only.
-func readSnapshot(ctx context.Context, src store.Store, path string) (postgres.Snapshot, error) {
+func readSnapshot(ctx context.Context, src store.Store, path string, now time.Time) (postgres.Snapshot, error) {
 	e, err := readAll(ctx, src)
 	if err != nil {
 		return postgres.Snapshot{}, err
@@ -152,7 +161,13 @@ func readSnapshot(ctx context.Context, src store.Store, path string) (postgres.S
 		}
 		snap.Secrets[strings.TrimPrefix(name, "secret.")] = value
 	}
-	return snap, rows.Err()
+	if err := rows.Err(); err != nil {
+		return snap, err
+	}
+	if err := readCommerceSnapshot(ctx, src, conn, &snap); err != nil {
+		return snap, err
+	}
+	return snap, readRetriesSnapshot(ctx, conn, now, &snap)
 }
 
 // verifyCopy reads both databases back and compares every record.
@@ -165,22 +180,13 @@ func verifyCopy(ctx context.Context, src, dst store.Store) error {
 	if err != nil {
 		return err
 	}
-	for _, c := range []struct {
-		what        string
-		got, want   any
-		nGot, nWant int
-	}{
+	if err := compareRecords([]recordSet{
 		{"customers", b.customers, a.customers, len(b.customers), len(a.customers)},
 		{"feed entries", b.feed, a.feed, len(b.feed), len(a.feed)},
 		{"clients", b.clients, a.clients, len(b.clients), len(a.clients)},
 		{"revocations", b.revocations, a.revocations, len(b.revocations), len(a.revocations)},
-	} {
-		if c.nGot != c.nWant {
-			return fmt.Errorf("%d %s, the source has %d", c.nGot, c.what, c.nWant)
-		}
-		if !reflect.DeepEqual(c.got, c.want) {
-			return fmt.Errorf("the %s differ", c.what)
-		}
+	}); err != nil {
+		return err
 	}
-	return nil
+	return verifyCommerce(ctx, src, dst)
 }

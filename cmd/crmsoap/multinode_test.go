@@ -218,3 +218,13 @@ func TestServe_TwoNodesShareSecurityState(t *testing.T) {
 		}
 	}
 }
+
+// TestServe_TwoNodesRaceForTheLastUnit: clients of two crmsoap processes on one PostgreSQL database
+// order the last unit at once: exactly one order is placed, the stock ends at 0, never below, and the
+// sold quantity equals the stock removed.
+func TestServe_TwoNodesRaceForTheLastUnit(t *testing.T) {
+	db := pgtest.Database(t)
+	nodes := []*server{startDevServer(t, db), startDevServer(t, db)}
+	cust, _, p2 := orderFixture(t, nodes[0].client(), nodes[0]) // P2 has 1
+	raceForTheLastUnit(t, func(i int) *server { return nodes[i%2] }, cust, p2)
+}

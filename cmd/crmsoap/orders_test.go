@@ -36,7 +36,11 @@ func orderFixture(t *testing.T, c wsdl.CrmPortType, srv *server) (cust, p1, p2 i
 }
 
 func TestServe_OrderFlowWithGeneratedClient(t *testing.T) {
-	srv := startDevServer(t, "")
+	forEachBackend(t, testOrderFlowWithGeneratedClient)
+}
+
+func testOrderFlowWithGeneratedClient(t *testing.T, db string) {
+	srv := startDevServer(t, db)
 	c, ctx := srv.client(), waitCtx(t)
 	cust, p1, p2 := orderFixture(t, c, srv)
 
@@ -128,8 +132,10 @@ func TestServe_OrderFlowWithGeneratedClient(t *testing.T) {
 
 // TestServe_OrderBadInput: each bad PlaceOrder over both SOAP versions is a
 // fault with its code and field, and nothing is written.
-func TestServe_OrderBadInput(t *testing.T) {
-	srv := startDevServer(t, "")
+func TestServe_OrderBadInput(t *testing.T) { forEachBackend(t, testOrderBadInput) }
+
+func testOrderBadInput(t *testing.T, db string) {
+	srv := startDevServer(t, db)
 	c := srv.client()
 	cust, p1, _ := orderFixture(t, c, srv)
 	line := func(product string, q string) string {
@@ -173,39 +179,56 @@ func TestServe_OrderBadInput(t *testing.T) {
 
 // TestServe_RaceForTheLastUnit: many clients order the last unit at once:
 // exactly one order is placed, the stock ends at 0, never below.
-func TestServe_RaceForTheLastUnit(t *testing.T) {
-	srv := startDevServer(t, "")
-	c, ctx := srv.client(), waitCtx(t)
-	cust, _, p2 := orderFixture(t, c, srv) // P2 has 1
+func TestServe_RaceForTheLastUnit(t *testing.T) { forEachBackend(t, testRaceForTheLastUnit) }
+
+func testRaceForTheLastUnit(t *testing.T, db string) {
+	srv := startDevServer(t, db)
+	cust, _, p2 := orderFixture(t, srv.client(), srv) // P2 has 1
+	raceForTheLastUnit(t, func(int) *server { return srv }, cust, p2)
+}
+
+// raceForTheLastUnit has 8 clients, client i of the server node(i), order product p2's last unit at
+// once: exactly one order is placed, the others are INSUFFICIENT_STOCK, the stock ends at 0 and the
+// placed order holds the unit.
+func raceForTheLastUnit(t *testing.T, node func(i int) *server, cust, p2 int64) {
+	t.Helper()
+	ctx := waitCtx(t)
 	const clients = 8
 	var placed, short atomic.Int64
 	var wg sync.WaitGroup
-	for range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, err := srv.client().PlaceOrderContext(ctx, &wsdl.PlaceOrder{CustomerId: cust,
+	for i := range clients {
+		wg.Go(func() {
+			_, err := node(i).client().PlaceOrderContext(ctx, &wsdl.PlaceOrder{CustomerId: cust,
 				Line: []*wsdl.OrderLineRequest{{ProductId: p2, Quantity: qty(1)}}})
 			if err == nil {
 				placed.Add(1)
 			} else if f := faultOf(t, err); *f.Code == wsdl.FaultCodeINSUFFICIENT_STOCK {
 				short.Add(1)
 			} else {
-				t.Errorf("fault %s %s", *f.Code, f.Message)
+				t.Errorf("client %d: fault %s %s", i, *f.Code, f.Message)
 			}
-		}()
+		})
 	}
 	wg.Wait()
+	c := node(clients - 1).client()
 	got, err := c.GetProductContext(ctx, &wsdl.GetProduct{Id: p2})
 	if err != nil || placed.Load() != 1 || short.Load() != clients-1 || *got.Product.StockQuantity != 0 {
-		t.Fatalf("placed %d, short %d, stock %v, %v", placed.Load(), short.Load(), got, err)
+		t.Fatalf("placed %d, short %d, stock %v, %v; want 1, %d, 0", placed.Load(), short.Load(), got, err, clients-1)
+	}
+	orders, err := c.SearchOrdersContext(ctx, &wsdl.SearchOrders{Filter: &wsdl.OrderFilter{CustomerId: cust}})
+	if err != nil || len(orders.Order) != 1 || *orders.Order[0].Line[0].Quantity != 1 {
+		t.Fatalf("orders after the race: %+v, %v; want the one placed, of 1 unit", orders, err)
 	}
 }
 
 // TestServe_PlaceOrderRetryExecutesOnce: a PlaceOrder with a wsa:MessageID sent
 // twice places one order and answers the same both times.
 func TestServe_PlaceOrderRetryExecutesOnce(t *testing.T) {
-	srv := startDevServer(t, "")
+	forEachBackend(t, testPlaceOrderRetryExecutesOnce)
+}
+
+func testPlaceOrderRetryExecutesOnce(t *testing.T, db string) {
+	srv := startDevServer(t, db)
 	c := srv.client()
 	cust, p1, _ := orderFixture(t, c, srv)
 	env := envelope(ns12, messageID("urn:uuid:order-1"), fmt.Sprintf(`<c:PlaceOrder><c:customerId>%d</c:customerId>`+
@@ -225,8 +248,10 @@ func TestServe_PlaceOrderRetryExecutesOnce(t *testing.T) {
 // products over HTTP: every order is placed or refused with INSUFFICIENT_STOCK
 // (never "database is locked" or INTERNAL), no stock goes below 0, and for each
 // product the units on placed orders equal the stock removed.
-func TestServe_ContendedOrders(t *testing.T) {
-	srv := startDevServer(t, "")
+func TestServe_ContendedOrders(t *testing.T) { forEachBackend(t, testContendedOrders) }
+
+func testContendedOrders(t *testing.T, db string) {
+	srv := startDevServer(t, db)
 	c, ctx := srv.client(), waitCtx(t)
 	cr, err := c.AddCustomerContext(ctx, &wsdl.AddCustomer{Customer: &wsdl.CustomerData{Name: "Buyer"}})
 	if err != nil {

@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/crmsoap/crmsoap/store/postgres/pgtest"
 	"github.com/crmsoap/crmsoap/wsdl"
 )
 
@@ -25,6 +24,9 @@ func money(amount, currency string) *wsdl.Money {
 // stock movements and the change count: what a refused write must leave alone.
 func productState(tb testing.TB, db string) string {
 	tb.Helper()
+	if isPostgres(db) {
+		return pgProductState(tb, db)
+	}
 	conn, err := sql.Open("sqlite3", "file:"+db+"?mode=ro")
 	if err != nil {
 		tb.Fatal(err)
@@ -41,7 +43,11 @@ func productState(tb testing.TB, db string) string {
 }
 
 func TestServe_ProductsWithGeneratedClient(t *testing.T) {
-	srv := startDevServer(t, "")
+	forEachBackend(t, testProductsWithGeneratedClient)
+}
+
+func testProductsWithGeneratedClient(t *testing.T, db string) {
+	srv := startDevServer(t, db)
 	c, ctx := srv.client(), waitCtx(t)
 
 	add, err := c.AddProductContext(ctx, &wsdl.AddProduct{Product: &wsdl.ProductData{Sku: "SKU-1", Name: "Anvil",
@@ -163,8 +169,10 @@ func wflag(b bool) *wsdl.Flag { f := wsdl.Flag(b); return &f }
 
 // TestServe_ProductBadInput sends every kind of bad product input over both SOAP
 // versions: each is a 400 fault with its code and field, and nothing is written.
-func TestServe_ProductBadInput(t *testing.T) {
-	srv := startDevServer(t, "")
+func TestServe_ProductBadInput(t *testing.T) { forEachBackend(t, testProductBadInput) }
+
+func testProductBadInput(t *testing.T, db string) {
+	srv := startDevServer(t, db)
 	c, ctx := srv.client(), waitCtx(t)
 	p, err := c.AddProductContext(ctx, &wsdl.AddProduct{Product: &wsdl.ProductData{Sku: "TAKEN", Name: "x",
 		Price: money("1", "EUR"), StockQuantity: qty(1)}})
@@ -228,8 +236,10 @@ func TestServe_ProductBadInput(t *testing.T) {
 
 // TestServe_AdjustStockRace takes one unit at a time from many clients at once:
 // exactly the stock is sold, the rest is INSUFFICIENT_STOCK, stock ends at 0.
-func TestServe_AdjustStockRace(t *testing.T) {
-	srv := startDevServer(t, "")
+func TestServe_AdjustStockRace(t *testing.T) { forEachBackend(t, testAdjustStockRace) }
+
+func testAdjustStockRace(t *testing.T, db string) {
+	srv := startDevServer(t, db)
 	c, ctx := srv.client(), waitCtx(t)
 	const stock, clients, tries = 30, 12, 5
 	p, err := c.AddProductContext(ctx, &wsdl.AddProduct{Product: &wsdl.ProductData{Sku: "LAST", Name: "Last units",
@@ -269,7 +279,11 @@ func TestServe_AdjustStockRace(t *testing.T) {
 // TestServe_AdjustStockRetryExecutesOnce: AdjustStock with a wsa:MessageID sent
 // twice moves the stock once and answers the same both times.
 func TestServe_AdjustStockRetryExecutesOnce(t *testing.T) {
-	srv := startDevServer(t, "")
+	forEachBackend(t, testAdjustStockRetryExecutesOnce)
+}
+
+func testAdjustStockRetryExecutesOnce(t *testing.T, db string) {
+	srv := startDevServer(t, db)
 	c, ctx := srv.client(), waitCtx(t)
 	p, err := c.AddProductContext(ctx, &wsdl.AddProduct{Product: &wsdl.ProductData{Sku: "R", Name: "r",
 		Price: money("1", "EUR"), StockQuantity: qty(10)}})
@@ -323,21 +337,5 @@ func TestCall_ProductOperations(t *testing.T) {
 	out, err = run(t, "call", "--url", srv.URL, "UpsertProduct", "sku=CLI-P", "name=Anvil", "price=100.5", "currency=JPY", "stock=1")
 	if err == nil || !strings.Contains(out, "product/price/amount") {
 		t.Fatalf("call UpsertProduct with sen: %v\n%s", err, out)
-	}
-}
-
-// On PostgreSQL, which has no product tables yet, product operations are an UNAVAILABLE fault that says
-// so, and customers keep working.
-func TestServe_ProductsUnavailableOnPostgres(t *testing.T) {
-	srv := startDevServer(t, pgtest.Database(t))
-	c, ctx := srv.client(), waitCtx(t)
-	_, err := c.AddProductContext(ctx, &wsdl.AddProduct{Product: &wsdl.ProductData{Sku: "SKU-1", Name: "Anvil",
-		Price: money("19.90", "EUR"), StockQuantity: qty(5)}})
-	f := faultOf(t, err)
-	if *f.Code != wsdl.FaultCodeUNAVAILABLE || !strings.Contains(f.Message, "not available on this database backend") {
-		t.Fatalf("AddProduct on PostgreSQL: %s %q, want UNAVAILABLE naming the backend", *f.Code, f.Message)
-	}
-	if _, err := c.AddCustomerContext(ctx, &wsdl.AddCustomer{Customer: &wsdl.CustomerData{Name: "Ada"}}); err != nil {
-		t.Fatalf("AddCustomer on PostgreSQL: %v", err)
 	}
 }

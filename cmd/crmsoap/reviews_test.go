@@ -14,8 +14,10 @@ func stars(n int32) *wsdl.Stars { s := wsdl.Stars(n); return &s }
 // TestServe_ReviewsAndRating runs reviews over the generated client: the
 // product's rating is exact (4+4+5 = 4.33), follows every change, and bad input
 // of each kind is a fault that writes nothing.
-func TestServe_ReviewsAndRating(t *testing.T) {
-	srv := startDevServer(t, "")
+func TestServe_ReviewsAndRating(t *testing.T) { forEachBackend(t, testReviewsAndRating) }
+
+func testReviewsAndRating(t *testing.T, db string) {
+	srv := startDevServer(t, db)
 	c, ctx := srv.client(), waitCtx(t)
 	cust, p1, _ := orderFixture(t, c, srv)
 	var custs []int64

@@ -222,6 +222,7 @@ func buildHandler(ctx context.Context, cfg serveConfig, db database, met *metric
 		Operations:     wsdl.Operations(wsdl.NewAdapter(svc)),
 		Detail:         wsdl.FaultDetail,
 		Scalars:        wsdl.Scalars,
+		Leaves:         wsdl.Leaves,
 		Security:       security,
 		MaxBodyBytes:   cfg.maxBodyBytes,
 		MaxDepth:       cfg.maxDepth,

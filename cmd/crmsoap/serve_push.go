@@ -81,6 +81,7 @@ func startPush(ctx context.Context, c pushConfig, sec securityConfig, backend st
 		MaxDeliveryAge: c.maxDeliveryAge,
 		Reload:         c.reload,
 	}
+	e.Sinks["postgres"] = postgresSink // the reporting database
 	done := make(chan struct{})
 	go func() { defer close(done); e.Run(ctx) }()
 	return func() { <-done }, nil

@@ -18,6 +18,7 @@ import (
 const subscriptionsUsage = `Usage:
   crmsoap subscriptions add    --db PATH --name NAME --sink soap --url https://erp/listener [--entity customer]
   crmsoap subscriptions add    --db PATH --name NAME --sink nats --url nats://host:4222 [--stream CRM] [--entity customer]
+  crmsoap subscriptions add    --db PATH --name NAME --sink postgres --url postgres://user:pw@host/db [--schema reporting] [--entity customer]
   crmsoap subscriptions list   --db PATH
   crmsoap subscriptions status --db PATH [NAME]
   crmsoap subscriptions pause  --db PATH NAME
@@ -33,6 +34,7 @@ beginning of the feed (every live record). A running server picks up changes wit
 type sinkConfig struct {
 	URL    string `json:"url"`
 	Stream string `json:"stream,omitempty"`
+	Schema string `json:"schema,omitempty"` // postgres: the target schema
 }
 
 var subscriptionName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
@@ -54,9 +56,10 @@ func (m *Main) subscriptions(ctx context.Context, args []string) error {
 	var cfg sinkConfig
 	e.String(&dbPath, "db", "CRMSOAP_DB", "./crm.db", "SQLite database file")
 	fs.StringVar(&name, "name", "", "subscription name (add)")
-	fs.StringVar(&sink, "sink", "soap", "sink kind: soap or nats (add)")
+	fs.StringVar(&sink, "sink", "soap", "sink kind: soap, nats or postgres (add)")
 	fs.StringVar(&cfg.URL, "url", "", "listener URL (soap) or NATS server URL (nats) (add)")
 	fs.StringVar(&cfg.Stream, "stream", "CRM", "JetStream stream, created if missing (nats)")
+	fs.StringVar(&cfg.Schema, "schema", "", "target schema, created if missing (postgres; default "+defaultReportSchema+")")
 	fs.StringVar(&entity, "entity", "", "deliver only this entity's changes (default: every entity)")
 	if err := e.parse(args[1:]); err != nil {
 		return err
@@ -90,7 +93,7 @@ func (m *Main) subscriptions(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(m.Stdout, "subscription %q added: %s sink %s\n", name, sink, cfg.URL)
+		fmt.Fprintf(m.Stdout, "subscription %q added: %s sink %s\n", name, sink, maskURL(cfg.URL))
 		return nil
 	case "list", "status":
 		return m.subscriptionsStatus(ctx, db, name, cmd == "status")
@@ -122,7 +125,7 @@ func newSubscription(name, sink, entity string, cfg sinkConfig) (store.Subscript
 	}
 	u, err := url.Parse(cfg.URL)
 	if cfg.URL == "" || err != nil || u.Host == "" {
-		return store.Subscription{}, fmt.Errorf("--url %q is not an absolute URL", cfg.URL)
+		return store.Subscription{}, fmt.Errorf("--url %q is not an absolute URL", maskURL(cfg.URL))
 	}
 	switch sink {
 	case "soap":
@@ -137,8 +140,12 @@ func newSubscription(name, sink, entity string, cfg sinkConfig) (store.Subscript
 		if !subscriptionName.MatchString(cfg.Stream) || len(cfg.Stream) > 32 {
 			return store.Subscription{}, fmt.Errorf("--stream %q: use letters, digits, '_' or '-'", cfg.Stream)
 		}
+	case "postgres":
+		if err := checkPostgresSink(&cfg, u); err != nil {
+			return store.Subscription{}, err
+		}
 	default:
-		return store.Subscription{}, fmt.Errorf("unknown sink %q (soap or nats)", sink)
+		return store.Subscription{}, fmt.Errorf("unknown sink %q (soap, nats or postgres)", sink)
 	}
 	raw, err := json.Marshal(cfg)
 	if err != nil {
@@ -169,7 +176,7 @@ func (m *Main) subscriptionsStatus(ctx context.Context, db *sqlite.DB, name stri
 		for _, s := range list {
 			var cfg sinkConfig
 			_ = json.Unmarshal(s.SinkConfig, &cfg)
-			fmt.Fprintf(tw, "%s\t%s\t%s %s\t%s\t%d\n", s.Name, s.State, s.SinkKind, cfg.URL, orAll(s.Entity), s.Cursor)
+			fmt.Fprintf(tw, "%s\t%s\t%s %s\t%s\t%d\n", s.Name, s.State, s.SinkKind, maskURL(cfg.URL), orAll(s.Entity), s.Cursor)
 		}
 		return tw.Flush()
 	}

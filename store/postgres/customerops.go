@@ -10,12 +10,6 @@ import (
 	"github.com/crmsoap/crmsoap/store"
 )
 
-// errCallRolledBack makes the writer roll back a call whose results are already known.
-var errCallRolledBack = errors.New("store: call rolled back")
-
-// maxOps caps the ops of one WriteCustomers call: one call is one job of the writer.
-const maxOps = 10000
-
 // Change operations of the change log.
 const (
 	opCreate = "create"
@@ -25,60 +19,31 @@ const (
 
 // WriteCustomers runs ops in one job of the writer (one transaction, shared with the other writes
 // queued beside it), each op in its own savepoint, and returns one result per op (see
-// store.CustomerStore). Two ops carrying the same external id are both refused before anything runs.
+// store.CustomerStore and runCall). Two ops carrying the same external id are both refused before
+// anything runs. One op either writes or fails without writing (a conditional write that matched no
+// row, an insert that met a taken external id) or fails on the server: a lone op is a clean job, and an
+// add or plain upsert may be sent pipelined (pipeline.go).
 func (db *DB) WriteCustomers(ctx context.Context, ops []store.CustomerOp, allOrNone bool, idem *store.IdempotencyRecord) ([]store.CustomerResult, error) {
-	if len(ops) > maxOps {
-		return nil, fmt.Errorf("store: write customers: %d ops, at most %d in one call", len(ops), maxOps)
-	}
 	dup := sharedExternalIDs(ops)
-	results := make([]store.CustomerResult, len(ops))
-	// A lone op needs no savepoint of its own when its failure rolls back the whole call anyway.
-	opSavepoints := len(ops) > 1 || (!allOrNone && idem != nil)
-	write := db.write
-	if len(ops) == 1 && idem == nil {
-		// One op either writes or fails without writing (a conditional write that matched no row, an
-		// insert that met a taken external id) or fails on the server: a clean job.
-		pipe := pipeable(ops[0], &results[0])
-		write = func(ctx context.Context, fn writeFunc) error { return db.writeClean(ctx, fn, pipe) }
-	}
-	err := write(ctx, func(ctx context.Context, w *wtx) error {
-		failed := false
-		for i, op := range ops {
+	c := opCall[store.CustomerOp, store.CustomerResult]{what: "customers", ops: ops, allOrNone: allOrNone, idem: idem,
+		preFailed: func(i int) error {
 			if dup[i] {
-				results[i] = store.CustomerResult{Err: &store.DuplicateError{Entity: store.EntityCustomer, Field: "externalId"}}
-				failed = true
-				continue
+				return &store.DuplicateError{Entity: store.EntityCustomer, Field: "externalId"}
 			}
-			r, err := w.runOp(ctx, op, opSavepoints)
-			if err != nil {
-				return err // the transaction is unusable
-			}
-			if retryable(r.Err) {
-				return r.Err // the writer runs the group again
-			}
-			results[i] = r
-			failed = failed || r.Err != nil
-		}
-		if failed && (allOrNone || !opSavepoints) {
-			for i := range results {
-				if results[i].Err == nil {
-					results[i] = store.CustomerResult{Err: store.ErrRolledBack}
-				}
-			}
-			return errCallRolledBack
-		}
-		if idem != nil {
-			return db.putIdempotency(ctx, w, idem, results)
-		}
-		return nil
-	})
-	switch {
-	case errors.Is(err, errCallRolledBack):
-		return results, nil
-	case err != nil:
-		return nil, err
+			return nil
+		},
+		run: func(ctx context.Context, w *wtx, op store.CustomerOp) store.CustomerResult {
+			return w.runCustomerOp(ctx, op)
+		},
+		errOf:  func(r store.CustomerResult) error { return r.Err },
+		failed: func(err error) store.CustomerResult { return store.CustomerResult{Err: err} },
+		clean:  true,
+		pipe:   func(results []store.CustomerResult) *pipedOp { return pipeable(ops[0], &results[0]) },
 	}
-	return results, nil
+	if idem != nil {
+		c.encode = idem.Encode
+	}
+	return runCall(ctx, db, c)
 }
 
 // sharedExternalIDs marks the ops that carry an external id another op of the call carries too.
@@ -99,13 +64,8 @@ func sharedExternalIDs(ops []store.CustomerOp) []bool {
 	return dup
 }
 
-// runOp runs op, inside SAVEPOINT op when savepoint is set: a failing op is rolled back alone and its
-// error goes into the result. txErr means the transaction itself is unusable.
-func (w *wtx) runOp(ctx context.Context, op store.CustomerOp, savepoint bool) (r store.CustomerResult, txErr error) {
-	mark := len(w.feed)
-	if savepoint {
-		w.later("SAVEPOINT op")
-	}
+// runCustomerOp runs op; its error is in the result.
+func (w *wtx) runCustomerOp(ctx context.Context, op store.CustomerOp) (r store.CustomerResult) {
 	switch op.Kind {
 	case store.OpAdd:
 		r.Customer, r.Err = w.addCustomer(ctx, normalized(op.Customer))
@@ -121,18 +81,8 @@ func (w *wtx) runOp(ctx context.Context, op store.CustomerOp, savepoint bool) (r
 	}
 	if r.Err != nil {
 		r.Customer, r.Created = store.Customer{}, false
-		w.feed = w.feed[:mark]
-		if savepoint {
-			if _, err := w.Exec(ctx, "ROLLBACK TO SAVEPOINT op; RELEASE SAVEPOINT op"); err != nil {
-				return r, fmt.Errorf("store: rollback to savepoint: %w", errors.Join(err, r.Err))
-			}
-		}
-		return r, nil
 	}
-	if savepoint {
-		w.later("RELEASE SAVEPOINT op")
-	}
-	return r, nil
+	return r
 }
 
 func (w *wtx) addCustomer(ctx context.Context, c store.Customer) (store.Customer, error) {
@@ -140,10 +90,12 @@ func (w *wtx) addCustomer(ctx context.Context, c store.Customer) (store.Customer
 }
 
 // addSQL inserts a customer from addArgs; it returns no row when the external id is taken.
-const addSQL = `INSERT INTO customers (version, created_at, updated_at, created_by, updated_by,
+const addSQL = addInsert + ` RETURNING id`
+
+// addInsert is addSQL without its RETURNING clause.
+const addInsert = `INSERT INTO customers (version, created_at, updated_at, created_by, updated_by,
 	` + writableColumns + `) VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-	ON CONFLICT (external_id) DO NOTHING
-	RETURNING id`
+	ON CONFLICT (external_id) DO NOTHING`
 
 func addArgs(c store.Customer) []any {
 	return append([]any{nanos(c.CreatedAt), nanos(c.UpdatedAt), nullString(c.CreatedBy), nullString(c.UpdatedBy)},
@@ -221,15 +173,20 @@ func (w *wtx) upsertCustomer(ctx context.Context, c store.Customer, expectedVers
 }
 
 // upsertSQL inserts a customer from addArgs or, when its external id is taken, updates that customer.
-const upsertSQL = `INSERT INTO customers (version, created_at, updated_at, created_by, updated_by,
+const upsertSQL = upsertInsert + ` RETURNING ` + upsertReturning
+
+// upsertInsert is upsertSQL without its RETURNING clause, upsertReturning that clause's columns.
+const (
+	upsertReturning = `id, version, created_at, coalesce(created_by, '')`
+	upsertInsert    = `INSERT INTO customers (version, created_at, updated_at, created_by, updated_by,
 	` + writableColumns + `) VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
 	ON CONFLICT (external_id) DO UPDATE SET version = customers.version + 1,
 		updated_at = excluded.updated_at, updated_by = excluded.updated_by,
 		name = excluded.name, name_fold = excluded.name_fold, email = excluded.email,
 		phone = excluded.phone, gender = excluded.gender, company = excluded.company,
 		birth_date = excluded.birth_date, street = excluded.street, city = excluded.city,
-		region = excluded.region, postal_code = excluded.postal_code, country = excluded.country
-	RETURNING id, version, created_at, coalesce(created_by, '')`
+		region = excluded.region, postal_code = excluded.postal_code, country = excluded.country`
+)
 
 // upserted reads upsertSQL's row for c.
 func (w *wtx) upserted(c store.Customer, row pgx.Row) (store.Customer, bool, error) {
@@ -251,7 +208,12 @@ func (w *wtx) upsertDone(c store.Customer, createdAt int64) (store.Customer, boo
 	return c, created, nil
 }
 
-// deleteCustomer deletes customer op.ID; the result holds its ID and the tombstone's version.
+// deleteCustomer deletes customer op.ID and then its reviews (each with its tombstone and its product's
+// rating); the result holds its ID and the tombstone's version. A customer with orders is refused by
+// orders_customer_id_fkey (store.ErrReferenced), also when an order for them commits meanwhile on
+// another node. The customer goes first, so a refused or stale delete has written nothing (the job
+// stays clean); a review added meanwhile holds the customer's row (FOR KEY SHARE, addReview) until it
+// commits, and the reviews' DELETE, a later statement, then sees it.
 func (w *wtx) deleteCustomer(ctx context.Context, op store.CustomerOp) (store.Customer, error) {
 	var version int64
 	var ext string
@@ -261,9 +223,12 @@ func (w *wtx) deleteCustomer(ctx context.Context, op store.CustomerOp) (store.Cu
 		return store.Customer{}, w.missingOrStale(ctx, `SELECT EXISTS (SELECT 1 FROM customers WHERE id = $1)`, op.ID)
 	}
 	if err != nil {
-		return store.Customer{}, fmt.Errorf("store: delete customer: %w", err)
+		return store.Customer{}, referenced("delete customer", err)
 	}
-	w.feed = append(w.feed, feedRow{op: opDelete, kind: store.FeedDeleted, id: op.ID, version: version + 1,
+	if err := w.deleteReviewsOf(ctx, "customer_id", op.ID, nanos(op.At), op.Actor); err != nil {
+		return store.Customer{}, err
+	}
+	w.feed = append(w.feed, feedRow{entity: store.EntityCustomer, op: opDelete, kind: store.FeedDeleted, id: op.ID, version: version + 1,
 		at: nanos(op.At), actor: nullString(op.Actor), externalID: nullString(ext)})
 	return store.Customer{ID: op.ID, Version: version + 1}, nil
 }
@@ -274,7 +239,7 @@ func (w *wtx) customerWritten(c store.Customer, op string) {
 	if op == opCreate {
 		at, actor = c.CreatedAt, c.CreatedBy
 	}
-	w.feed = append(w.feed, feedRow{op: op, kind: store.FeedUpserted, id: c.ID, version: c.Version, at: nanos(at),
+	w.feed = append(w.feed, feedRow{entity: store.EntityCustomer, op: op, kind: store.FeedUpserted, id: c.ID, version: c.Version, at: nanos(at),
 		actor: nullString(actor), externalID: nullString(c.ExternalID)})
 }
 

@@ -12,15 +12,15 @@ import (
 	"github.com/crmsoap/crmsoap/store"
 )
 
-// putIdempotency stores rec inside the writer's transaction, with the response rec.Encode makes from
-// results when it is set. A live record with the same client and message id, committed by any node,
-// makes it store.ErrIdempotencyRace (ON CONFLICT waits for a concurrent insert of the same key and then
-// sees it); an expired one is replaced.
-func (db *DB) putIdempotency(ctx context.Context, w *wtx, rec *store.IdempotencyRecord, results []store.CustomerResult) error {
+// putResponse stores rec inside the writer's transaction, with the response encode makes from results
+// when encode is set (rec.Response otherwise). A live record with the same client and message id,
+// committed by any node, makes it store.ErrIdempotencyRace (ON CONFLICT waits for a concurrent insert of
+// the same key and then sees it); an expired one is replaced.
+func putResponse[R any](ctx context.Context, db *DB, w *wtx, rec *store.IdempotencyRecord, encode func([]R) ([]byte, error), results []R) error {
 	resp := rec.Response
-	if rec.Encode != nil {
+	if encode != nil {
 		var err error
-		if resp, err = rec.Encode(results); err != nil {
+		if resp, err = encode(results); err != nil {
 			return fmt.Errorf("store: encode idempotent response: %w", err)
 		}
 	}

@@ -13,7 +13,8 @@ import (
 // Snapshot is a whole crmsoap database as another backend holds it, for Import: every customer (with
 // its ID and Version), the compacted feed (with its seqs, tombstones included), the feed's tombstone
 // horizon, the highest customer id and feed seq ever handed out (deleted and purged ones included),
-// the clients, the revocations and the server secrets (name without the "secret." prefix).
+// the clients, the revocations and the server secrets (name without the "secret." prefix); and the
+// commerce records and retry records of Commerce and Retries (importcommerce.go).
 type Snapshot struct {
 	Customers   []store.Customer
 	Feed        []store.FeedEntry
@@ -23,6 +24,8 @@ type Snapshot struct {
 	Clients     []store.Client
 	Revocations []store.Revocation
 	Secrets     map[string][]byte
+	Commerce    Commerce
+	Retries     Retries
 }
 
 // ErrNotEmpty is returned by Import when the database already holds data.
@@ -38,7 +41,9 @@ func (db *DB) Import(ctx context.Context, s Snapshot) error {
 		}
 		var used bool
 		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM customers) OR EXISTS (SELECT 1 FROM feed)
-			OR EXISTS (SELECT 1 FROM clients) OR EXISTS (SELECT 1 FROM revocations) OR EXISTS (SELECT 1 FROM meta)`).Scan(&used); err != nil {
+			OR EXISTS (SELECT 1 FROM clients) OR EXISTS (SELECT 1 FROM revocations) OR EXISTS (SELECT 1 FROM meta)
+			OR EXISTS (SELECT 1 FROM products) OR EXISTS (SELECT 1 FROM orders) OR EXISTS (SELECT 1 FROM reviews)
+			OR EXISTS (SELECT 1 FROM idempotency) OR EXISTS (SELECT 1 FROM replay_seen)`).Scan(&used); err != nil {
 			return err
 		}
 		if used {
@@ -86,10 +91,16 @@ func (db *DB) Import(ctx context.Context, s Snapshot) error {
 				return fmt.Errorf("store: import horizon: %w", err)
 			}
 		}
+		if err := importCommerce(ctx, tx, s.Commerce); err != nil {
+			return err
+		}
+		if err := importRetries(ctx, tx, s.Retries); err != nil {
+			return err
+		}
 		// Past every id and seq ever handed out: the source's highest, or the horizon (purged seqs).
 		// The third argument false means "nextval returns exactly this": 1 for a sequence nothing used.
 		if _, err := tx.Exec(ctx, `SELECT setval(pg_get_serial_sequence('customers', 'id'), m + 1, false)
-			FROM (SELECT greatest((SELECT max(id) FROM customers), (SELECT max(entity_id) FROM feed), $1::bigint, 0) AS m) s`,
+			FROM (SELECT greatest((SELECT max(id) FROM customers), (SELECT max(entity_id) FROM feed WHERE entity = 'customer'), $1::bigint, 0) AS m) s`,
 			s.MaxID); err != nil {
 			return fmt.Errorf("store: import sequences: %w", err)
 		}

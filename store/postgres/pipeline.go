@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/crmsoap/crmsoap/store"
@@ -16,10 +17,16 @@ import (
 // A group whose every job is one piped op (an add, or an upsert without an expected version: one
 // statement that either writes or, for an add, reports a taken external id without a server-side
 // error) needs nothing back from the server before it can send the next statement. Such a group goes
-// to the server in two round trips whatever its size: BEGIN and every op's statement, then, with the
-// returned ids, the feed lock, the feed's statements and COMMIT (see feed.go: the lock is still the
-// group's last statement but COMMIT). If an op fails on the server the transaction is rolled back and
-// the writer runs the group again through runGroup, with a savepoint around every job.
+// to the server in one round trip whatever its size: BEGIN, the feed lock, every op's statement and
+// COMMIT. Each op's statement writes its customer, its change log row and its feed entry itself (data-
+// modifying CTEs), so no id has to come back before the feed can be written. The feed lock is taken
+// first instead of last (see feed.go): every seq of the group is still numbered under the lock and
+// committed before it is released, and as the whole transaction is one pipeline, the lock is held
+// only for the server's work on it, never across a round trip. A transaction on another node that
+// waits for a row this group has written while the group waits for the lock it holds is a deadlock,
+// which PostgreSQL detects: the writer runs the aborted group again. If an op fails on the server the
+// transaction is rolled back and the writer runs the group again through runGroup, with a savepoint
+// around every job.
 
 // pipedOp is the op of a job that can be pipelined, and where its result goes.
 type pipedOp struct {
@@ -41,10 +48,35 @@ func pipeable(op store.CustomerOp, r *store.CustomerResult) *pipedOp {
 
 func (p *pipedOp) queue(b *pgx.Batch) {
 	if p.op.Kind == store.OpAdd {
-		b.Queue(addSQL, addArgs(p.op.Customer)...)
+		b.Queue(pipedAddSQL, addArgs(p.op.Customer)...)
 		return
 	}
-	b.Queue(upsertSQL, addArgs(p.op.Customer)...)
+	b.Queue(pipedUpsertSQL, addArgs(p.op.Customer)...)
+}
+
+// pipedAddSQL and pipedUpsertSQL are addSQL and upsertSQL writing their change log row and feed entry
+// too, with the same result row.
+var (
+	pipedAddSQL    = withFeed(addInsert, "id")
+	pipedUpsertSQL = withFeed(upsertInsert, upsertReturning)
+)
+
+// withFeed wraps insert, a customer INSERT without RETURNING, in one statement that also writes the
+// change log row and the feed entry of the customer it writes (none when it writes nothing) and returns
+// the columns returning of that customer. A customer at version 1 was created (at created_at, by
+// created_by), else updated, as in customerWritten.
+func withFeed(insert, returning string) string {
+	return `WITH w AS (` + insert + `
+		RETURNING *, CASE WHEN version = 1 THEN '` + opCreate + `' ELSE '` + opUpdate + `' END AS change_op,
+			CASE WHEN version = 1 THEN created_at ELSE updated_at END AS change_at,
+			CASE WHEN version = 1 THEN created_by ELSE updated_by END AS change_actor),
+	ch AS (INSERT INTO changes (entity, entity_id, op, version, at, actor)
+		SELECT 'customer', id, change_op, version, change_at, change_actor FROM w),
+	f AS (INSERT INTO feed (seq, entity, entity_id, kind, version, at, actor, external_id)
+		SELECT nextval('feed_seq'), 'customer', id, '` + store.FeedUpserted + `', version, change_at, change_actor, external_id FROM w
+		ON CONFLICT (entity, entity_id) DO UPDATE SET seq = excluded.seq, kind = excluded.kind,
+			version = excluded.version, at = excluded.at, actor = excluded.actor, external_id = excluded.external_id)
+	SELECT ` + returning + ` FROM w`
 }
 
 // read sets p's result from its statement's row; w.aborted tells whether it failed otherwise than by
@@ -64,7 +96,8 @@ func (p *pipedOp) read(w *wtx, row pgx.Row) {
 	*p.r = r
 }
 
-// pipedRow is a piped op's row: any error but no row at all marks the transaction aborted.
+// pipedRow is a piped op's row: a server-side error marks the transaction aborted, any other error
+// but no row at all the group broken (see runPiped).
 type pipedRow struct {
 	pgx.Row
 	w *wtx
@@ -72,8 +105,12 @@ type pipedRow struct {
 
 func (r pipedRow) Scan(dest ...any) error {
 	err := r.Row.Scan(dest...)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+	switch {
+	case err == nil || errors.Is(err, pgx.ErrNoRows):
+	case isServerError(err):
 		r.w.aborted = true
+	default:
+		r.w.broken = err
 	}
 	return err
 }
@@ -101,19 +138,38 @@ func (db *DB) runPiped(jobs []*job, results []error) error {
 	w := &wtx{}
 	b := &pgx.Batch{}
 	b.Queue("BEGIN")
+	if !db.noFeedLock {
+		b.Queue(`SELECT pg_advisory_xact_lock($1)`, feedLock)
+	}
 	for _, j := range jobs {
 		j.pipe.queue(b)
 	}
+	commits := db.beforeCommit == nil
+	if commits {
+		b.Queue("COMMIT")
+	}
 	br := conn.SendBatch(ctx, b)
-	_, err = br.Exec()
+	for range b.Len() - len(jobs) - boolInt(commits) { // BEGIN and the lock
+		if _, e := br.Exec(); err == nil {
+			err = e
+		}
+	}
 	for _, j := range jobs {
-		if err != nil || w.aborted {
+		if err != nil {
 			break
 		}
 		j.pipe.read(w, br.QueryRow())
-		if w.aborted {
+		switch {
+		case w.broken != nil:
+			err = w.broken
+		case w.aborted && retryable(j.pipe.r.Err):
 			err = j.pipe.r.Err
+		case w.aborted:
+			err = errNeedSavepoints
 		}
+	}
+	if commits && err == nil {
+		err = commitTag(br.Exec())
 	}
 	if cerr := br.Close(); err == nil {
 		err = cerr
@@ -122,32 +178,17 @@ func (db *DB) runPiped(jobs []*job, results []error) error {
 	case retryable(err): // a deadlock or serialization failure: the writer runs the group again as it is
 		rollback(conn)
 		return err
-	case w.aborted:
+	case errors.Is(err, errNeedSavepoints):
 		rollback(conn)
-		return errNeedSavepoints
+		return err
 	case err != nil:
+		// Not the server's refusal (the connection, or a row pgx could not read): the outcome of a
+		// COMMIT already sent is unknown, so the group fails rather than running again.
 		rollback(conn)
 		return fmt.Errorf("store: group: %w", err)
 	}
 	clear(results)
-	if len(w.feed) == 0 { // every op found its external id taken: nothing was written
-		rollback(conn)
-		return nil
-	}
-
-	b = &pgx.Batch{}
-	db.queueFeed(b, w.feed)
-	if db.beforeCommit == nil {
-		b.Queue("COMMIT")
-	}
-	if err := sendAll(ctx, conn, b, db.beforeCommit == nil); err != nil {
-		rollback(conn)
-		if retryable(err) {
-			return err
-		}
-		return fmt.Errorf("store: feed: %w", err)
-	}
-	if db.beforeCommit != nil {
+	if !commits {
 		db.beforeCommit()
 		commit := &pgx.Batch{}
 		commit.Queue("COMMIT")
@@ -162,6 +203,27 @@ func (db *DB) runPiped(jobs []*job, results []error) error {
 	return nil
 }
 
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// commitTag is the outcome of a COMMIT: errCommitRolledBack when it answered ROLLBACK.
+func commitTag(tag pgconn.CommandTag, err error) error {
+	if err == nil && tag.String() != "COMMIT" {
+		return errCommitRolledBack
+	}
+	return err
+}
+
+// isServerError reports whether err is PostgreSQL refusing a statement (which aborts the transaction).
+func isServerError(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe)
+}
+
 // errCommitRolledBack means COMMIT answered ROLLBACK: the transaction had failed.
 var errCommitRolledBack = errors.New("commit rolled back")
 
@@ -172,11 +234,11 @@ func sendAll(ctx context.Context, conn *pgxpool.Conn, b *pgx.Batch, commits bool
 	var err error
 	for i := range b.Len() {
 		tag, e := br.Exec()
+		if commits && i == b.Len()-1 {
+			e = commitTag(tag, e)
+		}
 		if err == nil {
 			err = e
-		}
-		if err == nil && commits && i == b.Len()-1 && tag.String() != "COMMIT" {
-			err = errCommitRolledBack
 		}
 	}
 	if cerr := br.Close(); err == nil {

@@ -11,15 +11,15 @@ import (
 	"github.com/crmsoap/crmsoap/store"
 )
 
-// queueBehindStall holds the writer in the commit of one create while the writes of queued start,
-// waits until every one of them is queued, and returns a func that releases the writer and waits for
-// all of them, and for the stalled create.
+// queueBehindStall holds the writer with one create taken and not yet sent while the writes of queued
+// start, waits until every one of them is queued, and returns a func that releases the writer and waits
+// for all of them, and for the stalled create.
 func queueBehindStall(t *testing.T, db *DB, queued []func()) (release func()) {
 	t.Helper()
 	ctx := context.Background()
 	stalled, unblock := make(chan struct{}), make(chan struct{})
 	var once sync.Once
-	db.beforeCommit = func() { once.Do(func() { close(stalled); <-unblock }) }
+	db.beforeGroup = func() { once.Do(func() { close(stalled); <-unblock }) }
 	first := make(chan error, 1)
 	go func() {
 		_, err := db.CreateCustomer(ctx, store.Customer{ExternalID: "stalled", Name: "s"})
@@ -43,9 +43,8 @@ func queueBehindStall(t *testing.T, db *DB, queued []func()) (release func()) {
 	}
 }
 
-// A group of adds and upserts goes to the server in two round trips however many writes it holds
-// (plus one for the COMMIT the test hook splits off), and each write gets its own outcome: a taken
-// external id is refused alone.
+// A group of adds and upserts goes to the server in one round trip however many writes it holds, COMMIT
+// included, and each write gets its own outcome: a taken external id is refused alone.
 func TestPipedGroupRoundTrips(t *testing.T) {
 	ctx := context.Background()
 	db, _ := openTest(t, Options{MaxConns: 1})
@@ -77,9 +76,9 @@ func TestPipedGroupRoundTrips(t *testing.T) {
 	release := queueBehindStall(t, db, queued)
 	before, pipedBefore := db.Stats().RoundTrips, db.stats.piped.Load()
 	release()
-	// The stalled group's COMMIT, then the queued group: its statements, its feed, its COMMIT.
-	if n := db.Stats().RoundTrips - before; n != 1+3 {
-		t.Errorf("%d queued writes took %d round trips, want 1 for the stalled COMMIT and 3 for the group", len(queued), n)
+	// The stalled create's group, then the queued group.
+	if n := db.Stats().RoundTrips - before; n != 1+1 {
+		t.Errorf("%d queued writes took %d round trips, want 1 for the stalled create and 1 for the group", len(queued), n)
 	}
 	if n := db.stats.piped.Load() - pipedBefore; n != 2 {
 		t.Errorf("pipelined groups: %d, want 2", n)
@@ -102,6 +101,31 @@ func TestPipedGroupRoundTrips(t *testing.T) {
 	}
 	if want := 3 + adds; len(feed) != want { // taken, warm, stalled and the adds
 		t.Fatalf("feed has %d entries, want %d", len(feed), want)
+	}
+	// The upserted customer's only feed entry is its last write; its change log holds both writes.
+	for _, e := range feed {
+		if e.ID == taken.ID && (e.Version != 2 || e.Kind != store.FeedUpserted || e.Customer == nil || e.Customer.Name != "up") {
+			t.Errorf("feed entry of customer %d: %+v, want version 2", taken.ID, e)
+		}
+	}
+	rows, err := db.pool.Query(ctx, `SELECT op, version FROM changes WHERE entity_id = $1 ORDER BY seq`, taken.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for rows.Next() {
+		var op string
+		var version int64
+		if err := rows.Scan(&op, &version); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprint(op, " ", version))
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"create 1", "update 2"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("change log of customer %d: %q, want %q", taken.ID, got, want)
 	}
 }
 

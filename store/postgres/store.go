@@ -84,9 +84,11 @@ type DB struct {
 	stats      writerStats
 
 	// Test hooks. noFeedLock skips the feed's advisory lock (the naive feed the ordering test shows
-	// failing); beforeCommit runs after a group's last statement, before its COMMIT.
+	// failing); beforeCommit runs after a group's last statement, before its COMMIT; beforeGroup runs
+	// when the writer has taken a group, before it sends anything.
 	noFeedLock   bool
 	beforeCommit func()
+	beforeGroup  func()
 }
 
 // writerStats count what the writer did (for tests and benchmarks).
@@ -228,6 +230,7 @@ func nullString(s string) *string {
 // SQLSTATE codes the store acts on.
 const (
 	codeUniqueViolation      = "23505"
+	codeForeignKeyViolation  = "23503"
 	codeSerializationFailure = "40001"
 	codeDeadlockDetected     = "40P01"
 )
@@ -243,6 +246,17 @@ var uniqueFields = map[string]store.DuplicateError{
 	"customers_external_id_key": {Entity: store.EntityCustomer, Field: "externalId"},
 	"clients_pkey":              {Entity: store.EntityClient, Field: "name"},
 	"clients_cert_sha256_key":   {Entity: store.EntityClient, Field: "cert"},
+	"products_sku_key":          {Entity: store.EntityProduct, Field: "sku"},
+}
+
+// referenced turns a foreign key violation (SQLSTATE 23503: a deletion of a customer or product that
+// orders refer to) into store.ErrReferenced; any other error is wrapped with op.
+func referenced(op string, err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == codeForeignKeyViolation {
+		return store.ErrReferenced
+	}
+	return fmt.Errorf("store: %s: %w", op, err)
 }
 
 // duplicate turns a unique violation (SQLSTATE 23505) of a known constraint into *store.DuplicateError,

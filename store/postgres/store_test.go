@@ -56,6 +56,13 @@ func TestBehaviour(t *testing.T) {
 	})
 }
 
+func TestCommerce(t *testing.T) {
+	storetest.RunCommerce(t, func(t *testing.T) store.Store {
+		db, _ := openTest(t, Options{})
+		return db
+	})
+}
+
 // Nodes starting at once on a fresh database migrate it once: each migration is applied by exactly
 // one of them, and every one of them opens.
 func TestMigrateConcurrentOpens(t *testing.T) {

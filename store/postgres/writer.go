@@ -27,6 +27,8 @@ type wtx struct {
 	// aborted records that a statement failed on the server since the last savepoint: PostgreSQL has
 	// then aborted the transaction (or the savepoint), and nothing more runs in it until a rollback.
 	aborted bool
+	// broken is an error of a piped op's row that is not the server's (pipeline.go).
+	broken  error
 	pending []string // statements without arguments to send with the next one (see later)
 	feed    []feedRow
 }
@@ -90,6 +92,38 @@ func (w *wtx) Exec(ctx context.Context, sql string, args ...any) (pgconn.Command
 	}
 	w.note(err)
 	return tag, err
+}
+
+// Query is pgx's, after sending the queued statements. A server-side error surfaces from the rows:
+// the caller passes it to note.
+func (w *wtx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	if err := w.flushPending(ctx); err != nil {
+		return nil, err
+	}
+	rows, err := w.Tx.Query(ctx, sql, args...)
+	w.note(err)
+	return rows, err
+}
+
+// sendBatch sends the queued statements and then b's in one round trip. The queued ones' results are
+// read already: the caller reads b's from br, passes their errors to note and closes br.
+func (w *wtx) sendBatch(ctx context.Context, b *pgx.Batch) (br pgx.BatchResults, err error) {
+	full := &pgx.Batch{}
+	for _, p := range w.pending {
+		full.Queue(p)
+	}
+	n := len(w.pending)
+	w.pending = w.pending[:0]
+	full.QueuedQueries = append(full.QueuedQueries, b.QueuedQueries...)
+	br = w.Tx.SendBatch(ctx, full)
+	for range n {
+		if _, err := br.Exec(); err != nil {
+			w.note(err)
+			br.Close()
+			return nil, err
+		}
+	}
+	return br, nil
 }
 
 // flushPending sends the queued statements, if any.
@@ -250,6 +284,9 @@ func (db *DB) writer() {
 // times, after a short random pause) when PostgreSQL aborts it as a serialization failure or deadlock,
 // then answers every caller.
 func (db *DB) commitGroup(batch []*job) {
+	if db.beforeGroup != nil {
+		db.beforeGroup()
+	}
 	started := make([]*job, 0, len(batch))
 	for _, j := range batch {
 		if j.start() {

@@ -16,6 +16,10 @@ var errCallRolledBack = errors.New("store: call rolled back")
 // lock while it runs.
 const maxOps = 10000
 
+// aloneOps is the size from which a call gets a transaction of its own (writeAlone) instead of a
+// savepoint in the writer's shared one: above it the savepoint costs more than a commit.
+const aloneOps = 64
+
 // opBatch is one bulk write of any entity: its ops, how to run one, and how its results read. Every
 // WriteCustomers, WriteProducts, ... is runBatch over its own opBatch.
 type opBatch[Op, R any] struct {
@@ -40,7 +44,7 @@ type opBatch[Op, R any] struct {
 }
 
 // runBatch runs b's ops in one job of the writer (one transaction, shared with the other writes
-// queued beside it), each op as if in its own savepoint, and returns one result per op. With allOrNone any
+// queued beside it unless the call has aloneOps ops or more), each op as if in its own savepoint, and returns one result per op. With allOrNone any
 // failure rolls back all: the failing ops keep their own error, the others get store.ErrRolledBack.
 func runBatch[Op, R any](ctx context.Context, db *DB, b opBatch[Op, R]) ([]R, error) {
 	if len(b.ops) > maxOps {
@@ -50,7 +54,11 @@ func runBatch[Op, R any](ctx context.Context, db *DB, b opBatch[Op, R]) ([]R, er
 	// A lone all-or-none op needs no savepoint: its failure rolls back the job.
 	needed := len(b.ops) > 1 || !b.allOrNone
 	savepoint := needed && b.changedNothing == nil
-	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	write := db.write
+	if len(b.ops) >= aloneOps {
+		write = db.writeAlone
+	}
+	err := write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		failed := false
 		for i, op := range b.ops {
 			if b.preFailed != nil {

@@ -118,9 +118,15 @@ func writableArgs(c store.Customer) []any {
 func scanCustomer(row interface{ Scan(...any) error }) (store.Customer, error) {
 	r := customerRowPool.Get().(*customerRow)
 	defer customerRowPool.Put(r)
-	if err := row.Scan(r.packedDest()...); err != nil {
+	if r.dest == nil {
+		// The id and version of a customer row are never NULL: scanned as plain integers, which
+		// database/sql converts without going through NullInt64's Scan.
+		r.dest = []any{&r.id.Int64, &r.version.Int64, &r.packed}
+	}
+	if err := row.Scan(r.dest...); err != nil {
 		return store.Customer{}, err
 	}
+	r.id.Valid, r.version.Valid = true, true
 	if err := r.unpack(r.packed); err != nil {
 		return store.Customer{}, err
 	}
@@ -136,6 +142,7 @@ type customerRow struct {
 	phone, gender, company, birth             sql.NullString
 	street, city, region, postalCode, country sql.NullString
 	packed                                    string
+	dest                                      []any // scanCustomer's destinations, made once per pooled row
 }
 
 func (r *customerRow) present() bool { return r.id.Valid }

@@ -162,8 +162,10 @@ func deleteReviewsOf(ctx context.Context, tx *sql.Tx, column string, id int64, o
 }
 
 // rate adds stars and count to product id's rating and returns the product; a missing product (deleted
-// with its reviews) is no error.
-func rate(ctx context.Context, tx *sql.Tx, productID, stars, count int64, _ time.Time, _ string) (store.Product, error) {
+// with its reviews) is no error. The product's feed entry moves, at time at by actor: the rating is part
+// of the product's state, so followers of the feed must see it change. The product's version stays (its
+// writable fields did not change) and no change log row is written (the review's has it).
+func rate(ctx context.Context, tx *sql.Tx, productID, stars, count int64, at time.Time, actor string) (store.Product, error) {
 	var r productRow
 	err := tx.QueryRowContext(ctx, `UPDATE products SET rating_sum = rating_sum + ?, rating_count = rating_count + ?
 		WHERE id = ? RETURNING `+productColumns, stars, count, productID).Scan(r.dest()...)
@@ -173,7 +175,13 @@ func rate(ctx context.Context, tx *sql.Tx, productID, stars, count int64, _ time
 	if err != nil {
 		return store.Product{}, fmt.Errorf("store: rating of product %d: %w", productID, err)
 	}
-	return r.product()
+	p, err := r.product()
+	if err != nil {
+		return store.Product{}, err
+	}
+	err = writeFeed(ctx, tx, feedRow{entity: entityProduct, kind: store.FeedUpserted, id: p.ID, version: p.Version,
+		at: at, actor: actor, externalID: p.SKU})
+	return p, err
 }
 
 func reviewWritten(ctx context.Context, tx *sql.Tx, r store.Review, op string) error {

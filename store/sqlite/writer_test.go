@@ -290,26 +290,15 @@ func TestWrite_FailedJobRollsBackOnlyItself(t *testing.T) {
 	db, _ := openTest(t, Options{})
 	release := holdWriter(t, db)
 	before := db.stats.groups.Load()
-	boom := errors.New("boom")
-	insert := func(name string, fail bool) writeFunc {
-		return func(ctx context.Context, tx *sql.Tx) error {
-			_, err := tx.ExecContext(ctx, `INSERT INTO clients (name, cert_der, cert_sha256, enabled, created_at)
-				VALUES (?, x'01', randomblob(32), 1, '2025-01-01T00:00:00.000000000Z')`, name)
-			if err == nil && fail {
-				return boom
-			}
-			return err
-		}
-	}
 	errs := make([]error, 3)
 	var wg sync.WaitGroup
-	for i, fn := range []writeFunc{insert("a", false), insert("b", true), insert("c", false)} {
+	for i, fn := range []writeFunc{insertClient("a", false), insertClient("b", true), insertClient("c", false)} {
 		wg.Go(func() { errs[i] = db.write(ctx, fn) })
 		waitQueued(t, db, i+1)
 	}
 	release()
 	wg.Wait()
-	if errs[0] != nil || !errors.Is(errs[1], boom) || errs[2] != nil {
+	if errs[0] != nil || !errors.Is(errs[1], errBoom) || errs[2] != nil {
 		t.Fatalf("errors = %v, want [nil boom nil]", errs)
 	}
 	if g := db.stats.groups.Load() - before; g != 2 {
@@ -321,5 +310,66 @@ func TestWrite_FailedJobRollsBackOnlyItself(t *testing.T) {
 	}
 	if len(cs) != 2 || cs[0].Name != "a" || cs[1].Name != "c" {
 		t.Errorf("clients = %+v, want a and c", cs)
+	}
+}
+
+// TestWrite_AloneJobsCommitApart: jobs queued with writeAlone each get a transaction of their own (a
+// failing one leaves nothing behind), the plain jobs queued beside them share one, and every caller
+// gets its own outcome.
+func TestWrite_AloneJobsCommitApart(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTest(t, Options{})
+	release := holdWriter(t, db)
+	before := db.stats.groups.Load()
+	type queued struct {
+		fn    writeFunc
+		alone bool
+	}
+	jobs := []queued{{insertClient("a", false), false}, {insertClient("b", true), true}, {insertClient("c", false), false},
+		{insertClient("d", false), true}, {insertClient("e", true), false}}
+	errs := make([]error, len(jobs))
+	var wg sync.WaitGroup
+	for i, q := range jobs {
+		wg.Go(func() {
+			if q.alone {
+				errs[i] = db.writeAlone(ctx, q.fn)
+			} else {
+				errs[i] = db.write(ctx, q.fn)
+			}
+		})
+		waitQueued(t, db, i+1)
+	}
+	release()
+	wg.Wait()
+	if errs[0] != nil || !errors.Is(errs[1], errBoom) || errs[2] != nil || errs[3] != nil || !errors.Is(errs[4], errBoom) {
+		t.Fatalf("errors = %v, want [nil boom nil nil boom]", errs)
+	}
+	if g, j := db.stats.groups.Load()-before, db.stats.jobs.Load(); g != 4 {
+		t.Errorf("%d transactions (%d jobs in all), want 4: the holding job, a, c and e together, b and d alone", g, j)
+	}
+	cs, err := db.ListClients(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, c := range cs {
+		names = append(names, c.Name)
+	}
+	if got := strings.Join(names, ","); got != "a,c,d" {
+		t.Errorf("clients = %s, want a,c,d", got)
+	}
+}
+
+var errBoom = errors.New("boom")
+
+// insertClient is a job that inserts the client name and then, when fail is set, fails with errBoom.
+func insertClient(name string, fail bool) writeFunc {
+	return func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO clients (name, cert_der, cert_sha256, enabled, created_at)
+			VALUES (?, x'01', randomblob(32), 1, '2025-01-01T00:00:00.000000000Z')`, name)
+		if err == nil && fail {
+			return errBoom
+		}
+		return err
 	}
 }

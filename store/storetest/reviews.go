@@ -80,3 +80,67 @@ func testReviews(t *testing.T, open Opener) {
 		t.Errorf("%d review tombstones, want 2", tombs)
 	}
 }
+
+// testRatingInFeed: a review write moves its product's feed entry, so a follower of the feed reads the
+// product with its new rating — also when a customer's deletion takes their reviews away — while the
+// product's version stays.
+func testRatingInFeed(t *testing.T, open Opener) {
+	ctx := context.Background()
+	db := open(t)
+	c, err := db.CreateCustomer(ctx, customer("RF1", "one"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := writeProduct(t, db, store.ProductOp{Kind: store.OpAdd, Product: product("RF")}).Product
+	cursor := lastSeq(t, db)
+	productAfter := func(what string, after int64, wantSum, wantCount int64) int64 {
+		t.Helper()
+		var got *store.FeedEntry
+		for _, e := range feedAll(t, db, after, 100) {
+			if e.Entity == store.EntityProduct && e.ID == p.ID {
+				got = &e
+			}
+		}
+		if got == nil || got.Product == nil {
+			t.Fatalf("%s: no product entry after seq %d in the feed", what, after)
+		}
+		if got.Product.RatingSum != wantSum || got.Product.RatingCount != wantCount || got.Version != p.Version {
+			t.Fatalf("%s: feed has product rating %d/%d version %d, want %d/%d version %d", what,
+				got.Product.RatingSum, got.Product.RatingCount, got.Version, wantSum, wantCount, p.Version)
+		}
+		return lastSeq(t, db)
+	}
+	r, err := db.WriteReview(ctx, review(c.ID, p.ID, 4), nil)
+	if err != nil || r.Err != nil {
+		t.Fatalf("add review: %v %v", err, r.Err)
+	}
+	cursor = productAfter("add", cursor, 4, 1)
+	upd := r.Review
+	upd.Stars, upd.UpdatedAt = 2, t0
+	if r, _ := db.WriteReview(ctx, store.ReviewOp{Kind: store.OpUpdate, Review: upd}, nil); r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	cursor = productAfter("update", cursor, 2, 1)
+	if err := db.DeleteCustomer(ctx, c.ID, 0, t0, "erp"); err != nil {
+		t.Fatal(err)
+	}
+	productAfter("customer deleted", cursor, 0, 0)
+	// A refused review moves nothing.
+	cursor = lastSeq(t, db)
+	if r, _ := db.WriteReview(ctx, review(c.ID, p.ID, 5), nil); r.Err == nil {
+		t.Fatal("review by a deleted customer accepted")
+	}
+	if n := len(feedAll(t, db, cursor, 100)); n != 0 {
+		t.Fatalf("a refused review left %d feed entries", n)
+	}
+}
+
+// lastSeq is the feed's highest seq.
+func lastSeq(t *testing.T, db store.Store) int64 {
+	t.Helper()
+	var seq int64
+	for _, e := range feedAll(t, db, 0, 100000) {
+		seq = max(seq, e.Seq)
+	}
+	return seq
+}

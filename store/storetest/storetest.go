@@ -49,7 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 }
 
 // RunCommerce runs the behaviour tests of products, orders and reviews against the stores open returns.
-// A backend runs it once it holds those entities (store/sqlite does; store/postgres does not yet).
+// Every backend runs it.
 func RunCommerce(t *testing.T, open func(t *testing.T) store.Store) {
 	tests := []struct {
 		name string
@@ -63,6 +63,7 @@ func RunCommerce(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Order/Place", testPlaceOrder},
 		{"Order/RaceForLastUnits", testOrderRaceForLastUnits},
 		{"Review/RatingKeptExact", testReviews},
+		{"Review/RatingInFeed", testRatingInFeed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })

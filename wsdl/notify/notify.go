@@ -1,7 +1,9 @@
 // Package notify is the SOAP listener sink of push subscriptions: it POSTs the changes of the feed as
 // a Notifications SOAP 1.1 message (the contract in notifications.wsdl, served to listeners at
 // /soap/notifications?wsdl), optionally signed with WS-Security, and counts only a
-// NotificationsResponse carrying ack true as delivered.
+// NotificationsResponse carrying ack true as delivered. Each notification carries the record's state
+// (customer, product, order with its lines, review) in the main contract's shapes, rendered from
+// service's domain view; the NATS sink publishes the same Notification as JSON.
 package notify
 
 import (
@@ -61,43 +63,6 @@ func New(url string, signer *wssec.Signer, roots *x509.CertPool, timeout time.Du
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
-// Notification is one change as the listener receives it.
-type Notification struct {
-	NotificationID int64     `xml:"notificationId"`
-	Entity         string    `xml:"entity"`
-	Kind           string    `xml:"kind"`
-	ID             int64     `xml:"id"`
-	ExternalID     string    `xml:"externalId,omitempty"`
-	Version        int64     `xml:"version"`
-	At             string    `xml:"at"`
-	Customer       *Customer `xml:"customer,omitempty"`
-}
-
-// Customer is a customer's current state in a notification.
-type Customer struct {
-	ID         int64    `xml:"id"`
-	Version    int64    `xml:"version"`
-	CreatedAt  string   `xml:"createdAt"`
-	UpdatedAt  string   `xml:"updatedAt"`
-	ExternalID string   `xml:"externalId,omitempty"`
-	Name       string   `xml:"name,omitempty"`
-	Email      string   `xml:"email,omitempty"`
-	Phone      string   `xml:"phone,omitempty"`
-	Gender     string   `xml:"gender,omitempty"`
-	BirthDate  string   `xml:"birthDate,omitempty"`
-	Company    string   `xml:"company,omitempty"`
-	Address    *Address `xml:"address,omitempty"`
-}
-
-// Address is a customer's postal address in a notification.
-type Address struct {
-	Street     string `xml:"street,omitempty"`
-	City       string `xml:"city,omitempty"`
-	Region     string `xml:"region,omitempty"`
-	PostalCode string `xml:"postalCode,omitempty"`
-	Country    string `xml:"country,omitempty"`
-}
-
 // Notifications is the request element.
 type Notifications struct {
 	XMLName      xml.Name       `xml:"urn:crmsoap:notifications:v1 Notifications"`
@@ -108,24 +73,10 @@ type Notifications struct {
 func FromFeed(entries []store.FeedEntry) Notifications {
 	out := Notifications{Notification: make([]Notification, len(entries))}
 	for i, e := range entries {
-		n := Notification{NotificationID: e.Seq, Entity: e.Entity, Kind: e.Kind, ID: e.ID, ExternalID: e.ExternalID,
-			Version: e.Version, At: dateTime(e.At)}
-		if c := e.Customer; c != nil {
-			n.Customer = &Customer{ID: c.ID, Version: c.Version, CreatedAt: dateTime(c.CreatedAt), UpdatedAt: dateTime(c.UpdatedAt),
-				ExternalID: c.ExternalID, Name: c.Name, Email: c.Email, Phone: c.Phone, Gender: c.Gender, Company: c.Company}
-			if !c.BirthDate.IsZero() {
-				n.Customer.BirthDate = c.BirthDate.Format(time.DateOnly)
-			}
-			if a := c.Address; a != (store.Address{}) {
-				n.Customer.Address = &Address{Street: a.Street, City: a.City, Region: a.Region, PostalCode: a.PostalCode, Country: a.Country}
-			}
-		}
-		out.Notification[i] = n
+		out.Notification[i] = Of(e)
 	}
 	return out
 }
-
-func dateTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 const envelopeStart = `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>`
 const envelopeEnd = `</soap:Body></soap:Envelope>`

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -153,17 +154,13 @@ func checkSame(t *testing.T, l *listener, feed []store.FeedEntry) {
 	}
 }
 
-// show spells a notification out, customer and address included.
+// show spells a notification out, every entity's state included.
 func show(n notify.Notification) string {
-	c := n.Customer
-	n.Customer = nil
-	if c == nil {
-		return fmt.Sprintf("%+v", n)
+	b, err := json.Marshal(n)
+	if err != nil {
+		return err.Error()
 	}
-	a := c.Address
-	c2 := *c
-	c2.Address = nil
-	return fmt.Sprintf("%+v %+v %+v", n, c2, a)
+	return string(b)
 }
 
 func run(t *testing.T, db *sqlite.DB, sink push.Sink) (stop func()) {

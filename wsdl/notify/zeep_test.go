@@ -3,6 +3,7 @@ package notify_test
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -11,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/crmsoap/crmsoap/store"
 	"github.com/crmsoap/crmsoap/wsdl/notify"
 )
 
@@ -37,9 +37,21 @@ class Listener(BaseHTTPRequestHandler):
             if n['notificationId'] in seen:
                 continue
             seen.add(n['notificationId'])
-            c = n['customer']
-            kept.append({'id': n['notificationId'], 'kind': n['kind'], 'version': n['version'],
-                         'name': c['name'] if c is not None else None})
+            k = {'id': n['notificationId'], 'entity': n['entity'], 'kind': n['kind'], 'version': n['version']}
+            if n['customer'] is not None:
+                k['state'] = n['customer']['name']
+            if n['product'] is not None:
+                p = n['product']
+                k['state'] = '%s %s %s %d %s' % (p['sku'], p['price']['amount'], p['price']['currency'],
+                                                 p['stockQuantity'], p['rating']['average'])
+            if n['order'] is not None:
+                o = n['order']
+                k['state'] = ' '.join(['%s %s' % (o['status'], o['totalAmount']['amount'])] +
+                                      ['%d:%s:%d:%s' % (l['lineNo'], l['sku'], l['quantity'], l['lineAmount']['amount'])
+                                       for l in o['line']])
+            if n['review'] is not None:
+                k['state'] = '%d %s' % (n['review']['stars'], n['review']['title'])
+            kept.append(k)
         out = etree.tostring(op.output.serialize(ack=True).content)
         self.send_response(200)
         self.send_header('Content-Type', 'text/xml; charset=utf-8')
@@ -90,6 +102,8 @@ func TestZeepImplementsAListenerFromTheWSDL(t *testing.T) {
 
 	db := openDB(t)
 	feed := writeChanges(t, db, 250)
+	more, _ := entityChanges(t, db, feed[len(feed)-1].Seq)
+	feed = append(feed, more...)
 	addSubscription(t, db, url)
 	stop := run(t, db, notify.New(url, nil, nil, 30*time.Second))
 	waitCursor(t, db, feed[len(feed)-1].Seq)
@@ -101,9 +115,9 @@ func TestZeepImplementsAListenerFromTheWSDL(t *testing.T) {
 	}
 	defer resp.Body.Close()
 	var kept []struct {
-		ID, Version int64
-		Kind        string
-		Name        *string
+		ID, Version  int64
+		Entity, Kind string
+		State        *string
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&kept); err != nil {
 		t.Fatal(err)
@@ -111,11 +125,49 @@ func TestZeepImplementsAListenerFromTheWSDL(t *testing.T) {
 	if len(kept) != len(feed) {
 		t.Fatalf("zeep listener kept %d notifications, the feed has %d", len(kept), len(feed))
 	}
+	entities := map[string]int{}
 	for i, e := range feed {
 		k := kept[i]
-		if k.ID != e.Seq || k.Version != e.Version || k.Kind != e.Kind || (k.Name == nil) != (e.Kind == store.FeedDeleted) ||
-			(k.Name != nil && *k.Name != e.Customer.Name) {
-			t.Fatalf("notification %d: zeep read %+v, feed has %+v", i, k, e)
+		want := zeepState(notify.Of(e))
+		if k.ID != e.Seq || k.Version != e.Version || k.Entity != e.Entity || k.Kind != e.Kind ||
+			(k.State == nil) != (want == nil) || (k.State != nil && *k.State != *want) {
+			t.Fatalf("notification %d: zeep read %+v (state %v), want %+v (state %v)", i, k, deref(k.State), e, deref(want))
+		}
+		if k.State != nil {
+			entities[k.Entity]++
 		}
 	}
+	if entities["product"] != 2 || entities["order"] != 1 || entities["review"] != 1 || entities["customer"] == 0 {
+		t.Fatalf("records zeep read by entity: %v", entities)
+	}
+}
+
+// zeepState is what the zeep listener keeps of a notification's record, or nil for a deletion.
+func zeepState(n notify.Notification) *string {
+	var s string
+	switch {
+	case n.Customer != nil:
+		s = n.Customer.Name
+	case n.Product != nil:
+		p := n.Product
+		s = fmt.Sprintf("%s %s %s %d %s", p.SKU, p.Price.Amount, p.Price.Currency, p.StockQuantity, p.Rating.Average)
+	case n.Order != nil:
+		o := n.Order
+		s = o.Status + " " + o.TotalAmount.Amount
+		for _, l := range o.Line {
+			s += fmt.Sprintf(" %d:%s:%d:%s", l.LineNo, l.SKU, l.Quantity, l.LineAmount.Amount)
+		}
+	case n.Review != nil:
+		s = fmt.Sprintf("%d %s", n.Review.Stars, n.Review.Title)
+	default:
+		return nil
+	}
+	return &s
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return "<nil>"
+	}
+	return *s
 }

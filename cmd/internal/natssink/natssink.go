@@ -1,7 +1,8 @@
 // Package natssink is the NATS JetStream sink of push subscriptions: each change is published to
 // crm.<entity>.<kind> (lower case) on a stream created if missing, with Nats-Msg-Id set to the
 // change's notification id (its feed seq), so that JetStream's duplicate window absorbs a batch
-// published again after a crash. A batch is acknowledged only when every publish was.
+// published again after a crash. A batch is acknowledged only when every publish was. The body is
+// JSON in one format for every entity (Message).
 package natssink
 
 import (
@@ -18,6 +19,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/crmsoap/crmsoap/store"
+	"github.com/crmsoap/crmsoap/wsdl/notify"
 )
 
 // SubjectPrefix starts every subject the sink publishes to; the stream binds SubjectPrefix + ">".
@@ -40,17 +42,11 @@ type Sink struct {
 // New returns a sink publishing to stream on the server at url.
 func New(url, stream string) *Sink { return &Sink{URL: url, Stream: stream} }
 
-// Message is the JSON body of a published change.
-type Message struct {
-	NotificationID int64           `json:"notificationId"`
-	Entity         string          `json:"entity"`
-	Kind           string          `json:"kind"`
-	ID             int64           `json:"id"`
-	ExternalID     string          `json:"externalId,omitempty"`
-	Version        int64           `json:"version"`
-	At             time.Time       `json:"at"`
-	Customer       *store.Customer `json:"customer,omitempty"`
-}
+// Message is the JSON body of a published change: the SOAP listener's Notification with the same
+// names (notificationId, entity, kind, id, externalId, version, at) and the record's state under its
+// entity (customer, product, order with its lines, review; none for a deletion) in the contract's
+// field names, money as exact decimal strings ({"amount":"12.30","currency":"EUR"}).
+type Message = notify.Notification
 
 // Subject is where entry is published: crm.<entity>.<kind>, lower case.
 func Subject(e store.FeedEntry) string {
@@ -102,8 +98,7 @@ func (s *Sink) Deliver(ctx context.Context, entries []store.FeedEntry) error {
 		timeout = 30 * time.Second
 	}
 	for _, e := range entries {
-		body, err := json.Marshal(Message{NotificationID: e.Seq, Entity: e.Entity, Kind: e.Kind, ID: e.ID,
-			ExternalID: e.ExternalID, Version: e.Version, At: e.At.UTC(), Customer: e.Customer})
+		body, err := json.Marshal(notify.Of(e))
 		if err != nil {
 			return fmt.Errorf("natssink: encode: %w", err)
 		}

@@ -79,6 +79,25 @@ func feedOf(t testing.TB, db *sqlite.DB, n int) []store.FeedEntry {
 	return feed
 }
 
+// openStream is the stream named name on the server at url, for reading back what was published.
+func openStream(t testing.TB, url, name string) jetstream.Stream {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := js.Stream(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
 func TestJetStreamGetsTheFeedOnceInOrder(t *testing.T) {
 	url := natsURL(t)
 	stream := fmt.Sprintf("CRMTEST%d", time.Now().UnixNano())
@@ -117,16 +136,7 @@ func TestJetStreamGetsTheFeedOnceInOrder(t *testing.T) {
 	cancel()
 	<-done
 
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
-	st, err := js.Stream(context.Background(), stream)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openStream(t, url, stream)
 	info, err := st.Info(context.Background())
 	if err != nil {
 		t.Fatal(err)

@@ -70,8 +70,10 @@ func (c *csvReader) Next() (Row, error) {
 }
 
 type csvWriter struct {
-	w   *csv.Writer
-	buf *bufio.Writer
+	w     *csv.Writer
+	buf   *bufio.Writer
+	lines int // columns of the repeated group
+	row   []string
 }
 
 func newCSVWriter(e *Entity, w io.Writer) (*csvWriter, error) {
@@ -81,10 +83,34 @@ func newCSVWriter(e *Entity, w io.Writer) (*csvWriter, error) {
 	for i, f := range e.Fields {
 		header[i] = f.Name
 	}
+	if l := e.Lines; l != nil {
+		cw.lines = len(l.Fields)
+		for _, f := range l.Fields {
+			header = append(header, l.Name+"."+f.Name)
+		}
+	}
 	return cw, cw.w.Write(header)
 }
 
-func (c *csvWriter) Write(values []string) error { return c.w.Write(values) }
+func (c *csvWriter) Write(values []string) error { return c.WriteLines(values, nil) }
+
+// WriteLines writes one row per line, the record's values repeated in each;
+// a record without lines is one row with the line columns empty.
+func (c *csvWriter) WriteLines(values []string, lines [][]string) error {
+	if c.lines == 0 {
+		return c.w.Write(values)
+	}
+	c.row = append(c.row[:0], values...)
+	if len(lines) == 0 {
+		return c.w.Write(append(c.row, make([]string, c.lines)...))
+	}
+	for _, l := range lines {
+		if err := c.w.Write(append(c.row[:len(values)], l...)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 func (c *csvWriter) Close() error {
 	c.w.Flush()

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -80,6 +81,8 @@ func (j *jsonlReader) flatten(prefix string, obj map[string]any, vals []string) 
 			vals[i] = v
 		case json.Number:
 			vals[i] = v.String()
+		case bool:
+			vals[i] = strconv.FormatBool(v)
 		case nil:
 		default:
 			return &RowError{Line: j.line, Field: name, Message: "want a string"}
@@ -98,9 +101,36 @@ func newJSONLWriter(e *Entity, w io.Writer) *jsonlWriter {
 	return &jsonlWriter{e: e, buf: bufio.NewWriterSize(w, 64<<10)}
 }
 
-func (j *jsonlWriter) Write(values []string) error {
+func (j *jsonlWriter) Write(values []string) error { return j.WriteLines(values, nil) }
+
+// WriteLines writes the record with its lines as an array under Lines.Name,
+// placed before the field Lines.At.
+func (j *jsonlWriter) WriteLines(values []string, lines [][]string) error {
 	b := append(j.b[:0], '{')
-	b = appendObject(b, j.e.Fields, values)
+	l := j.e.Lines
+	if l == nil {
+		b = appendObject(b, j.e.Fields, values)
+	} else {
+		b = appendObject(b, j.e.Fields[:l.At], values[:l.At])
+		if b[len(b)-1] != '{' {
+			b = append(b, ',')
+		}
+		b = appendString(b, l.Name)
+		b = append(b, ":["...)
+		for i, line := range lines {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, '{')
+			b = appendObject(b, l.Fields, line)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+		n := len(b)
+		if b = appendObject(append(b, ','), j.e.Fields[l.At:], values[l.At:]); len(b) == n+1 {
+			b = b[:n] // no field after the lines
+		}
+	}
 	b = append(b, "}\n"...)
 	j.b = b
 	_, err := j.buf.Write(b)
@@ -143,7 +173,7 @@ func appendObject(b []byte, fields []Field, values []string) []byte {
 		first = false
 		b = appendString(b, parts[len(parts)-1])
 		b = append(b, ':')
-		if f.Number {
+		if f.Number || f.Bool {
 			b = append(b, values[i]...)
 		} else {
 			b = appendString(b, values[i])

@@ -20,6 +20,8 @@ type Field struct {
 	Name string
 	// Number marks an integer field, written as a JSON number.
 	Number bool
+	// Bool marks a true/false field, written as a JSON boolean.
+	Bool bool
 }
 
 // Entity is the table of fields of one kind of record.
@@ -27,6 +29,20 @@ type Entity struct {
 	Name    string // plural, as on the command line: customers
 	Element string // the contract's element of one record: customer
 	Fields  []Field
+	// Lines, when set, is a repeated group inside each record (an order's
+	// lines), written with WriteLines.
+	Lines *Lines
+}
+
+// Lines is a repeated group of a record. XML and JSON Lines nest it as the
+// contract does: one element per line (<line>...</line>), a JSON array under
+// Name, placed before the record's field At. CSV writes one row per line: the
+// record's fields repeated, then the line's fields as columns prefixed Name
+// and a dot (line.sku).
+type Lines struct {
+	Name   string
+	At     int
+	Fields []Field
 }
 
 // Index is the position of the field named name, or -1.
@@ -95,9 +111,11 @@ type Reader interface {
 }
 
 // Writer writes rows; Close ends the document and flushes (it does not close
-// the underlying writer).
+// the underlying writer). WriteLines writes a record with its repeated group
+// (Entity.Lines); Write is WriteLines without lines.
 type Writer interface {
 	Write(values []string) error
+	WriteLines(values []string, lines [][]string) error
 	Close() error
 }
 

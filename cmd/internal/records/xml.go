@@ -145,11 +145,42 @@ func newXMLWriter(e *Entity, w io.Writer) (*xmlWriter, error) {
 	return x, err
 }
 
-func (x *xmlWriter) Write(values []string) error {
+func (x *xmlWriter) Write(values []string) error { return x.WriteLines(values, nil) }
+
+// WriteLines writes the record with one <Lines.Name> element per line, placed
+// before the field Lines.At.
+func (x *xmlWriter) WriteLines(values []string, lines [][]string) error {
 	b := x.buf
 	b.WriteString("  <" + x.e.Element + ">")
+	l := x.e.Lines
+	if l == nil {
+		if err := writeElements(b, x.e.Fields, values); err != nil {
+			return err
+		}
+	} else {
+		if err := writeElements(b, x.e.Fields[:l.At], values[:l.At]); err != nil {
+			return err
+		}
+		for _, line := range lines {
+			b.WriteString("<" + l.Name + ">")
+			if err := writeElements(b, l.Fields, line); err != nil {
+				return err
+			}
+			b.WriteString("</" + l.Name + ">")
+		}
+		if err := writeElements(b, x.e.Fields[l.At:], values[l.At:]); err != nil {
+			return err
+		}
+	}
+	_, err := b.WriteString("</" + x.e.Element + ">\n")
+	return err
+}
+
+// writeElements writes the non-empty values as elements, nesting dotted names;
+// a nested element's fields are contiguous in the field table.
+func writeElements(b *bufio.Writer, fields []Field, values []string) error {
 	var open []string
-	for i, f := range x.e.Fields {
+	for i, f := range fields {
 		if values[i] == "" {
 			continue
 		}
@@ -178,8 +209,7 @@ func (x *xmlWriter) Write(values []string) error {
 		b.WriteString("</" + open[len(open)-1] + ">")
 		open = open[:len(open)-1]
 	}
-	_, err := b.WriteString("</" + x.e.Element + ">\n")
-	return err
+	return nil
 }
 
 func (x *xmlWriter) Close() error {

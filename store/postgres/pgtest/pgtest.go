@@ -6,7 +6,8 @@
 // tests at an existing server instead; either way every call to Database creates a fresh, uniquely
 // named database, so tests stay independent and may run in parallel.
 //
-// The throwaway server runs with fsync off: it is for behaviour, not for durability or speed figures.
+// The throwaway server of the tests runs with fsync off: it is for behaviour, not for durability or speed
+// figures. StartDurable starts one with PostgreSQL's own durable defaults, for benchmarks.
 package pgtest
 
 import (
@@ -104,8 +105,18 @@ type Server struct {
 	cmd *exec.Cmd
 }
 
-// Start initialises a cluster in a new temporary directory and starts postgres on a free loopback port.
-func Start() (*Server, error) {
+// Start initialises a cluster in a new temporary directory and starts postgres on a free loopback port,
+// with fsync, synchronous_commit and full_page_writes off.
+func Start() (*Server, error) { return start(false) }
+
+// StartDurable is Start with the stock durability settings (fsync, synchronous_commit and
+// full_page_writes on; initdb syncs the new cluster): the server for speed figures of durable writes.
+func StartDurable() (*Server, error) { return start(true) }
+
+// PID is the process id of the server's postmaster (its backends are children of it).
+func (s *Server) PID() int { return s.cmd.Process.Pid }
+
+func start(durable bool) (*Server, error) {
 	bin, err := binDir()
 	if err != nil {
 		return nil, err
@@ -120,8 +131,13 @@ func Start() (*Server, error) {
 		return nil, err
 	}
 	data := filepath.Join(dir, "data")
-	initdb := exec.Command(filepath.Join(bin, "initdb"), "-D", data, "-U", "crmsoap", "-A", "trust", "-E", "UTF8",
-		"--locale=C.UTF-8", "--no-sync")
+	initArgs := []string{"-D", data, "-U", "crmsoap", "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8"}
+	settings := []string{"-c", "listen_addresses=127.0.0.1", "-c", "max_connections=300"}
+	if !durable {
+		initArgs = append(initArgs, "--no-sync")
+		settings = append(settings, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
+	}
+	initdb := exec.Command(filepath.Join(bin, "initdb"), initArgs...)
 	initdb.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 	if out, err := initdb.CombinedOutput(); err != nil {
 		os.RemoveAll(dir)
@@ -132,9 +148,8 @@ func Start() (*Server, error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	cmd := exec.Command(filepath.Join(bin, "postgres"), "-D", data, "-p", strconv.Itoa(port), "-k", dir,
-		"-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
-		"-c", "full_page_writes=off", "-c", "max_connections=300")
+	cmd := exec.Command(filepath.Join(bin, "postgres"), append([]string{"-D", data, "-p", strconv.Itoa(port), "-k", dir},
+		settings...)...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Setpgid: true}
 	logFile, err := os.Create(filepath.Join(dir, "postgres.log"))
 	if err != nil {

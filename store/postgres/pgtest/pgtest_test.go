@@ -1,10 +1,14 @@
 package pgtest
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"net/url"
 	"os"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,5 +65,48 @@ func TestStart_StopRemovesEverything(t *testing.T) {
 	if c, err := net.DialTimeout("tcp", u.Host, time.Second); err == nil {
 		c.Close()
 		t.Errorf("something still listens on %s", u.Host)
+	}
+}
+
+// The durable server keeps PostgreSQL's durability settings on; the throwaway one turns them off.
+func TestStartDurable_Settings(t *testing.T) {
+	for _, c := range []struct {
+		start func() (*Server, error)
+		want  string
+	}{{StartDurable, "on"}, {Start, "off"}} {
+		s, err := c.start()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		conn, err := pgx.Connect(ctx, s.URL)
+		if err != nil {
+			s.Stop()
+			t.Fatal(err)
+		}
+		for _, name := range []string{"fsync", "synchronous_commit", "full_page_writes"} {
+			var v string
+			if err := conn.QueryRow(ctx, "SELECT current_setting($1)", name).Scan(&v); err != nil {
+				t.Error(err)
+			} else if v != c.want {
+				t.Errorf("%s = %s, want %s", name, v, c.want)
+			}
+		}
+		// PID is the postmaster's: the backend serving this connection is its child.
+		var backend int
+		if err := conn.QueryRow(ctx, "SELECT pg_backend_pid()").Scan(&backend); err != nil {
+			t.Fatal(err)
+		}
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", backend))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:])); f[1] != strconv.Itoa(s.PID()) {
+			t.Errorf("backend %d has parent %s, PID says %d", backend, f[1], s.PID())
+		}
+		conn.Close(ctx)
+		if err := s.Stop(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
