@@ -48,6 +48,11 @@ Operations and fields:
   GetOrder        id=
   UpdateOrderStatus id= status=PAID|SHIPPED|DELIVERED|CANCELLED expectedVersion=
   SearchOrders    customerId= status= pageToken=
+  AddReview       customerId= productId= stars=1..5 title= text=
+  GetReview       id=
+  UpdateReview    id= expectedVersion= stars= title= text= (all are replaced; customer and product stay)
+  DeleteReview    id= expectedVersion=
+  SearchReviews   productId= customerId= minStars= pageSize= pageToken=
 
 With --message-id, the request carries that wsa:MessageID (signed along with the Body): sending the same
 request again with the same id returns the first answer and writes nothing again.
@@ -56,6 +61,7 @@ Example:
   crmsoap call --key erp.key.pem --cert erp.cert.pem AddCustomer name="Zhang Wei" country=CN
   crmsoap call --message-id urn:uuid:6f1c... UpsertCustomer externalId=ERP-1 name="Zhang Wei"
   crmsoap call AddProduct sku=ANVIL-1 name=Anvil price=19.90 currency=EUR stock=5 lowStockThreshold=2
+  crmsoap call AddReview customerId=1 productId=2 stars=5 title="Sturdy anvil"
 `
 
 // call is a command-line client on the generated SDK.
@@ -121,17 +127,15 @@ func invoke(ctx context.Context, c wsdl.CrmPortType, op string, pairs []string) 
 		}
 		return c.GetCustomerContext(ctx, &wsdl.GetCustomer{Id: id})
 	case "UpdateCustomer":
-		id, err1 := f.int("id")
-		ev, err2 := f.int("expectedVersion")
-		d, err3 := f.customerData()
-		if err := errors.Join(err1, err2, err3); err != nil {
+		id, ev, err1 := f.idVersion()
+		d, err2 := f.customerData()
+		if err := errors.Join(err1, err2); err != nil {
 			return nil, err
 		}
 		return c.UpdateCustomerContext(ctx, &wsdl.UpdateCustomer{Id: id, ExpectedVersion: ev, Customer: d})
 	case "DeleteCustomer":
-		id, err1 := f.int("id")
-		ev, err2 := f.int("expectedVersion")
-		if err := errors.Join(err1, err2); err != nil {
+		id, ev, err := f.idVersion()
+		if err != nil {
 			return nil, err
 		}
 		return c.DeleteCustomerContext(ctx, &wsdl.DeleteCustomer{Id: id, ExpectedVersion: ev})
@@ -220,6 +224,13 @@ func (f fields) int(name string) (int64, error) {
 		return 0, fmt.Errorf("%s=%q: not an integer", name, v)
 	}
 	return n, nil
+}
+
+// idVersion reads id= and expectedVersion= (0 when absent).
+func (f fields) idVersion() (id, expectedVersion int64, err error) {
+	id, err1 := f.int("id")
+	expectedVersion, err2 := f.int("expectedVersion")
+	return id, expectedVersion, errors.Join(err1, err2)
 }
 
 // pageSize is the pageSize field, nil when absent.

@@ -26,17 +26,15 @@ func invokeProducts(ctx context.Context, c wsdl.CrmPortType, op string, f fields
 		}
 		return c.GetProductContext(ctx, &wsdl.GetProduct{Id: id})
 	case "UpdateProduct":
-		id, err1 := f.int("id")
-		ev, err2 := f.int("expectedVersion")
-		d, err3 := f.productData()
-		if err := errors.Join(err1, err2, err3); err != nil {
+		id, ev, err1 := f.idVersion()
+		d, err2 := f.productData()
+		if err := errors.Join(err1, err2); err != nil {
 			return nil, err
 		}
 		return c.UpdateProductContext(ctx, &wsdl.UpdateProduct{Id: id, ExpectedVersion: ev, Product: d})
 	case "DeleteProduct":
-		id, err1 := f.int("id")
-		ev, err2 := f.int("expectedVersion")
-		if err := errors.Join(err1, err2); err != nil {
+		id, ev, err := f.idVersion()
+		if err != nil {
 			return nil, err
 		}
 		return c.DeleteProductContext(ctx, &wsdl.DeleteProduct{Id: id, ExpectedVersion: ev})
@@ -98,9 +96,8 @@ func invokeOrders(ctx context.Context, c wsdl.CrmPortType, op string, f fields) 
 		}
 		return c.GetOrderContext(ctx, &wsdl.GetOrder{Id: id})
 	case "UpdateOrderStatus":
-		id, err1 := f.int("id")
-		ev, err2 := f.int("expectedVersion")
-		if err := errors.Join(err1, err2); err != nil {
+		id, ev, err := f.idVersion()
+		if err != nil {
 			return nil, err
 		}
 		status := wsdl.OrderStatus(f["status"])
@@ -117,9 +114,7 @@ func invokeOrders(ctx context.Context, c wsdl.CrmPortType, op string, f fields) 
 		}
 		return c.SearchOrdersContext(ctx, req)
 	}
-	return nil, fmt.Errorf("unknown operation %q (want AddCustomer, GetCustomer, UpdateCustomer, DeleteCustomer, "+
-		"UpsertCustomer, DeleteCustomers, SearchCustomers, GetChanges, AddProduct, GetProduct, UpdateProduct, "+
-		"DeleteProduct, UpsertProduct, SearchProducts, AdjustStock, PlaceOrder, GetOrder, UpdateOrderStatus or SearchOrders)", op)
+	return invokeReviews(ctx, c, op, f)
 }
 
 // productData builds ProductData from sku= name= description= category= price= currency= stock=

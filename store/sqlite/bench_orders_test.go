@@ -49,6 +49,7 @@ func BenchmarkPlaceOrder5Lines(b *testing.B) {
 	db, _ := openTest(b, Options{})
 	cust, ids := benchCatalogue(b, db, 100)
 	b.ReportAllocs()
+	cpu0 := processCPU(b)
 	k := 0
 	for b.Loop() {
 		if err := placeFive(ctx, db, cust, ids, k); err != nil {
@@ -56,6 +57,7 @@ func BenchmarkPlaceOrder5Lines(b *testing.B) {
 		}
 		k += 5
 	}
+	b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N), "cpu-ns/op")
 }
 
 // BenchmarkPlaceOrderContended has 16 callers per CPU ordering from the same 10 products: every order
@@ -66,6 +68,7 @@ func BenchmarkPlaceOrderContended(b *testing.B) {
 	cust, ids := benchCatalogue(b, db, 10)
 	b.ReportAllocs()
 	b.SetParallelism(16)
+	cpu0 := processCPU(b)
 	b.RunParallel(func(pb *testing.PB) {
 		k := 0
 		for pb.Next() {
@@ -76,5 +79,6 @@ func BenchmarkPlaceOrderContended(b *testing.B) {
 			k++
 		}
 	})
+	b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N), "cpu-ns/op")
 	reportGrouping(b, db)
 }

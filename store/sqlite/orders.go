@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math"
 	"strings"
 	"time"
 
@@ -49,128 +48,6 @@ func (db *DB) orderWrite(ctx context.Context, idem *store.IdempotencyRecord, run
 	return rs[0], nil
 }
 
-func placeOrder(ctx context.Context, tx *sql.Tx, op store.PlaceOrderOp) store.OrderResult {
-	fail := func(err error) store.OrderResult { return store.OrderResult{Err: err} }
-	if found, err := exists(ctx, tx, `SELECT 1 FROM customers WHERE id = ?`, op.CustomerID); err != nil {
-		return fail(fmt.Errorf("store: place order: %w", err))
-	} else if !found {
-		return fail(store.ErrNotFound)
-	}
-	if op.ExternalID != "" {
-		var existing int64
-		err := tx.QueryRowContext(ctx, `SELECT id FROM orders WHERE external_id = ?`, op.ExternalID).Scan(&existing)
-		switch {
-		case err == nil:
-			return fail(&store.DuplicateError{Entity: store.EntityOrder, Field: "externalId", ExistingID: existing})
-		case !errors.Is(err, sql.ErrNoRows):
-			return fail(fmt.Errorf("store: place order: %w", err))
-		}
-	}
-	o := store.Order{ExternalID: op.ExternalID, CustomerID: op.CustomerID, Status: store.OrderPlaced,
-		PlacedAt: op.At.UTC(), UpdatedAt: op.At.UTC(), CreatedBy: op.Actor, UpdatedBy: op.Actor, Currency: op.Currency,
-		Note: op.Note}
-	var products []store.Product
-	for i, l := range op.Lines {
-		line, p, err := orderLine(ctx, tx, i+1, l, &o.Currency, op.At, op.Actor)
-		if err != nil {
-			return fail(err)
-		}
-		if o.TotalMinor > math.MaxInt64-line.AmountMinor {
-			return fail(&store.OrderLineError{Line: i + 1, ProductID: p.ID, SKU: p.SKU, Reason: store.LineTooLarge})
-		}
-		o.TotalMinor += line.AmountMinor
-		o.Lines = append(o.Lines, line)
-		products = append(products, p)
-	}
-	err := tx.QueryRowContext(ctx, `INSERT INTO orders (version, external_id, customer_id, status, placed_at, updated_at,
-		created_by, updated_by, currency, total_minor, note) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		nullString(o.ExternalID), o.CustomerID, o.Status, formatTime(o.PlacedAt), formatTime(o.UpdatedAt),
-		nullString(o.CreatedBy), nullString(o.UpdatedBy), o.Currency, o.TotalMinor, nullString(o.Note)).Scan(&o.ID)
-	if err != nil {
-		return fail(fmt.Errorf("store: place order: %w", err))
-	}
-	o.Version, o.OrderNumber = 1, fmt.Sprintf("SO-%06d", o.ID)
-	if _, err := tx.ExecContext(ctx, `UPDATE orders SET order_number = ? WHERE id = ?`, o.OrderNumber, o.ID); err != nil {
-		return fail(fmt.Errorf("store: place order: %w", err))
-	}
-	for _, l := range o.Lines {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO order_lines (order_id, line_no, product_id, sku, product_name,
-			quantity, unit_minor, amount_minor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, o.ID, l.LineNo, l.ProductID, l.SKU,
-			l.ProductName, l.Quantity, l.UnitPriceMinor, l.AmountMinor); err != nil {
-			return fail(fmt.Errorf("store: place order line: %w", err))
-		}
-	}
-	if err := orderWritten(ctx, tx, o, OpCreate, o.PlacedAt, o.CreatedBy); err != nil {
-		return fail(err)
-	}
-	return store.OrderResult{Order: o, Products: products}
-}
-
-// orderLine resolves line n, checks its product, takes its quantity out of stock and returns the line
-// and the product as it is now. currency is the order's, set by the first line when empty.
-func orderLine(ctx context.Context, tx *sql.Tx, n int, l store.LineRequest, currency *string, at time.Time, actor string) (store.OrderLine, store.Product, error) {
-	where, key := `id = ?`, any(l.ProductID)
-	if l.ProductID == 0 {
-		where, key = `sku = ?`, l.SKU
-	}
-	var id, price int64
-	var sku, name, cur string
-	var active bool
-	err := tx.QueryRowContext(ctx, `SELECT id, sku, name, price_minor, currency, active FROM products WHERE `+where, key).
-		Scan(&id, &sku, &name, &price, &cur, &active)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return store.OrderLine{}, store.Product{}, &store.OrderLineError{Line: n, ProductID: l.ProductID, SKU: l.SKU, Reason: store.LineNoProduct}
-	case err != nil:
-		return store.OrderLine{}, store.Product{}, fmt.Errorf("store: order line %d: %w", n, err)
-	case !active:
-		return store.OrderLine{}, store.Product{}, &store.OrderLineError{Line: n, ProductID: id, SKU: sku, Reason: store.LineInactive}
-	}
-	if *currency == "" {
-		*currency = cur
-	}
-	if cur != *currency {
-		return store.OrderLine{}, store.Product{}, &store.OrderLineError{Line: n, ProductID: id, SKU: sku, Reason: store.LineCurrency, Currency: cur}
-	}
-	if price != 0 && l.Quantity > math.MaxInt64/price {
-		return store.OrderLine{}, store.Product{}, &store.OrderLineError{Line: n, ProductID: id, SKU: sku, Reason: store.LineTooLarge}
-	}
-	p, err := moveStock(ctx, tx, id, -l.Quantity, at, actor)
-	var short *store.InsufficientStockError
-	if errors.As(err, &short) {
-		short.Line, short.SKU = n, sku
-	}
-	if err != nil {
-		return store.OrderLine{}, store.Product{}, err
-	}
-	return store.OrderLine{LineNo: n, ProductID: id, SKU: sku, ProductName: name, Quantity: l.Quantity,
-		UnitPriceMinor: price, AmountMinor: price * l.Quantity}, p, nil
-}
-
-// moveStock adds delta to product id's stock unless that would take it below zero
-// (*store.InsufficientStockError), and records the product's change.
-func moveStock(ctx context.Context, tx *sql.Tx, id, delta int64, at time.Time, actor string) (store.Product, error) {
-	var r productRow
-	err := tx.QueryRowContext(ctx, `UPDATE products SET stock = stock + ?, version = version + 1, updated_at = ?,
-		updated_by = ? WHERE id = ? AND stock + ? >= 0 RETURNING `+productColumns,
-		delta, formatTime(at), nullString(actor), id, delta).Scan(r.dest()...)
-	if errors.Is(err, sql.ErrNoRows) {
-		var stock int64
-		if err := tx.QueryRowContext(ctx, `SELECT stock FROM products WHERE id = ?`, id).Scan(&stock); err != nil {
-			return store.Product{}, fmt.Errorf("store: stock of product %d: %w", id, err)
-		}
-		return store.Product{}, &store.InsufficientStockError{ProductID: id, Available: stock}
-	}
-	if err != nil {
-		return store.Product{}, fmt.Errorf("store: stock of product %d: %w", id, err)
-	}
-	p, err := r.product()
-	if err != nil {
-		return store.Product{}, err
-	}
-	return p, productWritten(ctx, tx, p, OpUpdate)
-}
-
 func setOrderStatus(ctx context.Context, tx *sql.Tx, id int64, from, to string, expectedVersion int64, restock bool,
 	at time.Time, actor string) store.OrderResult {
 	fail := func(err error) store.OrderResult { return store.OrderResult{Err: err} }
@@ -191,28 +68,14 @@ func setOrderStatus(ctx context.Context, tx *sql.Tx, id int64, from, to string, 
 	}
 	var products []store.Product
 	if restock {
-		for _, l := range o.Lines {
-			p, err := moveStock(ctx, tx, l.ProductID, l.Quantity, at, actor)
-			if err != nil {
-				return fail(err)
-			}
-			products = append(products, p)
-		}
+		products, err = restockOrder(ctx, tx, o, formatTime(at), actor)
+	} else {
+		err = logOrder(ctx, tx, o, OpUpdate, formatTime(at), nullString(actor), "[]")
 	}
-	if err := orderWritten(ctx, tx, o, OpUpdate, at, actor); err != nil {
+	if err != nil {
 		return fail(err)
 	}
 	return store.OrderResult{Order: o, Products: products}
-}
-
-// orderWritten logs the change of o and makes it the order's feed entry.
-func orderWritten(ctx context.Context, tx *sql.Tx, o store.Order, op string, at time.Time, actor string) error {
-	if err := recordChange(ctx, tx, Change{Entity: entityOrder, EntityID: o.ID, Op: op, Version: o.Version,
-		At: at, Actor: actor}); err != nil {
-		return err
-	}
-	return writeFeed(ctx, tx, feedRow{entity: entityOrder, kind: store.FeedUpserted, id: o.ID, version: o.Version,
-		at: at, actor: actor, externalID: o.ExternalID})
 }
 
 // GetOrder returns order id with its lines. Errors: store.ErrNotFound.

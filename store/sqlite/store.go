@@ -98,6 +98,16 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		wdb.Close()
 		return nil, err
 	}
+	// Savepoints, and statements that may fail halfway, keep the prior content of every page they change
+	// in a sub-journal, a temporary file once it outgrows 64 KiB: a group of writes then makes a write
+	// system call per page and per statement. In memory it is a copy, freed as each write's savepoint is
+	// released, so it is bounded by the pages one write call changes. Set after the migrations, whose
+	// statements may each change the whole file.
+	if _, err := wconn.ExecContext(ctx, "PRAGMA temp_store = MEMORY"); err != nil {
+		wconn.Close()
+		wdb.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
 
 	read, err := sql.Open(driverName, dsn(path, opts, true))
 	if err != nil {
