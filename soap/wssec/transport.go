@@ -78,6 +78,7 @@ func (t *ClientTransport) signRequest(req *http.Request) error {
 		return err
 	}
 	var buf bytes.Buffer
+	buf.Grow(len(raw) + 4<<10) // the envelope plus the Security header: one allocation
 	if _, err := doc.WriteTo(&buf); err != nil {
 		return err
 	}
