@@ -111,3 +111,51 @@ func TestOutcomes_StoredRoundTrip(t *testing.T) {
 		t.Error("an outcome with neither value nor error decoded")
 	}
 }
+
+// A bulk write's stored outcome holds each customer's ID and Version only, in
+// a few bytes; one stored with every field written out (as before the fields
+// were tagged) still reads as the same outcome.
+func TestOutcomes_StoredCompactAndOldFormRead(t *testing.T) {
+	in := []Outcome[Customer]{{Value: Customer{ID: 41, Version: 3}, Created: true}, {Value: Customer{ID: 42, Version: 1}}}
+	b, err := encodeOutcomes(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `[{"v":{"ID":41,"Version":3},"c":true},{"v":{"ID":42,"Version":1}}]`; string(b) != want {
+		t.Errorf("stored outcome\n got %s\nwant %s", b, want)
+	}
+	full := Customer{ID: 7, Version: 2, CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 6e6, time.UTC), CreatedBy: "erp",
+		ExternalID: "E-7", Name: "Ann", Gender: GenderFemale, BirthDate: time.Date(1990, 5, 6, 0, 0, 0, 0, time.UTC),
+		Address: Address{City: "Berlin", Country: "DE"}}
+	old := `[{"v":{"ID":41,"Version":3,"CreatedAt":"0001-01-01T00:00:00Z","UpdatedAt":"0001-01-01T00:00:00Z",` +
+		`"CreatedBy":"","UpdatedBy":"","ExternalID":"","Name":"","Email":"","Phone":"","Gender":"",` +
+		`"BirthDate":"0001-01-01T00:00:00Z","Company":"","Address":{"Street":"","City":"","Region":"","PostalCode":"","Country":""}},"c":true},` +
+		`{"v":{"ID":7,"Version":2,"CreatedAt":"2026-01-02T03:04:05.006Z","UpdatedAt":"0001-01-01T00:00:00Z",` +
+		`"CreatedBy":"erp","UpdatedBy":"","ExternalID":"E-7","Name":"Ann","Email":"","Phone":"","Gender":"FEMALE",` +
+		`"BirthDate":"1990-05-06T00:00:00Z","Company":"","Address":{"Street":"","City":"Berlin","Region":"","PostalCode":"","Country":"DE"}}}]`
+	out, err := decodeOutcomes[Customer]([]byte(old))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != 2 || out[0].Value != (Customer{ID: 41, Version: 3}) || !out[0].Created || out[1].Created ||
+		!out[1].Value.CreatedAt.Equal(full.CreatedAt) || !out[1].Value.BirthDate.Equal(full.BirthDate) {
+		t.Fatalf("old form read as %+v", out)
+	}
+	out[1].Value.CreatedAt, out[1].Value.BirthDate = full.CreatedAt, full.BirthDate
+	if out[1].Value != full {
+		t.Errorf("old full form read as\n %+v\nwant %+v", out[1].Value, full)
+	}
+	// The full form of a single write still round-trips through the compact encoding.
+	b, err = encodeOutcomes([]Outcome[Customer]{{Value: full}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := decodeOutcomes[Customer](b)
+	if err != nil || len(back) != 1 || !back[0].Value.CreatedAt.Equal(full.CreatedAt) {
+		t.Fatalf("full round trip: %+v, %v", back, err)
+	}
+	back[0].Value.CreatedAt, back[0].Value.BirthDate = full.CreatedAt, full.BirthDate
+	if back[0].Value != full {
+		t.Errorf("full round trip\n got %+v\nwant %+v", back[0].Value, full)
+	}
+}

@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/beevik/etree"
+	"github.com/crmsoap/crmsoap/soap/internal/xmlparse"
 )
 
 // HTTPDoer sends HTTP requests: *http.Client, and the HTTPClient of gowsdl's
@@ -68,14 +70,15 @@ func (t *ClientTransport) signRequest(req *http.Request) error {
 	if err != nil {
 		return err
 	}
-	doc := etree.NewDocument()
-	if err := doc.ReadFromBytes(raw); err != nil {
+	doc, err := parseOwn(raw)
+	if err != nil {
 		return fmt.Errorf("wssec: request envelope: %w", err)
 	}
 	if err := t.Signer.Sign(doc); err != nil {
 		return err
 	}
 	var buf bytes.Buffer
+	buf.Grow(len(raw) + 4<<10) // the envelope plus the Security header: one allocation
 	if _, err := doc.WriteTo(&buf); err != nil {
 		return err
 	}
@@ -100,8 +103,10 @@ func (t *ClientTransport) verifyResponse(resp *http.Response) error {
 	if int64(len(body)) > limit {
 		return fmt.Errorf("wssec: response exceeds %d bytes", limit)
 	}
-	doc := etree.NewDocument()
-	if err := doc.ReadFromBytes(body); err != nil {
+	// One pass of the request parser (no DOCTYPE, no entities); the body is
+	// already bounded by limit.
+	doc, err := xmlparse.Parse(bytes.TrimPrefix(body, utf8BOM), math.MaxInt, math.MaxInt)
+	if err != nil {
 		return fmt.Errorf("wssec: response (HTTP %d) is not XML: %w", resp.StatusCode, err)
 	}
 	now := time.Now
@@ -116,4 +121,20 @@ func (t *ClientTransport) verifyResponse(resp *http.Response) error {
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	return nil
+}
+
+var utf8BOM = []byte("\xef\xbb\xbf")
+
+// parseOwn parses an envelope the caller's own SDK wrote with the fast parser
+// of package soap, falling back to etree's for anything it refuses (such as an
+// undeclared prefix a custom MarshalXML wrote).
+func parseOwn(raw []byte) (*etree.Document, error) {
+	if doc, err := xmlparse.Parse(bytes.TrimPrefix(raw, utf8BOM), math.MaxInt, math.MaxInt); err == nil {
+		return doc, nil
+	}
+	doc := etree.NewDocument()
+	if err := doc.ReadFromBytes(raw); err != nil {
+		return nil, err
+	}
+	return doc, nil
 }
