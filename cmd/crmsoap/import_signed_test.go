@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -107,15 +108,47 @@ func measure(t *testing.T, args ...string) measured {
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	start := time.Now()
-	if err := cmd.Run(); err != nil {
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("%s: %v", args[0], err)
+	}
+	// The peak RSS is sampled from /proc while the command runs: the rusage of a child started by this
+	// process reports at least this (large) test process's own peak, which Linux carries over exec.
+	var peak atomic.Int64
+	sampled := make(chan struct{})
+	stop := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		for {
+			if hwm := procHWM(cmd.Process.Pid); hwm > peak.Load() {
+				peak.Store(hwm)
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}()
+	err := cmd.Wait()
+	close(stop)
+	<-sampled
+	if err != nil {
 		t.Fatalf("%s: %v\n%s", args[0], err, stderr.String())
 	}
-	m := measured{stderr: stderr.String(), took: time.Since(start)}
+	m := measured{stderr: stderr.String(), took: time.Since(start), maxRSS: peak.Load()}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		m.maxRSS = ru.Maxrss << 10 // kilobytes on Linux
 		m.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	}
 	return m
+}
+
+// procHWM is VmHWM of a running process in bytes (0 once it is gone).
+func procHWM(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	return hwmOf(string(b))
 }
 
 // procCPU is the user+system CPU time a running process has used so far.
@@ -137,7 +170,12 @@ func vmHWM(t *testing.T, pid int) int64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, l := range strings.Split(string(b), "\n") {
+	return hwmOf(string(b))
+}
+
+// hwmOf reads VmHWM from the text of /proc/PID/status, in bytes.
+func hwmOf(status string) int64 {
+	for _, l := range strings.Split(status, "\n") {
 		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
 			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
 			return kb << 10
