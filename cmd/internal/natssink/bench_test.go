@@ -8,13 +8,14 @@ import (
 	"time"
 
 	"github.com/crmsoap/crmsoap/cmd/internal/natssink"
+	"github.com/crmsoap/crmsoap/cmd/internal/natssink/natstest"
 	"github.com/crmsoap/crmsoap/store/sqlite"
 )
 
 // BenchmarkPublishBatch publishes one batch of 100 changes (each waiting for its ack) to a local
 // JetStream; every round publishes new ids so that none is absorbed as a duplicate.
 func BenchmarkPublishBatch(b *testing.B) {
-	url := natsURL(b)
+	url := natstest.URL(b)
 	db, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "crm.db"), sqlite.Options{})
 	if err != nil {
 		b.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/crmsoap/crmsoap/cmd/internal/natssink"
+	"github.com/crmsoap/crmsoap/cmd/internal/natssink/natstest"
 	"github.com/crmsoap/crmsoap/service"
 	"github.com/crmsoap/crmsoap/store/sqlite"
 )
@@ -17,7 +18,7 @@ import (
 // review written and deleted, and reads the stream back as raw JSON: one format for every entity,
 // the contract's names, money as exact decimal strings.
 func TestJetStreamCarriesEveryEntity(t *testing.T) {
-	url := natsURL(t)
+	url := natstest.URL(t)
 	stream := fmt.Sprintf("CRMENT%d", time.Now().UnixNano())
 	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "crm.db"), sqlite.Options{})
 	if err != nil {
@@ -58,7 +59,7 @@ func TestJetStreamCarriesEveryEntity(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	st := openStream(t, url, stream)
+	st := natstest.Stream(t, url, stream)
 	want := map[string]string{ // subject -> the message's JSON, ids and times aside
 		"crm.customer.upserted": `{"customer":{"address":{"city":"北京"},"externalId":"N-1","name":"Zhang Wei"},"entity":"customer","externalId":"N-1","kind":"UPSERTED"}`,
 		"crm.product.upserted": `{"entity":"product","externalId":"N-SKU","kind":"UPSERTED","product":{"active":true,"lowStock":false,"lowStockThreshold":0,` +

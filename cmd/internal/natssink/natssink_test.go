@@ -5,57 +5,18 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/crmsoap/crmsoap/cmd/internal/natssink"
+	"github.com/crmsoap/crmsoap/cmd/internal/natssink/natstest"
 	"github.com/crmsoap/crmsoap/service/push"
 	"github.com/crmsoap/crmsoap/store"
 	"github.com/crmsoap/crmsoap/store/sqlite"
 )
-
-// natsURL is CRMSOAP_TEST_NATS, or a nats-server -js started for the test on a free port in a
-// temporary directory (stopped and removed after).
-func natsURL(t testing.TB) string {
-	t.Helper()
-	if u := os.Getenv("CRMSOAP_TEST_NATS"); u != "" {
-		return u
-	}
-	bin, err := exec.LookPath("nats-server")
-	if err != nil {
-		t.Fatal("nats-server is not installed (make test-deps installs it), and CRMSOAP_TEST_NATS is not set")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	dir := t.TempDir()
-	cmd := exec.Command(bin, "-js", "-a", "127.0.0.1", "-p", fmt.Sprint(port), "-sd", filepath.Join(dir, "js"))
-	cmd.Stdout, cmd.Stderr = nil, nil
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
-	for deadline := time.Now().Add(15 * time.Second); ; {
-		if nc, err := nats.Connect(url); err == nil {
-			nc.Close()
-			return url
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("nats-server did not start")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
 
 func feedOf(t testing.TB, db *sqlite.DB, n int) []store.FeedEntry {
 	t.Helper()
@@ -79,27 +40,8 @@ func feedOf(t testing.TB, db *sqlite.DB, n int) []store.FeedEntry {
 	return feed
 }
 
-// openStream is the stream named name on the server at url, for reading back what was published.
-func openStream(t testing.TB, url, name string) jetstream.Stream {
-	t.Helper()
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := js.Stream(context.Background(), name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st
-}
-
 func TestJetStreamGetsTheFeedOnceInOrder(t *testing.T) {
-	url := natsURL(t)
+	url := natstest.URL(t)
 	stream := fmt.Sprintf("CRMTEST%d", time.Now().UnixNano())
 	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "crm.db"), sqlite.Options{})
 	if err != nil {
@@ -136,7 +78,7 @@ func TestJetStreamGetsTheFeedOnceInOrder(t *testing.T) {
 	cancel()
 	<-done
 
-	st := openStream(t, url, stream)
+	st := natstest.Stream(t, url, stream)
 	info, err := st.Info(context.Background())
 	if err != nil {
 		t.Fatal(err)
