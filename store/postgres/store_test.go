@@ -6,6 +6,7 @@ import (
 	"os"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -173,5 +174,41 @@ func TestClosedRefusesWrites(t *testing.T) {
 	db.Close()
 	if _, err := db.CreateCustomer(context.Background(), storetest.FullCustomer()); !errors.Is(err, store.ErrClosed) {
 		t.Fatalf("write after Close: %v, want ErrClosed", err)
+	}
+}
+
+// A database of schema version 3 (the release before products, orders, reviews and subscriptions came
+// to PostgreSQL) opens, migrates to the latest version keeping its customer, and serves the new tables.
+func TestOpen_DatabaseOfSchemaVersion3(t *testing.T) {
+	url := pgtest.Database(t)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	for _, m := range migrations[:3] {
+		if err := applyMigrationForTest(ctx, conn, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := conn.Exec(ctx, `INSERT INTO customers (version, created_at, updated_at, name, name_fold, external_id)
+		VALUES (1, 0, 0, 'Old', 'old', 'OLD-1')`); err != nil {
+		t.Fatal(err)
+	}
+	db := openURL(t, url, Options{})
+	var version int
+	if err := conn.QueryRow(ctx, `SELECT max(version) FROM schema_migrations`).Scan(&version); err != nil || version != len(migrations) {
+		t.Fatalf("schema version %d (%v), want %d", version, err, len(migrations))
+	}
+	got, err := db.SearchCustomers(ctx, store.CustomerFilter{ExternalID: "OLD-1"}, store.CustomerKey{}, 10)
+	if err != nil || len(got) != 1 || got[0].Name != "Old" {
+		t.Fatalf("the customer stored before the migration: %v %+v", err, got)
+	}
+	if err := db.AddSubscription(ctx, store.Subscription{Name: "s", SinkKind: "soap", SinkConfig: []byte("{}"), CreatedAt: time.Now()}); err != nil {
+		t.Fatalf("subscription after the migration: %v", err)
+	}
+	if n, err := db.CountLowStockProducts(ctx); err != nil || n != 0 {
+		t.Fatalf("products after the migration: %d, %v", n, err)
 	}
 }
