@@ -11,12 +11,21 @@ import (
 // often for some tens of MB more heap. docs/BENCHMARKS.md has the measurement.
 const defaultGCPercent = 400
 
-// setGCPercent applies --gc-percent unless the environment's GOGC (goenv) has already set the
-// collector's target, which is then left as the runtime read it.
-func setGCPercent(percent int, goenv string, log *slog.Logger) {
-	if goenv != "" {
-		log.Debug("GOGC is set: --gc-percent ignored", "GOGC", goenv)
+// minMemoryLimit is the least soft memory limit setGCPercent sets.
+const minMemoryLimit = 256 << 20
+
+// setGCPercent applies --gc-percent unless the environment's GOGC has already set the collector's
+// target, which is then left as the runtime read it. A heap of requests in flight as large as
+// memoryBudget (--memory-budget) must not grow to five times its size before a collection: unless
+// GOMEMLIMIT is set, the heap is held to twice the budget (a soft limit: the collector runs earlier near
+// it), which is where the runtime's default target would have put it.
+func setGCPercent(percent int, memoryBudget int64, getenv func(string) string, log *slog.Logger) {
+	if v := getenv("GOGC"); v != "" {
+		log.Debug("GOGC is set: --gc-percent ignored", "GOGC", v)
 		return
 	}
 	debug.SetGCPercent(percent)
+	if getenv("GOMEMLIMIT") == "" && memoryBudget > 0 {
+		debug.SetMemoryLimit(max(2*memoryBudget, minMemoryLimit))
+	}
 }

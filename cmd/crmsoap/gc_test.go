@@ -12,14 +12,26 @@ func TestSetGCPercent(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	before := debug.SetGCPercent(100)
 	defer debug.SetGCPercent(before)
+	limitBefore := debug.SetMemoryLimit(-1)
+	defer debug.SetMemoryLimit(limitBefore)
+	env := func(vars map[string]string) func(string) string { return func(k string) string { return vars[k] } }
 
-	setGCPercent(250, "", log)
+	setGCPercent(250, 1<<30, env(nil), log)
 	if got := debug.SetGCPercent(100); got != 250 {
 		t.Errorf("--gc-percent 250 without GOGC: the collector's target is %d, want 250", got)
 	}
-	setGCPercent(250, "50", log)
+	if got := debug.SetMemoryLimit(-1); got != 2<<30 {
+		t.Errorf("--memory-budget 1 GiB: soft memory limit %d, want 2 GiB", got)
+	}
+
+	debug.SetMemoryLimit(limitBefore)
+	setGCPercent(250, 1<<30, env(map[string]string{"GOGC": "50"}), log)
 	if got := debug.SetGCPercent(100); got != 100 {
 		t.Errorf("--gc-percent 250 with GOGC=50: the target became %d, want it left at 100", got)
+	}
+	setGCPercent(250, 1<<30, env(map[string]string{"GOMEMLIMIT": "1GiB"}), log)
+	if got := debug.SetMemoryLimit(-1); got != limitBefore {
+		t.Errorf("with GOMEMLIMIT set: soft memory limit %d, want it left at %d", got, limitBefore)
 	}
 }
 

@@ -127,7 +127,7 @@ func (m *Main) serve(ctx context.Context, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	setGCPercent(cfg.gcPercent, m.Getenv("GOGC"), log)
+	setGCPercent(cfg.gcPercent, cfg.memoryBudget, m.Getenv, log)
 	db, err := openDB(ctx, cfg.db)
 	if err != nil {
 		return err
