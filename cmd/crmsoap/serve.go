@@ -40,6 +40,7 @@ type serveConfig struct {
 	idleTimeout               time.Duration
 	shutdownTimeout           time.Duration
 	lowStockInterval          time.Duration
+	gcPercent                 int
 	security                  securityConfig
 	sync                      syncConfig
 	push                      pushConfig
@@ -73,6 +74,7 @@ func (m *Main) serveFlags(args []string) (serveConfig, error) {
 	e.Duration(&c.writeTimeout, "write-timeout", "CRMSOAP_WRITE_TIMEOUT", 30*time.Second, "time to handle a request and write the response")
 	e.Duration(&c.idleTimeout, "idle-timeout", "CRMSOAP_IDLE_TIMEOUT", 120*time.Second, "keep-alive idle time")
 	e.Duration(&c.shutdownTimeout, "shutdown-timeout", "CRMSOAP_SHUTDOWN_TIMEOUT", 30*time.Second, "time to finish in-flight requests on SIGINT/SIGTERM")
+	e.Int(&c.gcPercent, "gc-percent", "CRMSOAP_GC_PERCENT", defaultGCPercent, "heap growth between garbage collections, percent of the live heap (the runtime's GOGC; a GOGC variable in the environment wins; -1: off)")
 	e.Duration(&c.lowStockInterval, "low-stock-interval", "CRMSOAP_LOW_STOCK_INTERVAL", 10*time.Second, "how often the crmsoap_products_low_stock metric is counted afresh")
 	c.security.register(e)
 	c.sync.register(e)
@@ -95,6 +97,9 @@ func (m *Main) serveFlags(args []string) (serveConfig, error) {
 	}
 	if err := c.sync.check(); err != nil {
 		return c, err
+	}
+	if c.gcPercent < -1 || c.gcPercent == 0 {
+		return c, fmt.Errorf("serve: --gc-percent %d: want a positive percentage or -1", c.gcPercent)
 	}
 	if c.lowStockInterval <= 0 {
 		return c, fmt.Errorf("serve: --low-stock-interval %s: want a positive duration", c.lowStockInterval)
@@ -122,6 +127,7 @@ func (m *Main) serve(ctx context.Context, args []string) (err error) {
 	if err != nil {
 		return err
 	}
+	setGCPercent(cfg.gcPercent, cfg.memoryBudget, m.Getenv, log)
 	db, err := openDB(ctx, cfg.db)
 	if err != nil {
 		return err

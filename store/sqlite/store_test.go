@@ -190,6 +190,7 @@ type pragmas struct {
 	journalMode                string
 	synchronous, foreignKeys   int
 	busyTimeout, queryOnlyFlag int
+	mmapSize                   int64
 }
 
 func readPragmas(tb testing.TB, q interface {
@@ -203,7 +204,7 @@ func readPragmas(tb testing.TB, q interface {
 		dst  any
 	}{
 		{"journal_mode", &p.journalMode}, {"synchronous", &p.synchronous}, {"foreign_keys", &p.foreignKeys},
-		{"busy_timeout", &p.busyTimeout}, {"query_only", &p.queryOnlyFlag},
+		{"busy_timeout", &p.busyTimeout}, {"query_only", &p.queryOnlyFlag}, {"mmap_size", &p.mmapSize},
 	} {
 		if err := q.QueryRowContext(ctx, "PRAGMA "+x.name).Scan(x.dst); err != nil {
 			tb.Fatalf("PRAGMA %s: %v", x.name, err)
@@ -225,7 +226,8 @@ func TestOpen_PragmasOnEveryConnection(t *testing.T) {
 		}
 		defer conn.Close()
 		got := readPragmas(t, conn)
-		want := pragmas{journalMode: "wal", synchronous: 2, foreignKeys: 1, busyTimeout: 1500, queryOnlyFlag: 1}
+		want := pragmas{journalMode: "wal", synchronous: 2, foreignKeys: 1, busyTimeout: 1500, queryOnlyFlag: 1,
+			mmapSize: mmapSize}
 		if got != want {
 			t.Errorf("read connection %d: got %+v, want %+v", i, got, want)
 		}
@@ -239,7 +241,7 @@ func TestOpen_PragmasOnEveryConnection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := pragmas{journalMode: "wal", synchronous: 2, foreignKeys: 1, busyTimeout: 1500, queryOnlyFlag: 0}
+	want := pragmas{journalMode: "wal", synchronous: 2, foreignKeys: 1, busyTimeout: 1500, queryOnlyFlag: 0, mmapSize: mmapSize}
 	if got != want {
 		t.Errorf("writer connection: got %+v, want %+v", got, want)
 	}
